@@ -13,12 +13,15 @@ and a user's local folder share one layout, so one class serves both:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
-from rotation.data._files import find_file, read_table, tidy_series
+from rotation.data._files import SUFFIXES, find_file, read_table, tidy_series
 from rotation.errors import DataError
+
+if TYPE_CHECKING:
+    from rotation.config import Config
 
 BUNDLED_DIR = Path(__file__).parent / "bundled"
 
@@ -62,7 +65,27 @@ class FolderSource:
 
         return load_capex_folder(self.root / "capex")
 
+    def symbols(self) -> set[str]:
+        """Price symbols present in the folder (file stems under ``prices/``)."""
+        names = set()
+        for path in (self.root / "prices").glob("*"):
+            for suffix in SUFFIXES:
+                if path.is_file() and path.name.endswith(suffix):
+                    names.add(path.name[: -len(suffix)])
+        return names
+
 
 def bundled() -> FolderSource:
     """The snapshot shipped with the package (real data; provenance in bundled/SOURCES.md)."""
     return FolderSource(BUNDLED_DIR, description="bundled snapshot")
+
+
+def open_source(config: Config) -> DataSource:
+    """The data source a config names (``data.source``: bundled, local or live)."""
+    if config.data.source == "bundled":
+        return bundled()
+    if config.data.source == "local":
+        return FolderSource(config.resolve_path(config.data.path or "."))
+    from rotation.data.live import LiveSource
+
+    return LiveSource()
