@@ -1,0 +1,322 @@
+"""The run configuration: a frozen, typed object, validated where it is loaded.
+
+A config is YAML (see ``configs/`` and the README). ``load_config`` rejects unknown keys with a
+suggestion, wrong types, impossible values (start after end, negative fees, unknown symbols,
+empty sleeves) and unknown strategy parameters, each with one message naming the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from rotation._typed import build, suggest
+from rotation.errors import ConfigError, DataError
+
+# Yahoo exchange suffixes of non-USD listings. Such prices need an FX series to be compared
+# with USD assets; none is configured yet, so they are rejected at load.
+NON_USD_SUFFIXES = {
+    ".KS": "KRW", ".KQ": "KRW", ".T": "JPY", ".L": "GBP", ".HK": "HKD", ".TO": "CAD",
+    ".DE": "EUR", ".PA": "EUR", ".AS": "EUR", ".SW": "CHF", ".TW": "TWD", ".SS": "CNY",
+}  # fmt: skip
+
+SIGNAL_COMPONENTS = ("cost_of_capital", "credit", "liquidity", "capex")
+REGIME_STATES = ("abundant", "neutral", "scarce")
+
+
+def _frozen_map(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return types.MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where series come from: the bundled snapshot, a local folder, or live providers + cache."""
+
+    source: Literal["bundled", "local", "live"] = "bundled"
+    path: str | None = None  # folder in the bundled layout, for source: local
+
+    def __post_init__(self) -> None:
+        if self.source == "local" and not self.path:
+            raise ValueError("path: required when source is 'local' (a folder of CSV/Parquet)")
+
+
+@dataclass(frozen=True)
+class SignalConfig:
+    """How the capital-scarcity composite is built. Days are trading days of the calendar."""
+
+    normalization: Literal["expanding", "rolling"] = "expanding"
+    window_days: int = 756  # rolling z-score window (about 3 years)
+    min_history_days: int = 252  # no score until this many observations are known
+    change_days: int = 63  # horizon of "change" features (about a quarter)
+    yield_series: str = "DGS10"
+    credit_series: str = "BAA10Y"
+    liquidity: Literal["net_liquidity", "reverse_repo"] = "net_liquidity"
+    capex: Literal["hyperscalers", "pnfi"] = "hyperscalers"
+    weights: Mapping[str, float] = field(
+        default_factory=lambda: _frozen_map({c: 1.0 for c in SIGNAL_COMPONENTS})
+    )
+    min_components: int = 2  # composite is NaN when fewer components are known
+    publication_lags: Mapping[str, int] = field(default_factory=lambda: _frozen_map({}))
+
+    def __post_init__(self) -> None:
+        for name, weight in self.weights.items():
+            if name not in SIGNAL_COMPONENTS:
+                raise ValueError(
+                    f"weights.{name}: unknown component{suggest(name, SIGNAL_COMPONENTS)}; "
+                    f"known: {', '.join(SIGNAL_COMPONENTS)}"
+                )
+            if weight < 0:
+                raise ValueError(f"weights.{name}: must be >= 0, got {weight}")
+        if sum(self.weights.values()) <= 0:
+            raise ValueError("weights: at least one component needs a positive weight")
+        for key in ("window_days", "min_history_days", "change_days"):
+            if getattr(self, key) < 2:
+                raise ValueError(f"{key}: must be >= 2, got {getattr(self, key)}")
+        if not 1 <= self.min_components <= len(SIGNAL_COMPONENTS):
+            raise ValueError(f"min_components: must be 1..{len(SIGNAL_COMPONENTS)}")
+        for series_id, lag in self.publication_lags.items():
+            if lag < 0:
+                raise ValueError(f"publication_lags.{series_id}: must be >= 0 days, got {lag}")
+
+    @property
+    def series(self) -> tuple[str, ...]:
+        """The macro series (FRED ids) this signal reads."""
+        liquidity = (
+            ("WALCL", "WTREGEN", "RRPONTSYD")
+            if self.liquidity == "net_liquidity"
+            else ("RRPONTSYD",)
+        )
+        return (self.yield_series, self.credit_series, *liquidity, "PNFI")
+
+
+@dataclass(frozen=True)
+class RegimeConfig:
+    """Composite thresholds with hysteresis: enter a state beyond ``*_enter``, leave it only
+    when the composite crosses back over ``*_exit``; hold any state at least ``min_days``."""
+
+    scarce_enter: float = 0.5
+    scarce_exit: float = 0.0
+    abundant_enter: float = -0.5
+    abundant_exit: float = 0.0
+    min_days: int = 5
+
+    def __post_init__(self) -> None:
+        if not self.abundant_enter <= self.abundant_exit <= self.scarce_exit <= self.scarce_enter:
+            raise ValueError(
+                "thresholds must satisfy abundant_enter <= abundant_exit <= scarce_exit <= "
+                f"scarce_enter, got {self.abundant_enter}, {self.abundant_exit}, "
+                f"{self.scarce_exit}, {self.scarce_enter}"
+            )
+        if self.min_days < 1:
+            raise ValueError(f"min_days: must be >= 1, got {self.min_days}")
+
+
+@dataclass(frozen=True)
+class StrategyConfig:
+    name: str
+    params: Mapping[str, Any] = field(default_factory=lambda: _frozen_map({}))
+
+
+@dataclass(frozen=True)
+class RebalanceConfig:
+    """Decisions are taken at the close of the first trading day of each period
+    (``never``: only on the first day, i.e. buy and hold)."""
+
+    every: Literal["never", "daily", "weekly", "monthly", "quarterly"] = "monthly"
+    on_regime_change: bool = False
+
+
+@dataclass(frozen=True)
+class CostsConfig:
+    """Proportional costs, as fractions of traded value (0.001 = 10 bp)."""
+
+    fees: float = 0.001
+    slippage: float = 0.0005
+
+    def __post_init__(self) -> None:
+        for key in ("fees", "slippage"):
+            value = getattr(self, key)
+            if not 0 <= value < 0.1:
+                raise ValueError(f"{key}: must be in [0, 0.1), got {value}")
+
+
+@dataclass(frozen=True)
+class Config:
+    """A resolved run configuration. ``source_path`` is the YAML file it came from."""
+
+    name: str
+    universe: Mapping[str, tuple[str, ...]]  # sleeve name -> symbols
+    strategy: StrategyConfig
+    description: str | None = None
+    data: DataConfig = field(default_factory=DataConfig)
+    start: dt.date | None = None
+    end: dt.date | None = None
+    benchmark: str = "SPY"
+    signal: SignalConfig = field(default_factory=SignalConfig)
+    regime: RegimeConfig = field(default_factory=RegimeConfig)
+    rebalance: RebalanceConfig = field(default_factory=RebalanceConfig)
+    costs: CostsConfig = field(default_factory=CostsConfig)
+    execution_lag: int = 1
+    init_cash: float = 100_000.0
+    strategies_dir: str = "../strategies"  # relative to the config file
+    source_path: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.universe:
+            raise ValueError("universe: at least one sleeve is needed")
+        seen: dict[str, str] = {}
+        for sleeve, symbols in self.universe.items():
+            if not symbols:
+                raise ValueError(f"universe.{sleeve}: sleeve is empty")
+            for symbol in symbols:
+                if symbol in seen:
+                    raise ValueError(
+                        f"universe.{sleeve}: symbol {symbol!r} is also in sleeve {seen[symbol]!r}"
+                    )
+                seen[symbol] = sleeve
+        if self.start and self.end and self.start >= self.end:
+            raise ValueError(f"start: {self.start} is not before end {self.end}")
+        if self.execution_lag < 1:
+            raise ValueError(
+                f"execution_lag: must be >= 1 (trade at the earliest on the bar after the "
+                f"signal), got {self.execution_lag}"
+            )
+        if self.init_cash <= 0:
+            raise ValueError(f"init_cash: must be > 0, got {self.init_cash}")
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """Every symbol of the universe, sleeve by sleeve, in config order."""
+        return tuple(s for symbols in self.universe.values() for s in symbols)
+
+    @property
+    def sleeve_of(self) -> Mapping[str, str]:
+        return {s: sleeve for sleeve, symbols in self.universe.items() for s in symbols}
+
+    def resolve_path(self, relative: str) -> Path:
+        base = Path(self.source_path).parent if self.source_path else Path.cwd()
+        return (base / relative).resolve()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON/YAML-safe), without ``source_path``."""
+
+        def plain(value: Any) -> Any:
+            if dataclasses.is_dataclass(value):
+                return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+            if isinstance(value, Mapping):
+                return {k: plain(v) for k, v in value.items()}
+            if isinstance(value, tuple | list):
+                return [plain(v) for v in value]
+            if isinstance(value, dt.date):
+                return value.isoformat()
+            return value
+
+        out = plain(self)
+        out.pop("source_path")
+        return out
+
+    def config_hash(self) -> str:
+        """SHA-256 of the resolved config (canonical JSON): the config half of a run's identity."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with top-level keys changed, validated again."""
+        try:
+            return dataclasses.replace(self, **changes)
+        except ValueError as exc:
+            raise ConfigError(f"{self.source_path or self.name}: {exc}") from None
+
+
+def parse_config(raw: Any, *, name: str, source_path: str | None = None) -> Config:
+    """Build and validate a ``Config`` from parsed YAML (a mapping)."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{source_path or name}: the config must be a mapping of keys")
+    raw = dict(raw)
+    if "source_path" in raw:
+        raise ConfigError(f"{source_path or name}: unknown key 'source_path'")
+    raw.setdefault("name", name)
+    if isinstance(raw.get("data"), str):  # shorthand: `data: live`
+        raw["data"] = {"source": raw["data"]}
+    if isinstance(raw.get("strategy"), str):  # shorthand: `strategy: equal_weight`
+        raw["strategy"] = {"name": raw["strategy"]}
+    if isinstance(raw.get("rebalance"), str):  # shorthand: `rebalance: monthly`
+        raw["rebalance"] = {"every": raw["rebalance"]}
+    raw["source_path"] = source_path
+    try:
+        config = build(Config, raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{source_path or name}: {exc}") from None
+    return config
+
+
+def load_config(path: str | Path, *, check_data: bool = True) -> Config:
+    """Read, validate and resolve a YAML config file.
+
+    With ``check_data``, every symbol must exist in the configured data source (bundled or
+    local; live symbols are checked when fetched) and the strategy's parameters are checked
+    against the strategy's own ``Params``.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}: malformed YAML{where}") from None
+    config = parse_config(raw, name=path.stem, source_path=str(path))
+    if check_data:
+        validate_against_data(config)
+    return config
+
+
+def validate_against_data(config: Config) -> None:
+    """Check symbols against the data source and strategy params against the strategy."""
+    from rotation.data.sources import open_source
+    from rotation.strategy import load_strategy
+
+    label = config.source_path or config.name
+    for sleeve, symbols in config.universe.items():
+        for symbol in symbols:
+            for suffix, currency in NON_USD_SUFFIXES.items():
+                if symbol.upper().endswith(suffix):
+                    raise ConfigError(
+                        f"{label}: universe.{sleeve}: {symbol!r} is priced in {currency}; "
+                        f"non-USD assets need an FX series to convert them to USD, and none is "
+                        f"configured. Remove it or use a USD listing."
+                    )
+    try:
+        source = open_source(config)
+    except DataError as exc:
+        raise ConfigError(f"{label}: data.path: {exc}") from None
+    known = source.symbols() if hasattr(source, "symbols") else None
+    if known is not None:
+        for where, symbol in [
+            *((f"universe.{sl}", s) for sl, syms in config.universe.items() for s in syms),
+            ("benchmark", config.benchmark),
+        ]:
+            if symbol not in known:
+                raise ConfigError(
+                    f"{label}: {where}: unknown symbol {symbol!r}{suggest(symbol, known)}; "
+                    f"not in the {source.description}"
+                )
+    try:
+        strategy = load_strategy(config.strategy.name, config.resolve_path(config.strategies_dir))
+        strategy.parse_params(config.strategy.params, config)
+    except ConfigError as exc:
+        raise ConfigError(f"{label}: {exc}") from None
