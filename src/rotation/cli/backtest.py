@@ -1,0 +1,71 @@
+"""``rotation backtest`` and ``rotation strategies``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from rotation.backtest import run_backtest
+from rotation.config import load_config
+from rotation.runs import save
+from rotation.strategy import available_strategies, load_strategy
+from rotation.summary import comparison_table
+
+
+@click.command()
+@click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="Override the config's start.")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Override the config's end.")
+@click.option(
+    "--results",
+    "results_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("results"),
+    show_default=True,
+    help="Folder that receives one new run folder per config.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print only the run folders.")
+def backtest(configs, start, end, results_dir, quiet):
+    """Backtest each CONFIG and print the runs side by side.
+
+    Each run is written to a new folder RESULTS/<name>-<time>-<id>/ (config, manifest,
+    metrics, equity, weights, orders, signals); an existing run is never overwritten.
+    """
+    loaded = [load_config(path) for path in configs]
+    overrides = {}
+    if start:
+        overrides["start"] = start.date()
+    if end:
+        overrides["end"] = end.date()
+    names, metrics = [], []
+    for config in loaded:
+        config = config.replace(**overrides) if overrides else config
+        result = run_backtest(config)
+        folder = save(result, results_dir)
+        names.append(config.name)
+        metrics.append(result.metrics)
+        for note in result.notes:
+            click.echo(f"note ({config.name}): {note}", err=True)
+        click.echo(f"wrote {folder}" if not quiet else str(folder))
+    if not quiet:
+        click.echo()
+        click.echo(comparison_table(names, metrics))
+
+
+@click.command()
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("strategies"),
+    show_default=True,
+    help="Strategies folder to list.",
+)
+def strategies(folder):
+    """List the strategies in the strategies folder, with their parameters."""
+    for name in available_strategies(folder):
+        strategy = load_strategy(name, folder)
+        click.echo(f"{name}: {strategy.description}")
+        for param, default in strategy.parameters:
+            click.echo(f"    {param} = {default}")
