@@ -58,7 +58,8 @@ def load_inputs(config: Config, source: DataSource | None = None) -> Inputs:
     symbols = dict.fromkeys([*config.symbols, config.benchmark])
     closes = {s: source.prices(s) for s in symbols}
     macro = {m: source.macro(m) for m in dict.fromkeys(config.signal.series)}
-    capex = source.capex_quarters() if config.signal.capex == "hyperscalers" else pd.DataFrame()
+    reads_capex = config.signal.capex == "hyperscalers" and config.signal.weights.get("capex", 0)
+    capex = source.capex_quarters() if reads_capex else pd.DataFrame()
     return Inputs(closes=closes, macro=macro, capex=capex, source=source.description)
 
 

@@ -43,6 +43,8 @@ class DataConfig:
 
     source: Literal["bundled", "local", "live"] = "bundled"
     path: str | None = None  # folder in the bundled layout, for source: local
+    cache: str | None = None  # live: cache folder (else $ROTATION_CACHE, else the user cache)
+    refresh: bool = True  # live: fetch what is missing since the last cached date
 
     def __post_init__(self) -> None:
         if self.source == "local" and not self.path:

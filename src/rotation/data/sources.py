@@ -88,4 +88,5 @@ def open_source(config: Config) -> DataSource:
         return FolderSource(config.resolve_path(config.data.path or "."))
     from rotation.data.live import LiveSource
 
-    return LiveSource()
+    cache = config.resolve_path(config.data.cache) if config.data.cache else None
+    return LiveSource(cache, refresh=config.data.refresh)
