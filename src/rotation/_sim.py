@@ -1,0 +1,546 @@
+"""Engine core: many target-weight variants simulated in one numba pass, with vectorbt's books.
+
+The engine's reference simulation is
+
+    vbt.Portfolio.from_orders(close, size=weights, size_type="targetpercent", group_by=True,
+        cash_sharing=True, call_seq="auto", fees=fees, slippage=slippage, init_cash=init_cash)
+
+which visits every (day, asset) cell. A rotation trades on few days, so this kernel executes
+orders only on the rebalance rows and, on the days between, only values the shares it holds.
+On the rows it trades it repeats vectorbt 1.2's arithmetic operation for operation
+(``simulate_from_orders_nb``, ``execute_order_nb``, ``buy_nb``, ``sell_nb``, with vectorbt's
+defaults for everything the call above does not set), so the shares it holds match vectorbt's
+to the last bit in practice and equity curves to rounding (tests/engine/test_sim.py requires
+1e-9 relative; differences seen are below 1e-11). What that means, on a rebalance row ``i``:
+
+- Valuation and execution price are ``close[i]`` (before slippage). The group value is computed
+  once, before any order: ``cash + sum(shares * close[i])``; it is not updated between orders.
+- Orders run in ascending order of their approximate value ``w * value - shares * close[i]``
+  (stable; sells first, largest sell first), NaN-weight cells last and untouched.
+- Target shares = ``w * value / close[i]``; the order is the difference from the position.
+  Buys pay ``close * (1 + slippage)``, sells receive ``close * (1 - slippage)``; fees are a fraction
+  of the traded notional at that price.
+- A buy that costs more than the cash left is partially filled: it spends all the cash, fees
+  included. Cash is never borrowed (it stays >= 0); short positions arise only from negative
+  weights.
+- Orders under ``MIN_ORDER_SHARES`` shares are rejected (vectorbt's default ``min_size``), as are
+  all orders when the group value is <= 0. Comparisons use vectorbt's tolerances (1e-9 relative,
+  1e-12 absolute), and vectorbt snaps cash and positions within 1e-12 of zero to zero.
+
+Reported values are computed from the simulated cash and shares, ``cash + sum(shares * close)``,
+where vectorbt rebuilds them from its order records; the two agree to rounding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from rotation._types import Prices, Weights
+
+__all__ = [
+    "MIN_ORDER_SHARES",
+    "SimResult",
+    "bytes_per_variant",
+    "iter_variant_chunks",
+    "simulate_from_weights_frame",
+    "simulate_target_weights",
+]
+
+MIN_ORDER_SHARES = 1e-8
+"""vectorbt's default ``min_size``: smaller orders are rejected."""
+
+# vectorbt.utils.math_ tolerances, used by every comparison in its order execution.
+_REL_TOL = 1e-9
+_ABS_TOL = 1e-12
+
+
+@dataclass(frozen=True)
+class SimResult:
+    """What one pass produces, for V variants over T days and N assets.
+
+    value: (T, V) portfolio value at each day's close, in the currency of ``init_cash``.
+    cash: (T, V) cash at each day's close.
+    turnover: (V,) sum over rebalances of traded notional (buys + sells, at execution price)
+        divided by the portfolio value before that rebalance; 1.0 = one portfolio traded.
+    traded_value: (V,) total traded notional, buys + sells, in currency.
+    fees_paid: (V,) total fees, in currency.
+    shares: (V, R, N) shares held after each rebalance row, or None if not recorded.
+    """
+
+    value: np.ndarray
+    cash: np.ndarray
+    turnover: np.ndarray
+    traded_value: np.ndarray
+    fees_paid: np.ndarray
+    shares: np.ndarray | None
+
+
+# ---------------------------------------------------------------------------------------------
+# vectorbt's float comparisons (vectorbt/utils/math_.py), repeated so rounding decisions match.
+
+
+@njit(cache=True)
+def _is_close(a: float, b: float) -> bool:
+    if np.isnan(a) or np.isnan(b):
+        return False
+    if np.isinf(a) or np.isinf(b):
+        return False
+    if a == b:
+        return True
+    return abs(a - b) <= max(_REL_TOL * max(abs(a), abs(b)), _ABS_TOL)
+
+
+@njit(cache=True)
+def _is_close_or_less(a: float, b: float) -> bool:
+    if _is_close(a, b):
+        return True
+    return a < b
+
+
+@njit(cache=True)
+def _is_less(a: float, b: float) -> bool:
+    if _is_close(a, b):
+        return False
+    return a < b
+
+
+@njit(cache=True)
+def _add(a: float, b: float) -> float:
+    """a + b, but exactly 0.0 when the sum is zero within tolerance (vectorbt's ``add_nb``)."""
+    if np.sign(a) != np.sign(b):
+        if _is_close(abs(a), abs(b)):
+            return 0.0
+    elif _is_close(a + b, 0.0):
+        return 0.0
+    return a + b
+
+
+@njit(cache=True)
+def _snap(x: float) -> float:
+    """vectorbt zeroes cash and positions within tolerance of 0 before every order it processes."""
+    if _is_close(x, 0.0):
+        return 0.0
+    return x
+
+
+# ---------------------------------------------------------------------------------------------
+# Kernel
+
+
+@njit(cache=True)
+def _sort_call_seq(
+    order_value: np.ndarray,
+    call_seq: np.ndarray,
+    keys: np.ndarray,
+    keys_tmp: np.ndarray,
+    index_tmp: np.ndarray,
+) -> None:
+    """Fill ``call_seq`` with the columns by ascending ``order_value``, stably, NaN last.
+
+    This is the order vectorbt's ``call_seq="auto"`` gets from its insertion sort; the order among
+    NaN cells (which place no order) differs and does not matter. Sorting (key, column) pairs by
+    insertion in runs of 16, then merging, keeps large universes from the insertion sort's
+    quadratic cost. ``keys``, ``keys_tmp`` and ``index_tmp`` are (N,) scratch.
+    """
+    n = order_value.shape[0]
+    n_finite = 0
+    for j in range(n):
+        if not np.isnan(order_value[j]):
+            keys[n_finite] = order_value[j]
+            call_seq[n_finite] = j
+            n_finite += 1
+    k = n_finite
+    for j in range(n):
+        if np.isnan(order_value[j]):
+            call_seq[k] = j
+            k += 1
+
+    run = 16
+    for lo in range(0, n_finite, run):
+        hi = min(lo + run, n_finite)
+        for j in range(lo + 1, hi):
+            key_j = keys[j]
+            index_j = call_seq[j]
+            k = j - 1
+            while k >= lo and keys[k] > key_j:  # strict: equal keys keep their order
+                keys[k + 1] = keys[k]
+                call_seq[k + 1] = call_seq[k]
+                k -= 1
+            keys[k + 1] = key_j
+            call_seq[k + 1] = index_j
+
+    src_keys, src_index, dst_keys, dst_index = keys, call_seq, keys_tmp, index_tmp
+    in_scratch = False
+    width = run
+    while width < n_finite:
+        for lo in range(0, n_finite, 2 * width):
+            mid = min(lo + width, n_finite)
+            hi = min(lo + 2 * width, n_finite)
+            a, b, out = lo, mid, lo
+            while a < mid and b < hi:
+                if src_keys[b] < src_keys[a]:  # ties take the left run first: stable
+                    dst_keys[out] = src_keys[b]
+                    dst_index[out] = src_index[b]
+                    b += 1
+                else:
+                    dst_keys[out] = src_keys[a]
+                    dst_index[out] = src_index[a]
+                    a += 1
+                out += 1
+            while a < mid:
+                dst_keys[out] = src_keys[a]
+                dst_index[out] = src_index[a]
+                a += 1
+                out += 1
+            while b < hi:
+                dst_keys[out] = src_keys[b]
+                dst_index[out] = src_index[b]
+                b += 1
+                out += 1
+        src_keys, src_index, dst_keys, dst_index = dst_keys, dst_index, src_keys, src_index
+        in_scratch = not in_scratch
+        width *= 2
+    if in_scratch:
+        call_seq[:n_finite] = index_tmp[:n_finite]
+
+
+@njit(cache=True)
+def _simulate_nb(
+    close: np.ndarray,
+    targets: np.ndarray,
+    target_of_variant: np.ndarray,
+    rebalance_rows: np.ndarray,
+    fees: np.ndarray,
+    slippage: np.ndarray,
+    init_cash: float,
+    record_shares: bool,
+    value_out: np.ndarray,
+    cash_out: np.ndarray,
+    turnover_out: np.ndarray,
+    traded_out: np.ndarray,
+    fees_out: np.ndarray,
+    shares_out: np.ndarray,
+) -> None:
+    """Fill the (V, T) ``value_out``/``cash_out`` and (V,) totals; see the module docstring."""
+    n_rows, n_assets = close.shape
+    n_variants = target_of_variant.shape[0]
+    n_rebalances = rebalance_rows.shape[0]
+    position = np.zeros(n_assets)
+    order_value = np.empty(n_assets)
+    call_seq = np.empty(n_assets, dtype=np.int64)
+    sort_keys = np.empty(n_assets)
+    sort_keys_tmp = np.empty(n_assets)
+    sort_index_tmp = np.empty(n_assets, dtype=np.int64)
+    held = np.empty(n_assets, dtype=np.int64)
+
+    for v in range(n_variants):
+        weights = targets[target_of_variant[v]]
+        fee = fees[v]
+        slip = slippage[v]
+        position[:] = 0.0
+        cash = init_cash
+        n_held = 0
+        turnover = 0.0
+        traded = 0.0
+        fees_total = 0.0
+        day = 0
+        prev_row = -1
+
+        for r in range(n_rebalances):
+            row = rebalance_rows[r]
+            # Days before this rebalance: value the shares held.
+            while day < row:
+                asset_value = 0.0
+                for h in range(n_held):
+                    asset = held[h]
+                    asset_value += position[asset] * close[day, asset]
+                value_out[v, day] = cash + asset_value
+                cash_out[v, day] = cash
+                day += 1
+            if row > prev_row + 1:
+                # vectorbt visited the no-trade rows in between, which snapped cash and positions.
+                cash = _snap(cash)
+                for asset in range(n_assets):
+                    position[asset] = _snap(position[asset])
+
+            # Group value, computed once before any order (update_value=False).
+            group_value = cash
+            for asset in range(n_assets):
+                if position[asset] != 0:
+                    group_value += position[asset] * close[row, asset]
+
+            w = weights[r]
+            for asset in range(n_assets):
+                order_value[asset] = w[asset] * group_value - position[asset] * close[row, asset]
+            _sort_call_seq(order_value, call_seq, sort_keys, sort_keys_tmp, sort_index_tmp)
+
+            value_now = _snap(group_value)
+            traded_row = 0.0
+            for k in range(n_assets):
+                asset = call_seq[k]
+                cash = _snap(cash)
+                pos = _snap(position[asset])
+                position[asset] = pos
+                weight = w[asset]
+                if np.isnan(weight) or value_now <= 0:
+                    continue  # no order / rejected: group value is zero or negative
+                price = close[row, asset]
+                order_size = weight * value_now
+                order_size /= price
+                order_size -= pos
+
+                if order_size > 0:  # buy_nb
+                    adj_price = price * (1 + slip)
+                    cash_limit = cash
+                    if cash_limit == 0:
+                        continue  # rejected: no cash
+                    req_cash = order_size * adj_price
+                    req_fees = req_cash * fee + 0.0
+                    total_req_cash = req_cash + req_fees
+                    if _is_close_or_less(total_req_cash, cash_limit):
+                        final_size = order_size
+                        fees_paid = req_fees
+                        final_req_cash = total_req_cash
+                    else:
+                        # Partial fill: spend all the cash, fees included.
+                        max_req_cash = _add(cash_limit, -0.0) / (1 + fee)
+                        if max_req_cash <= 0:
+                            continue  # rejected: cannot cover fees
+                        final_size = max_req_cash / adj_price
+                        fees_paid = cash_limit - max_req_cash
+                        final_req_cash = cash_limit
+                    if _is_close(order_size, 0.0):
+                        continue  # ignored: size zero
+                    if _is_less(final_size, MIN_ORDER_SHARES):
+                        continue  # rejected: under min_size
+                    cash = _add(cash, -final_req_cash)
+                    position[asset] = _add(pos, final_size)
+                else:  # sell_nb
+                    size = -order_size
+                    adj_price = price * (1 - slip)
+                    if _is_close(size, 0.0):
+                        continue  # ignored: size zero
+                    if _is_less(size, MIN_ORDER_SHARES):
+                        continue  # rejected: under min_size
+                    acq_cash = size * adj_price
+                    fees_paid = acq_cash * fee + 0.0
+                    final_acq_cash = _add(acq_cash, -fees_paid)
+                    if final_acq_cash < 0:
+                        continue  # rejected: cannot cover fees
+                    final_size = size
+                    cash = cash + final_acq_cash
+                    position[asset] = _add(pos, -size)
+                notional = final_size * adj_price
+                traded_row += notional
+                fees_total += fees_paid
+
+            traded += traded_row
+            if value_now > 0:
+                turnover += traded_row / value_now
+            n_held = 0
+            for asset in range(n_assets):
+                if position[asset] != 0:
+                    held[n_held] = asset
+                    n_held += 1
+            if record_shares:
+                shares_out[v, r] = position
+            prev_row = row
+
+        while day < n_rows:
+            asset_value = 0.0
+            for h in range(n_held):
+                asset = held[h]
+                asset_value += position[asset] * close[day, asset]
+            value_out[v, day] = cash + asset_value
+            cash_out[v, day] = cash
+            day += 1
+        turnover_out[v] = turnover
+        traded_out[v] = traded
+        fees_out[v] = fees_total
+
+
+# ---------------------------------------------------------------------------------------------
+# Python wrappers
+
+
+def _per_variant(x: float | np.ndarray, n_variants: int, name: str) -> np.ndarray:
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim == 0:
+        return np.full(n_variants, float(arr))
+    if arr.shape != (n_variants,):
+        raise ValueError(f"{name} must be a scalar or have shape ({n_variants},), got {arr.shape}")
+    return np.ascontiguousarray(arr)
+
+
+def simulate_target_weights(
+    close: np.ndarray,
+    targets: np.ndarray,
+    rebalance_rows: np.ndarray,
+    fees: float | np.ndarray,
+    slippage: float | np.ndarray,
+    init_cash: float,
+    *,
+    record_shares: bool = False,
+) -> SimResult:
+    """Simulate V target-weight variants that rebalance on the same rows, in one compiled pass.
+
+    close: (T, N) prices, finite and > 0 (the engine back-fills before listings).
+    targets: (V, R, N) target fractions of portfolio value, one row per rebalance row, already
+        lagged by ``execution_lag``; NaN = leave that asset's position untouched. A (R, N) array
+        is shared by all variants (then V comes from ``fees``/``slippage``), without copies.
+    rebalance_rows: (R,) strictly increasing row numbers of ``close`` where ``targets`` apply.
+    fees, slippage: scalar or (V,) fractions (0.001 = 0.1 %) of traded notional / of price.
+    init_cash: starting cash of every variant.
+    record_shares: also return the (V, R, N) shares held after each rebalance.
+    """
+    close = np.ascontiguousarray(close, dtype=np.float64)
+    if close.ndim != 2:
+        raise ValueError(f"close must be 2-D (days x assets), got shape {close.shape}")
+    if not np.all(np.isfinite(close)) or not np.all(close > 0):
+        raise ValueError("close must be finite and > 0 everywhere (back-fill before listings)")
+    n_rows, n_assets = close.shape
+
+    rebalance_rows = np.ascontiguousarray(rebalance_rows, dtype=np.int64)
+    if rebalance_rows.ndim != 1:
+        raise ValueError("rebalance_rows must be 1-D")
+    n_rebalances = rebalance_rows.shape[0]
+    if n_rebalances and (
+        rebalance_rows[0] < 0
+        or rebalance_rows[-1] >= n_rows
+        or np.any(np.diff(rebalance_rows) <= 0)
+    ):
+        raise ValueError(f"rebalance_rows must be strictly increasing rows in [0, {n_rows})")
+
+    targets = np.ascontiguousarray(targets, dtype=np.float64)
+    if targets.ndim == 2:
+        targets = targets[None]
+        shared_targets = True
+    elif targets.ndim == 3:
+        shared_targets = False
+    else:
+        raise ValueError(f"targets must be (V, R, N) or (R, N), got shape {targets.shape}")
+    if targets.shape[1:] != (n_rebalances, n_assets):
+        raise ValueError(
+            f"targets must have {n_rebalances} rows (one per rebalance row) and {n_assets} "
+            f"columns (one per asset), got shape {targets.shape}"
+        )
+    if np.any(np.isinf(targets)):
+        raise ValueError("targets must be finite or NaN")
+
+    if shared_targets:
+        n_variants = max(np.size(fees), np.size(slippage))
+        target_of_variant = np.zeros(n_variants, dtype=np.int64)
+    else:
+        n_variants = targets.shape[0]
+        target_of_variant = np.arange(n_variants, dtype=np.int64)
+    fees = _per_variant(fees, n_variants, "fees")
+    slippage = _per_variant(slippage, n_variants, "slippage")
+    if not np.all(np.isfinite(fees)) or np.any(fees < 0):
+        raise ValueError("fees must be finite and >= 0")
+    if not np.all(np.isfinite(slippage)) or np.any(slippage < 0) or np.any(slippage >= 1):
+        raise ValueError("slippage must be in [0, 1)")
+    init_cash = float(init_cash)
+    if not np.isfinite(init_cash) or init_cash <= 0:
+        raise ValueError(f"init_cash must be finite and > 0, got {init_cash}")
+
+    value = np.empty((n_variants, n_rows))
+    cash = np.empty((n_variants, n_rows))
+    turnover = np.empty(n_variants)
+    traded_value = np.empty(n_variants)
+    fees_paid = np.empty(n_variants)
+    shares_shape = (n_variants, n_rebalances, n_assets) if record_shares else (0, 0, 0)
+    shares = np.zeros(shares_shape)
+    _simulate_nb(
+        close,
+        targets,
+        target_of_variant,
+        rebalance_rows,
+        fees,
+        slippage,
+        init_cash,
+        record_shares,
+        value,
+        cash,
+        turnover,
+        traded_value,
+        fees_paid,
+        shares,
+    )
+    return SimResult(
+        value=value.T,
+        cash=cash.T,
+        turnover=turnover,
+        traded_value=traded_value,
+        fees_paid=fees_paid,
+        shares=shares if record_shares else None,
+    )
+
+
+def simulate_from_weights_frame(
+    close: Prices,
+    weights: Weights,
+    fees: float,
+    slippage: float,
+    init_cash: float,
+    *,
+    record_shares: bool = False,
+) -> SimResult:
+    """Simulate one weights frame, as executed (already lagged), shaped like ``close``.
+
+    The rebalance rows are the rows with any non-NaN weight. Result arrays have one column
+    (V = 1); their rows follow ``close.index``.
+    """
+    if not weights.index.equals(close.index):
+        raise ValueError("weights must have the same dates as close")
+    if not weights.columns.equals(close.columns):
+        missing = sorted(map(str, close.columns.difference(weights.columns)))
+        extra = sorted(map(str, weights.columns.difference(close.columns)))
+        raise ValueError(
+            f"weights must have the same symbols as close, in order "
+            f"(missing: {missing}, not in close: {extra})"
+        )
+    weight_values = weights.to_numpy(dtype=np.float64, na_value=np.nan)
+    rebalance_rows = np.flatnonzero(~np.all(np.isnan(weight_values), axis=1))
+    return simulate_target_weights(
+        close.to_numpy(dtype=np.float64),
+        weight_values[rebalance_rows][None],
+        rebalance_rows,
+        fees,
+        slippage,
+        init_cash,
+        record_shares=record_shares,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Memory budget
+
+
+def bytes_per_variant(n_rows: int, n_assets: int, n_rebalances: int) -> int:
+    """Bytes one variant needs in a pass: its targets and shares (R x N) and value and cash (T)."""
+    return 8 * (2 * n_rebalances * n_assets + 2 * n_rows + 3)
+
+
+def iter_variant_chunks(
+    n_variants: int, n_rows: int, n_assets: int, n_rebalances: int, budget_mb: float
+) -> Iterator[slice]:
+    """Slices of ``range(n_variants)`` whose per-variant arrays fit in ``budget_mb`` megabytes.
+
+    The budget covers what grows with the variants (see ``bytes_per_variant``), not the shared
+    (T, N) prices. Raises ValueError if not even one variant fits.
+    """
+    if n_variants < 0:
+        raise ValueError(f"n_variants must be >= 0, got {n_variants}")
+    per_variant = bytes_per_variant(n_rows, n_assets, n_rebalances)
+    chunk = int(budget_mb * 1024 * 1024 // per_variant)
+    if chunk < 1:
+        raise ValueError(
+            f"memory_budget_mb={budget_mb} is smaller than one variant needs "
+            f"({per_variant / 1024 / 1024:.3f} MB for T={n_rows}, N={n_assets}, R={n_rebalances})"
+        )
+    for start in range(0, n_variants, chunk):
+        yield slice(start, min(start + chunk, n_variants))
