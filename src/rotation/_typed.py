@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import functools
 import math
 import types
 import typing
@@ -32,7 +33,8 @@ def _describe(value: Any) -> str:
     return f"{value!r} ({type(value).__name__})"
 
 
-def _coerce(value: Any, annotation: Any, where: str) -> Any:
+def coerce(value: Any, annotation: Any, where: str) -> Any:
+    """``value`` checked and converted to ``annotation`` (``where`` names it in errors)."""
     origin = get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         options = get_args(annotation)
@@ -41,7 +43,7 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
         for option in options:
             if option is type(None):
                 continue
-            return _coerce(value, option, where)
+            return coerce(value, option, where)
     if origin is Literal:
         choices = get_args(annotation)
         if value not in choices:
@@ -55,7 +57,7 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
         if isinstance(value, str) or not isinstance(value, list | tuple):
             raise ConfigError(f"{where}: expected a list, got {_describe(value)}")
         (item_type, _ellipsis) = get_args(annotation)
-        return tuple(_coerce(v, item_type, f"{where}[{i}]") for i, v in enumerate(value))
+        return tuple(coerce(v, item_type, f"{where}[{i}]") for i, v in enumerate(value))
     if origin in (Mapping, dict) or annotation is Mapping:
         if not isinstance(value, Mapping):
             raise ConfigError(f"{where}: expected a mapping, got {_describe(value)}")
@@ -64,7 +66,7 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ConfigError(f"{where}: keys must be text, got {_describe(key)}")
-            out[key] = _coerce(item, value_type, f"{where}.{key}")
+            out[key] = coerce(item, value_type, f"{where}.{key}")
         return types.MappingProxyType(out)
     if annotation is Any:
         return value
@@ -100,6 +102,12 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
     raise TypeError(f"unsupported config field type {annotation!r} at {where}")  # programming error
 
 
+@functools.cache
+def field_types(cls: type) -> tuple[dict[str, dataclasses.Field], dict[str, Any]]:
+    """The init fields and resolved type hints of a dataclass (resolving hints is slow)."""
+    return {f.name: f for f in dataclasses.fields(cls) if f.init}, typing.get_type_hints(cls)
+
+
 def build(cls: type[T], raw: Any, where: str = "") -> T:
     """Instantiate dataclass ``cls`` from mapping ``raw``; ``where`` prefixes key paths."""
     label = where or "config"
@@ -107,8 +115,7 @@ def build(cls: type[T], raw: Any, where: str = "") -> T:
         raw = {}
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{label}: expected a mapping of keys, got {_describe(raw)}")
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
-    hints = typing.get_type_hints(cls)
+    fields, hints = field_types(cls)
     for key in raw:
         if key not in fields:
             path = f"{where}.{key}" if where else str(key)
@@ -117,7 +124,7 @@ def build(cls: type[T], raw: Any, where: str = "") -> T:
     for name, field in fields.items():
         path = f"{where}.{name}" if where else name
         if name in raw:
-            values[name] = _coerce(raw[name], hints[name], path)
+            values[name] = coerce(raw[name], hints[name], path)
         elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
             raise ConfigError(f"missing required key {path!r}")
     try:

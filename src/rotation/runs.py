@@ -17,12 +17,15 @@ folder. Contents:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import platform
 import shutil
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -83,22 +86,51 @@ def manifest(result: Backtest, created: dt.datetime) -> dict[str, Any]:
 
 def save(result: Backtest, results_dir: Path) -> Path:
     """Write ``result`` into a new folder under ``results_dir``; return its path."""
-    results_dir = Path(results_dir)
     created = dt.datetime.now(dt.UTC)
     info = manifest(result, created)
     final_name = f"{_safe_name(result.config.name)}-{created:%Y%m%dT%H%M%S}-{info['run_id']}"
+    with new_folder(results_dir, final_name) as staging:
+        _write_files(result, staging.path, info)
+    return staging.published
+
+
+@dataclass
+class Staging:
+    """A folder being written (``path``) and, once complete, where it was published."""
+
+    path: Path
+    published: Path | None = None
+
+
+@contextlib.contextmanager
+def new_folder(results_dir: Path, final_name: str) -> Iterator[Staging]:
+    """Yield a fresh staging folder; on success rename it to ``results_dir/final_name`` (or
+    ``final_name-2``... if taken) and set ``.published``; on failure remove it.
+
+    ``final_name`` is made file-name safe, so a config name cannot escape ``results_dir``.
+    """
+    results_dir = Path(results_dir)
+    final_name = _safe_name(final_name)
     try:
         results_dir.mkdir(parents=True, exist_ok=True)
-        staging = results_dir / f".incomplete-{final_name}-{uuid.uuid4().hex[:8]}"
-        staging.mkdir()
+        staging = Staging(results_dir / f".incomplete-{final_name}-{uuid.uuid4().hex[:8]}")
+        staging.path.mkdir()
     except OSError as exc:
         raise RotationError(f"cannot write to results folder {results_dir}: {exc}") from None
     try:
-        _write_files(result, staging, info)
-        return _publish(staging, results_dir, final_name)
+        yield staging
+        staging.published = _publish(staging.path, results_dir, final_name)
     except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise RotationError(f"could not write run into {results_dir}: {exc}") from None
+        shutil.rmtree(staging.path, ignore_errors=True)
+        raise RotationError(f"could not write into {results_dir}: {exc}") from None
+    except BaseException:
+        shutil.rmtree(staging.path, ignore_errors=True)
+        raise
+
+
+def timestamp() -> str:
+    """UTC time for folder names: 20261125T081315."""
+    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
 
 
 def _publish(staging: Path, results_dir: Path, final_name: str) -> Path:

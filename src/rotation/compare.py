@@ -1,0 +1,120 @@
+"""Compare configs on one data window: a ranked table and overlaid equity and drawdown curves."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from rotation.backtest import Backtest, backtest_window, load_inputs, run_backtest
+from rotation.config import Config
+from rotation.errors import DataError
+from rotation.metrics import drawdown
+from rotation.runs import new_folder, timestamp
+
+COLUMNS = (
+    "total_return", "annual_return", "annual_volatility", "sharpe", "sortino", "max_drawdown",
+    "calmar", "alpha", "beta", "annual_turnover", "rebalances", "fees_paid",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``table``: one row per config (index = name), metrics as columns plus ``rank``."""
+
+    table: pd.DataFrame
+    results: list[Backtest]
+    notes: tuple[str, ...]
+
+
+def compare(
+    configs: Sequence[Config],
+    *,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    rank_by: str = "sharpe",
+) -> Comparison:
+    """Run every config on their common window (or ``start``..``end``) and rank them.
+
+    Configs whose own windows differ are aligned to the window they all have data for, with a
+    note saying so.
+    """
+    inputs = [load_inputs(c) for c in configs]
+    windows = [backtest_window(c, i.closes) for c, i in zip(configs, inputs, strict=True)]
+    common_start = max(w.start for w in windows) if start is None else pd.Timestamp(start)
+    common_end = min(w.end for w in windows) if end is None else pd.Timestamp(end)
+    if common_start >= common_end:
+        raise DataError(
+            f"the configs have no common window ({common_start.date()} .. {common_end.date()})"
+        )
+    notes = []
+    if start is None and end is None:
+        for config, window in zip(configs, windows, strict=True):
+            if (window.start, window.end) != (common_start, common_end):
+                notes.append(
+                    f"{config.name}: window {window.start.date()} .. {window.end.date()} "
+                    f"aligned to the common {common_start.date()} .. {common_end.date()}"
+                )
+    names = _unique_names(configs)
+    results = [
+        run_backtest(c.replace(start=common_start.date(), end=common_end.date()), i)
+        for c, i in zip(configs, inputs, strict=True)
+    ]
+    table = pd.DataFrame([{k: r.metrics.get(k) for k in COLUMNS} for r in results], index=names)
+    table.index.name = "config"
+    if rank_by not in table.columns:
+        raise DataError(f"cannot rank by {rank_by!r}; choose one of {', '.join(COLUMNS)}")
+    table["rank"] = table[rank_by].rank(ascending=False, method="min").astype(int)
+    return Comparison(table=table.sort_values("rank"), results=results, notes=tuple(notes))
+
+
+def _unique_names(configs: Sequence[Config]) -> list[str]:
+    names: list[str] = []
+    for config in configs:
+        name, n = config.name, 2
+        while name in names:
+            name, n = f"{config.name}-{n}", n + 1
+        names.append(name)
+    return names
+
+
+def figure(comparison: Comparison) -> go.Figure:
+    """Equity curves (log scale, same initial cash) and drawdowns of every config, overlaid."""
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, row_heights=[0.65, 0.35], vertical_spacing=0.05,
+        subplot_titles=("Equity (log scale)", "Drawdown"),
+    )  # fmt: skip
+    for name, result in zip(comparison.table.index, _by_rank(comparison), strict=True):
+        value = result.simulation.value
+        fig.add_trace(go.Scatter(x=value.index, y=value, name=name, legendgroup=name), 1, 1)
+        dd = drawdown(value.pct_change().fillna(0.0))
+        fig.add_trace(
+            go.Scatter(x=dd.index, y=dd, name=name, legendgroup=name, showlegend=False), 2, 1
+        )
+    fig.update_yaxes(type="log", row=1, col=1)
+    fig.update_yaxes(tickformat=".0%", row=2, col=1)
+    fig.update_layout(height=750, template="plotly_white", hovermode="x unified")
+    return fig
+
+
+def _by_rank(comparison: Comparison) -> list[Backtest]:
+    order = {
+        name: i for i, name in enumerate(_unique_names([r.config for r in comparison.results]))
+    }
+    return [comparison.results[order[name]] for name in comparison.table.index]
+
+
+def save(comparison: Comparison, results_dir: Path) -> Path:
+    """Write ``table.csv``, ``table.json``, ``notes.txt`` and ``compare.html`` to a new folder."""
+    with new_folder(results_dir, f"compare-{timestamp()}") as staging:
+        comparison.table.to_csv(staging.path / "table.csv")
+        records = json.loads(comparison.table.to_json(orient="index"))
+        (staging.path / "table.json").write_text(json.dumps(records, indent=2) + "\n")
+        (staging.path / "notes.txt").write_text("".join(f"{n}\n" for n in comparison.notes))
+        figure(comparison).write_html(staging.path / "compare.html", include_plotlyjs=True)
+    return staging.published
