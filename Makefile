@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench bundle clean
+.PHONY: demo test browser lint bench bundle clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,14 +19,25 @@ demo: $(STAMP)
 	$(BIN)/rotation backtest configs/capital_scarcity.yaml configs/spy_buy_hold.yaml \
 		configs/sixty_forty.yaml configs/equal_weight.yaml
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# The report's browser test needs Chromium and chromedriver. Install them (Debian packages)
+# when missing and we may (root with apt-get); otherwise that test skips and says why.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium chromium-driver >/dev/null) \
+		|| echo "could not install chromium: the browser test will be skipped"; \
+	else echo "chromium not found and cannot install it: the browser test will be skipped"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests strategies benchmarks
 	$(BIN)/ruff format --check src tests strategies benchmarks
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks
 
 # Maintainers only: rebuild the bundled snapshot from a copy of the shared dataset.

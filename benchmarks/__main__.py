@@ -48,10 +48,11 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS_PATH, help="markdown to write")
     args = parser.parse_args()
 
-    from benchmarks import sim
+    from benchmarks import sim, sweep
 
     results = sim.run(n_variants=args.variants)
     report = sim.render_markdown(results, n_assets=20, machine=machine_description())
+    report += "\n" + sweep.render_markdown(sweep.run())
     args.output.write_text(report)
     print(report)
     print(f"written to {args.output}")

@@ -19,6 +19,7 @@ Chunks of variants keep the arrays that grow with the variants under ``memory_mb
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -248,6 +249,7 @@ class _Shared:
         self.strategies: dict[str, Strategy] = {}
         self.codes: dict[str, np.ndarray] = {}
         self.composites: dict[str, np.ndarray] = {}
+        self.parsed: dict[str, Any] = {}
 
     def key(self, *parts: Any) -> str:
         """``_key(parts)``, memoized by the identity of the parts (variants share sections)."""
@@ -274,6 +276,13 @@ class _Shared:
             folder = config.resolve_path(config.strategies_dir)
             self.strategies[key] = load_strategy(config.strategy.name, folder)
         return self.strategies[key]
+
+    def params(self, strategy: Strategy, config: Config) -> Any:
+        """The strategy's parsed ``Params`` of a variant (one parse per strategy section)."""
+        key = self.key(config.strategy, config.universe)
+        if key not in self.parsed:
+            self.parsed[key] = strategy.parse_params(config.strategy.params, config)
+        return self.parsed[key]
 
     def regime_codes(self, config: Config, dates: pd.DatetimeIndex) -> np.ndarray:
         """Index into ``STATES`` of the regime on ``dates`` (-1 = unknown)."""
@@ -313,16 +322,16 @@ def _weights_for(
     first = variants[0]
     strategy = shared.strategy(first)
     decisions = [shared.decisions(v, in_window) for v in variants]
-    union = decisions[0]
-    for d in decisions[1:]:
-        union = union.union(d)
+    distinct = {id(d): d for d in decisions}  # variants share schedule objects
+    union = functools.reduce(pd.DatetimeIndex.union, distinct.values())
     rows = prices.index.get_indexer(union)
-    decide = np.array([union.isin(d) for d in decisions])
+    on_union = {key: union.isin(d) for key, d in distinct.items()}
+    decide = np.array([on_union[id(d)] for d in decisions])
     batch = strategy.batch_target_weights
     if batch is not None:
         regimes = np.array([shared.regime_codes(v, union) for v in variants])
         composite = np.array([shared.composite_at(v, union) for v in variants])
-        params = [strategy.parse_params(v.strategy.params, v) for v in variants]
+        params = [shared.params(strategy, v) for v in variants]
         batch_inputs = BatchInputs(
             prices, first.universe, rows, decide, regimes, composite, shared.memo
         )
@@ -341,7 +350,7 @@ def _weights_for(
                         universe=variant.universe,
                         schedule=decisions[v],
                     ),
-                    strategy.parse_params(variant.strategy.params, variant),
+                    shared.params(strategy, variant),
                 )
                 cache[key] = frame.reindex(union).to_numpy(dtype=np.float64)
             targets[v] = cache[key]
