@@ -46,7 +46,9 @@ class Inputs:
             for key in sorted(group):
                 series = group[key]
                 digest.update(key.encode())
-                digest.update(series.index.asi8.tobytes())
+                # one unit, so equal dates hash equal whatever their resolution (CSV reads
+                # give microseconds under pandas 3, Parquet and the live cache nanoseconds)
+                digest.update(series.index.as_unit("us").asi8.tobytes())
                 digest.update(series.to_numpy(dtype="float64").tobytes())
         digest.update(pd.util.hash_pandas_object(self.capex, index=False).to_numpy().tobytes())
         return digest.hexdigest()

@@ -8,10 +8,16 @@ printed as one line (no traceback) and exit with status 1.
 from __future__ import annotations
 
 import sys
+import warnings
 
 import click
 
 from rotation.errors import ConfigError, RotationError
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings (stale cache, provider fallbacks) as one plain line on stderr."""
+    click.echo(f"warning: {message}", err=True)
 
 
 class _Group(click.Group):
@@ -34,11 +40,28 @@ def main() -> None:
 
 def _register() -> None:
     from rotation.cli.backtest import backtest, strategies
+    from rotation.cli.check import check
     from rotation.cli.data import data
+    from rotation.cli.export import export
+    from rotation.cli.report import report
+    from rotation.cli.signals import signals
+    from rotation.cli.sweep import compare, sweep
 
     main.add_command(backtest)
     main.add_command(strategies)
     main.add_command(data)
+    main.add_command(compare)
+    main.add_command(sweep)
+    main.add_command(export)
+    main.add_command(report)
+    main.add_command(signals)
+    main.add_command(check)
 
 
 _register()
+
+
+def entry() -> None:
+    """The ``rotation`` console script: ``main`` with warnings printed as plain lines."""
+    warnings.showwarning = _show_warning
+    main()
