@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from rotation.backtest import run_backtest
 from rotation.config import load_config
+from rotation.report import write_report
 from rotation.runs import save
 from rotation.strategy import available_strategies, load_strategy
 from rotation.summary import comparison_table
@@ -30,7 +32,8 @@ def backtest(configs, start, end, results_dir, quiet):
     """Backtest each CONFIG and print the runs side by side.
 
     Each run is written to a new folder RESULTS/<name>-<time>-<id>/ (config, manifest,
-    metrics, equity, weights, orders, signals); an existing run is never overwritten.
+    metrics, equity, weights, orders, signals, and the HTML tearsheet report.html); an
+    existing run is never overwritten.
     """
     loaded = [load_config(path) for path in configs]
     overrides = {}
@@ -38,19 +41,41 @@ def backtest(configs, start, end, results_dir, quiet):
         overrides["start"] = start.date()
     if end:
         overrides["end"] = end.date()
-    names, metrics = [], []
-    for config in loaded:
-        config = config.replace(**overrides) if overrides else config
-        result = run_backtest(config)
-        folder = save(result, results_dir)
-        names.append(config.name)
-        metrics.append(result.metrics)
-        for note in result.notes:
-            click.echo(f"note ({config.name}): {note}", err=True)
-        click.echo(f"wrote {folder}" if not quiet else str(folder))
+    names, metrics, reports = [], [], []
+    # a progress bar only for people watching a terminal; scripts get plain lines
+    progress = not quiet and len(loaded) > 1 and sys.stderr.isatty()
+    held: list[tuple[str, bool]] = []  # (line, to stderr) printed after the bar
+
+    def say(line: str, err: bool = False) -> None:
+        if progress:
+            held.append((line, err))
+        else:
+            click.echo(line, err=err)
+
+    with click.progressbar(
+        loaded, label="backtesting", file=sys.stderr, hidden=not progress
+    ) as bar:
+        for config in bar:
+            config = config.replace(**overrides) if overrides else config
+            result = run_backtest(config)
+            folder = save(result, results_dir)
+            reports.append(write_report(folder))
+            names.append(config.name)
+            metrics.append(result.metrics)
+            for note in result.notes:
+                say(f"note ({config.name}): {note}", err=True)
+            say(f"wrote {folder}" if not quiet else str(folder))
+    for line, err in held:
+        click.echo(line, err=err)
     if not quiet:
+        header, *rows = comparison_table(names, metrics).splitlines()
         click.echo()
-        click.echo(comparison_table(names, metrics))
+        click.secho(header, bold=True)  # styled on a terminal only; click strips it in pipes
+        click.echo("\n".join(rows))
+        click.echo()
+        width = max(len(name) for name in names)
+        for name, path in zip(names, reports, strict=True):
+            click.echo(f"report  {name.ljust(width)}  {path}")
 
 
 @click.command()

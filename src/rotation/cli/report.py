@@ -1,0 +1,36 @@
+"""``rotation report RUN_DIR``: write (or rewrite) a run folder's HTML tearsheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from rotation.report import screenshot, write_report
+
+
+@click.command()
+@click.argument(
+    "run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path)
+)
+@click.option(
+    "--screenshot",
+    "take_screenshot",
+    is_flag=True,
+    help="Also save a full-page report.png beside it (needs a headless Chromium).",
+)
+@click.option(
+    "--no-static",
+    is_flag=True,
+    help="Leave out the PNG copy of each chart shown where JavaScript is off (smaller file).",
+)
+def report(run_dirs: tuple[Path, ...], take_screenshot: bool, no_static: bool) -> None:
+    """Write RUN_DIR/report.html: a self-contained HTML tearsheet that opens offline.
+
+    Built from the run folder's files only, so it works on any run `rotation backtest` wrote.
+    """
+    for run_dir in run_dirs:
+        path = write_report(run_dir, static=not no_static)
+        click.echo(f"report {path}")
+        if take_screenshot:
+            click.echo(f"screenshot {screenshot(path)}")

@@ -1,0 +1,47 @@
+"""HTML tearsheets: one self-contained ``report.html`` per run folder.
+
+    from rotation.report import write_report
+    write_report("results/capital_scarcity-20250101T000000-abcdef012345")
+
+The report is built from the run folder's files only (see ``rotation.runs``), so it can be
+written for any old run; ``rotation backtest`` writes it right after saving the run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rotation.errors import RotationError
+from rotation.report._run import Run, load_run
+from rotation.report.browser import find_chromium, screenshot
+from rotation.report.html import build_html
+
+REPORT_FILE = "report.html"
+
+__all__ = [
+    "REPORT_FILE",
+    "Run",
+    "build_html",
+    "find_chromium",
+    "load_run",
+    "screenshot",
+    "write_report",
+]
+
+
+def write_report(run_dir: str | Path, *, static: bool = True) -> Path:
+    """Write ``report.html`` into the run folder ``run_dir``; return its path.
+
+    ``static``: also embed a PNG copy of each chart (shown where JavaScript is off).
+    The file is written under a temporary name and renamed, so it is never half written.
+    """
+    run = load_run(run_dir)
+    page = build_html(run, static=static)
+    target = run.folder / REPORT_FILE
+    partial = run.folder / f".{REPORT_FILE}.partial"
+    try:
+        partial.write_text(page, encoding="utf-8")
+        partial.replace(target)
+    except OSError as exc:
+        raise RotationError(f"cannot write {target}: {exc}") from None
+    return target

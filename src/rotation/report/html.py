@@ -1,0 +1,476 @@
+"""Assemble the tearsheet: one self-contained HTML page from a run folder's frames.
+
+plotly.js is embedded once, inline, in the page head (no CDN, no network: the page opens
+offline). Every chart is a ``<div class="chart">`` with its figure as a JSON block beside it,
+drawn by one inline script at the end of the page, plus a matplotlib PNG of the same figure
+inside ``<noscript>`` as a base64 data URI, so the file alone still shows every chart where
+JavaScript is off. Every headline number is written with its exact value in ``data-value``
+next to the rounded text, which is what the tests compare with metrics.json.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections.abc import Callable, Mapping
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.offline
+import yaml
+
+from rotation.metrics import drawdown, performance
+from rotation.report import figures as fg
+from rotation.report import tables
+from rotation.report._run import Run
+from rotation.report.static import figure_png
+
+SECTIONS = (
+    ("metrics", "Headline metrics"),
+    ("equity", "Equity curve"),
+    ("drawdown", "Drawdown"),
+    ("weights", "Weights over time"),
+    ("regime", "Regime score"),
+    ("rolling", "Rolling 12-month risk"),
+    ("returns", "Monthly and yearly returns"),
+    ("regimes", "By regime"),
+    ("trades", "Trades"),
+    ("provenance", "Provenance"),
+)
+REGIME_ORDER = ("scarce", "neutral", "abundant")
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+}
+
+
+def pct(x: Any) -> str:
+    return "–" if x is None or pd.isna(x) else f"{x * 100:,.1f}%"
+
+
+def num(x: Any) -> str:
+    return "–" if x is None or pd.isna(x) else f"{x:,.2f}"
+
+
+def money(x: Any) -> str:
+    return "–" if x is None or pd.isna(x) else f"{x:,.0f}"
+
+
+def whole(x: Any) -> str:
+    return "–" if x is None or pd.isna(x) else f"{int(x):,}"
+
+
+def weight(x: Any) -> str:
+    return "–" if x is None or pd.isna(x) else f"{x * 100:.1f}%"
+
+
+def plain(x: Any) -> str:
+    return "–" if x is None else str(x)
+
+
+HEADLINE: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
+    ("Total return", "total_return", pct),
+    ("Annual return", "annual_return", pct),
+    ("Annual volatility", "annual_volatility", pct),
+    ("Sharpe", "sharpe", num),
+    ("Sortino", "sortino", num),
+    ("Calmar", "calmar", num),
+    ("Max drawdown", "max_drawdown", pct),
+    ("Max drawdown peak", "max_drawdown_peak", plain),
+    ("Max drawdown trough", "max_drawdown_trough", plain),
+    ("Alpha (annual)", "alpha", pct),
+    ("Beta", "beta", num),
+    ("Turnover / year", "annual_turnover", pct),
+    ("Rebalance days", "rebalances", whole),
+    ("Fees paid", "fees_paid", money),
+    ("Time in market", "time_in_market", pct),
+    ("Final value", "final_value", money),
+)
+HEADLINE_SPLIT = 9  # rows of the left table
+"""(label, key, formatter) of the headline table; keys are metrics.json's, plus
+``time_in_market`` (share of days with any asset weight > 0, from weights.csv)."""
+
+TILES = (
+    ("Total return", "total_return", pct),
+    ("Annual return", "annual_return", pct),
+    ("Sharpe", "sharpe", num),
+    ("Max drawdown", "max_drawdown", pct),
+    ("Time in market", "time_in_market", pct),
+)
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _raw(value: Any) -> str:
+    """Exact machine-readable value for ``data-value`` (repr round-trips a float)."""
+    if value is None or (isinstance(value, float | np.floating) and np.isnan(value)):
+        return ""
+    if isinstance(value, float | np.floating):
+        return repr(float(value))
+    if isinstance(value, np.integer):
+        return str(int(value))
+    return str(value)
+
+
+def _cell(value: Any, fmt: Callable[[Any], str], attr: str, key: str) -> str:
+    exact = _e(_raw(value))
+    return f'<td class="num" {attr}="{_e(key)}" data-value="{exact}">{_e(fmt(value))}</td>'
+
+
+def _chip(color: str, label: str) -> str:
+    return f'<span class="chip"><i style="background:{color}"></i>{_e(label)}</span>'
+
+
+def regime_legend() -> str:
+    chips = "".join(_chip(fg.REGIME_COLORS[s], s) for s in REGIME_ORDER)
+    return f'<div class="legend">Shading: regime known at the close. {chips}</div>'
+
+
+def chart(fig: go.Figure, chart_id: str, *, static: bool, caption: str) -> str:
+    """A chart block: caption, the plotly div, its drawing script, a ``<noscript>`` PNG copy."""
+    spec = fig.to_json().replace("</", "<\\/")
+    height = int(fig.layout.height or 340)
+    fallback = ""
+    if static:
+        data = base64.b64encode(figure_png(fig)).decode("ascii")
+        fallback = (
+            f'<noscript><img class="static" alt="{_e(caption)}" '
+            f'src="data:image/png;base64,{data}"></noscript>'
+        )
+    return (
+        f'<div class="block"><h3>{_e(caption)}</h3>'
+        f'<div class="chart" id="{chart_id}" style="min-height:{height}px"></div>{fallback}'
+        f'<script type="application/json" data-chart="{chart_id}">{spec}</script></div>'
+    )
+
+
+# Draws every chart from its JSON block; one chart failing is logged and the rest still draw.
+DRAW_CHARTS = (
+    "<script>document.querySelectorAll('script[data-chart]').forEach(function (block) {"
+    "try { var f = JSON.parse(block.textContent);"
+    f" Plotly.newPlot(block.dataset.chart, f.data, f.layout, {json.dumps(PLOTLY_CONFIG)}); }}"
+    " catch (error) { console.error('chart ' + block.dataset.chart + ': ' + error); }"
+    "});</script>"
+)
+
+
+def headline_table(metrics: Mapping[str, Any], bench: Mapping[str, Any], benchmark: str) -> str:
+    """Two side-by-side tables (returns and risk | relative and trading), strategy vs benchmark."""
+    head = f'<tr><th></th><th class="num">strategy</th><th class="num">{_e(benchmark)}</th></tr>'
+    halves = []
+    for part in (HEADLINE[:HEADLINE_SPLIT], HEADLINE[HEADLINE_SPLIT:]):
+        rows = []
+        for label, key, fmt in part:
+            strategy = _cell(metrics.get(key), fmt, "data-metric", key)
+            if key in bench:
+                other = _cell(bench[key], fmt, "data-benchmark-metric", key)
+            else:
+                other = '<td class="num muted">–</td>'
+            rows.append(f"<tr><th>{_e(label)}</th>{strategy}{other}</tr>")
+        halves.append(
+            f'<table class="metrics"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
+        )
+    return (
+        f'<div class="two tables">{"".join(halves)}</div>'
+        '<p class="note">Benchmark: buy and hold from the same starting cash, no costs; alpha '
+        "and beta are the strategy's against it. Time in market: share of days with any asset "
+        "weight above 0. Rebalance days: days with at least one fill.</p>"
+    )
+
+
+def regime_html(table: pd.DataFrame) -> str:
+    columns = (
+        ("days", "days", whole),
+        ("share_of_days", "share of days", pct),
+        ("annual_return", "annual return", pct),
+        ("benchmark_annual_return", "benchmark annual return", pct),
+        ("annual_volatility", "volatility", pct),
+        ("sharpe", "Sharpe", num),
+        ("max_drawdown", "max drawdown", pct),
+    )
+    head = "".join(f'<th class="num">{_e(label)}</th>' for _, label, _ in columns)
+    rows = []
+    states = [s for s in REGIME_ORDER if s in table.index]
+    states += [s for s in table.index if s not in states]
+    for state in states:
+        color = fg.REGIME_COLORS.get(str(state), fg.REGIME_COLORS["neutral"])
+        cells = "".join(
+            _cell(table.loc[state, key], fmt, "data-regime-metric", f"{state}.{key}")
+            for key, _, fmt in columns
+            if key in table.columns
+        )
+        rows.append(f"<tr><th>{_chip(color, str(state))}</th>{cells}</tr>")
+    return (
+        f'<table class="regimes"><thead><tr><th>regime</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+        '<p class="note">A day\'s return counts for the regime known at the previous close (the '
+        "one positions were chosen under); returns are annualized, statistics compound the "
+        "days of each regime as one series.</p>"
+    )
+
+
+def trades_html(trades: pd.DataFrame, colors: Mapping[str, str], slippage: float) -> str:
+    rows = []
+    for row in trades.itertuples(index=False):
+        rows.append(
+            f"<tr><td>{row.date:%Y-%m-%d}</td>"
+            f"<td>{_chip(colors.get(row.symbol, fg.CASH_COLOR), row.symbol)}</td>"
+            f'<td class="{row.side}">{row.side}</td>'
+            f'<td class="num">{weight(row.from_weight)}</td>'
+            f'<td class="num">{weight(row.to_weight)}</td>'
+            f'<td class="num">{money(row.value)}</td>'
+            f'<td class="num">{num(row.fees)}</td>'
+            f'<td class="num">{num(row.slippage)}</td>'
+            f'<td class="num">{num(row.cost)}</td></tr>'
+        )
+    days = trades["date"].nunique() if len(trades) else 0
+    totals = (
+        f'<tr><th colspan="5">total: {len(trades):,} fills on {days:,} days</th>'
+        f'<td class="num">{money(trades["value"].sum())}</td>'
+        f'<td class="num" data-total="fees" data-value="{_raw(float(trades["fees"].sum()))}">'
+        f"{money(trades['fees'].sum())}</td>"
+        f'<td class="num">{money(trades["slippage"].sum())}</td>'
+        f'<td class="num">{money(trades["cost"].sum())}</td></tr>'
+    )
+    head = (
+        "<tr><th>date</th><th>asset</th><th>side</th><th class='num'>from weight</th>"
+        "<th class='num'>to weight</th><th class='num'>traded value</th><th class='num'>fees</th>"
+        "<th class='num'>slippage</th><th class='num'>cost</th></tr>"
+    )
+    return (
+        f'<div class="scroll"><table class="trades"><thead>{head}</thead>'
+        f"<tbody>{''.join(rows)}</tbody><tfoot>{totals}</tfoot></table></div>"
+        f'<p class="note">From weight: held at the previous close; to weight: held at this close, '
+        f"after the trade. Cost = fees + slippage, in the portfolio's currency; slippage is "
+        f"derived from the config's rate ({slippage:.4%} of the price, against the trade) as "
+        f"value &times; s / (1 + s) on a buy and value &times; s / (1 &minus; s) on a sell.</p>"
+    )
+
+
+def provenance_html(run: Run) -> str:
+    m = run.manifest
+    versions = m.get("versions") or {}
+    items = [
+        ("run id", m.get("run_id")),
+        ("created", m.get("created")),
+        ("config file", m.get("config_file")),
+        ("config hash", m.get("config_hash")),
+        ("data source", m.get("data_source")),
+        ("data fingerprint", m.get("data_fingerprint")),
+        ("versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
+        ("run folder", run.folder.resolve()),
+    ]
+    notes = m.get("notes") or []
+    if notes:
+        items.append(("notes", "; ".join(notes)))
+    items.append(("report built with", f"plotly {_version('plotly')}"))
+    rows = "".join(
+        f'<tr><th>{_e(k)}</th><td class="mono" data-provenance="{_e(k)}">{_e(plain(v))}</td></tr>'
+        for k, v in items
+    )
+    config = yaml.safe_dump(dict(run.config), sort_keys=False, allow_unicode=True)
+    return (
+        f'<table class="provenance"><tbody>{rows}</tbody></table>'
+        f"<details open><summary>config.yaml (resolved, every default filled in)</summary>"
+        f'<pre class="config">{_e(config)}</pre></details>'
+    )
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _section(section_id: str, body: str) -> str:
+    title = dict(SECTIONS)[section_id]
+    return f'<section id="{section_id}"><h2>{_e(title)}</h2>{body}</section>'
+
+
+def _header(run: Run, metrics: Mapping[str, Any], bench: Mapping[str, Any]) -> str:
+    c = run.config
+    strategy = (c.get("strategy") or {}).get("name", "")
+    tiles = "".join(
+        f'<div class="tile"><div class="label">{_e(label)}</div>'
+        f'<div class="value" data-metric="{key}" data-value="{_e(_raw(metrics.get(key)))}">'
+        f"{_e(fmt(metrics.get(key)))}</div>"
+        f'<div class="sub">{_e(run.benchmark)} {_e(fmt(bench[key])) if key in bench else "–"}'
+        "</div></div>"
+        for label, key, fmt in TILES
+    )
+    subtitle = " · ".join(
+        _e(part)
+        for part in (
+            c.get("description"),
+            f"strategy {strategy}",
+            f"{metrics.get('start')} → {metrics.get('end')} ({whole(metrics.get('days'))} days)",
+            f"benchmark {run.benchmark}",
+            f"run {run.manifest.get('run_id', '')}",
+        )
+        if part
+    )
+    return (
+        f'<header><div class="title"><h1>{_e(run.name)}</h1><p>{subtitle}</p></div>'
+        f'<div class="tiles">{tiles}</div></header>'
+    )
+
+
+def _nav() -> str:
+    links = "".join(f'<a href="#{sid}">{_e(title)}</a>' for sid, title in SECTIONS)
+    return f"<nav>{links}</nav>"
+
+
+def build_html(run: Run, *, static: bool = True) -> str:
+    """The full report page for ``run`` (a string of HTML; nothing is written)."""
+    returns, bench_returns = run.returns, run.benchmark_returns
+    metrics = dict(run.metrics)
+    metrics["time_in_market"] = tables.time_in_market(run.weights)
+    bench = dict(performance(bench_returns))
+    bench["time_in_market"] = 1.0
+    bench["final_value"] = float(run.equity["benchmark"].iloc[-1])
+    regime = run.regime
+    sleeves = run.sleeves
+    colors = fg.sleeve_colors(sleeves)
+    slippage = float((run.config.get("costs") or {}).get("slippage", 0.0))
+    thresholds = run.config.get("regime") or {}
+    scores = run.signals.select_dtypes("number").reindex(run.equity.index)
+    both = pd.DataFrame({"strategy": returns, "benchmark": bench_returns})
+    rolling = {name: tables.rolling_stats(r) for name, r in both.items()}
+
+    def plot(fig: go.Figure, chart_id: str, caption: str) -> str:
+        return chart(fig, chart_id, static=static, caption=caption)
+
+    rolling_sharpe = pd.DataFrame({k: v["sharpe"] for k, v in rolling.items()})
+    rolling_vol = pd.DataFrame({k: v["volatility"] for k, v in rolling.items()})
+    body = {
+        "metrics": headline_table(metrics, bench, run.benchmark),
+        "equity": plot(
+            fg.equity_figure(run.equity, regime, benchmark=run.benchmark),
+            "chart-equity",
+            f"Portfolio value against {run.benchmark} (same starting cash)",
+        )
+        + regime_legend(),
+        "drawdown": plot(
+            fg.drawdown_figure(both.apply(drawdown), benchmark=run.benchmark),
+            "chart-drawdown",
+            "Fraction below the running peak",
+        ),
+        "weights": plot(
+            fg.weights_figure(tables.sleeve_weights(run.weights, sleeves), colors),
+            "chart-weights-sleeve",
+            "Held weight by sleeve (cash on top)",
+        )
+        + plot(fg.weights_figure(run.weights, colors), "chart-weights-asset", "By asset"),
+        "regime": plot(
+            fg.regime_figure(scores, regime, thresholds),
+            "chart-regime",
+            "Composite score (bold) and its components, z-scores; dashed: entry thresholds",
+        )
+        + regime_legend(),
+        "rolling": '<div class="two">'
+        + plot(
+            fg.rolling_figure(rolling_sharpe, yformat=".1f", zero_line=True),
+            "chart-rolling-sharpe",
+            f"Sharpe, trailing {tables.ROLLING_DAYS} days",
+        )
+        + plot(
+            fg.rolling_figure(rolling_vol, yformat=".0%"),
+            "chart-rolling-vol",
+            f"Volatility, trailing {tables.ROLLING_DAYS} days, annualized",
+        )
+        + "</div>",
+        "returns": plot(
+            fg.monthly_heatmap(tables.monthly_table(returns)),
+            "chart-monthly",
+            "Monthly returns of the strategy",
+        )
+        + plot(
+            fg.yearly_figure(tables.yearly_table(returns, bench_returns)),
+            "chart-yearly",
+            f"Calendar-year returns against {run.benchmark} (first and last years partial)",
+        ),
+        "regimes": regime_html(tables.regime_table(run.regime_table, bench_returns, regime)),
+        "trades": trades_html(tables.trades(run.orders, run.weights, slippage), colors, slippage),
+        "provenance": provenance_html(run),
+    }
+    sections = "\n".join(_section(sid, body[sid]) for sid, _ in SECTIONS)
+    return _page(run.name, _header(run, metrics, bench) + _nav() + f"<main>{sections}</main>")
+
+
+def _page(title: str, content: str) -> str:
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{_e(title)} · rotation report</title><style>{CSS}</style>"
+        f"<script>{plotly.offline.get_plotlyjs()}</script></head>\n"
+        f"<body>{content}{DRAW_CHARTS}<footer>rotation report · built from the run folder's "
+        "files only · opens offline</footer></body></html>\n"
+    )
+
+
+CSS = """
+:root { --text:#1f2933; --muted:#6b7580; --line:#e3e6ea; --bg:#f5f6f8; --navy:#14213d; }
+* { box-sizing: border-box; }
+body { margin:0; background:var(--bg); color:var(--text); font:14px/1.45 -apple-system,
+  'Segoe UI', Roboto, 'Helvetica Neue', Arial, 'Liberation Sans', sans-serif; }
+header { background:var(--navy); color:#fff; padding:22px 32px 18px; display:flex;
+  flex-wrap:wrap; gap:18px 40px; align-items:flex-end; justify-content:space-between; }
+header h1 { margin:0 0 4px; font-size:24px; font-weight:600; letter-spacing:.2px; }
+header p { margin:0; color:#c9d1dc; font-size:13px; }
+.tiles { display:flex; gap:10px; flex-wrap:wrap; }
+.tile { background:rgba(255,255,255,.08); border-radius:6px; padding:8px 14px; min-width:112px; }
+.tile .label { font-size:11px; color:#aeb8c6; text-transform:uppercase; letter-spacing:.5px; }
+.tile .value { font-size:20px; font-weight:600; font-variant-numeric:tabular-nums; }
+.tile .sub { font-size:11px; color:#aeb8c6; font-variant-numeric:tabular-nums; }
+nav { background:#fff; border-bottom:1px solid var(--line); padding:8px 32px; display:flex;
+  flex-wrap:wrap; gap:4px 18px; font-size:13px; }
+nav a { color:#3a5a8c; text-decoration:none; }
+nav a:hover { text-decoration:underline; }
+main { max-width:1240px; margin:0 auto; padding:18px 24px 8px; }
+section { background:#fff; border:1px solid var(--line); border-radius:8px; padding:14px 18px 10px;
+  margin-bottom:16px; }
+h2 { font-size:15px; font-weight:600; margin:0 0 8px; color:var(--navy);
+  text-transform:uppercase; letter-spacing:.6px; }
+.two { display:grid; grid-template-columns:1fr 1fr; gap:12px; }
+@media (max-width: 900px) { .two { grid-template-columns:1fr; } }
+.chart { width:100%; }
+.block { margin-bottom:6px; min-width:0; }
+h3 { font-size:13px; font-weight:500; color:var(--muted); margin:6px 0 0; }
+.two.tables { align-items:start; gap:24px; }
+.two.tables table { width:100%; }
+img.static { width:100%; height:auto; }
+table { border-collapse:collapse; font-variant-numeric:tabular-nums; }
+th, td { padding:4px 10px; border-bottom:1px solid var(--line); text-align:left;
+  white-space:nowrap; }
+thead th { font-size:12px; color:var(--muted); font-weight:600; border-bottom:1px solid #c9ced4; }
+tbody th { font-weight:500; }
+td.num, th.num { text-align:right; }
+.muted { color:var(--muted); }
+table.metrics tbody tr:nth-child(even),
+table.trades tbody tr:nth-child(even) { background:#fafbfc; }
+.note { color:var(--muted); font-size:12px; margin:8px 0 4px; max-width:980px; }
+.legend { font-size:12px; color:var(--muted); margin:0 0 2px; }
+.chip { display:inline-flex; align-items:center; gap:5px; margin-right:10px; }
+.chip i { width:10px; height:10px; border-radius:2px; display:inline-block; }
+.scroll { max-height:420px; overflow:auto; border:1px solid var(--line); border-radius:4px; }
+table.trades { width:100%; font-size:13px; }
+table.trades thead th { position:sticky; top:0; background:#fff; }
+table.trades tfoot th, table.trades tfoot td { position:sticky; bottom:0; background:#f0f2f5;
+  font-weight:600; }
+td.buy { color:#1a7f4b; } td.sell { color:#b2182b; }
+table.provenance th { color:var(--muted); font-weight:500; width:150px; vertical-align:top; }
+.mono, pre { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size:12px; }
+td.mono { white-space:normal; word-break:break-all; }
+details summary { cursor:pointer; color:var(--muted); font-size:12px; margin:10px 0 4px; }
+pre.config { background:#f7f8fa; border:1px solid var(--line); border-radius:4px; padding:10px;
+  max-height:360px; overflow:auto; margin:0; }
+footer { text-align:center; color:var(--muted); font-size:12px; padding:6px 0 20px; }
+"""

@@ -1,0 +1,132 @@
+"""The report's derived tables: pure functions, frames in, frames out.
+
+Statistics that the metrics module already computes are taken from it (never re-derived);
+what is here is reshaping (months x years, sleeves) and the few series the report adds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from rotation._types import Regime, Returns, Weights
+from rotation.metrics import PERIODS_PER_YEAR, by_regime
+
+ROLLING_DAYS = PERIODS_PER_YEAR  # "12 months" of trading days
+
+
+def time_in_market(weights: Weights) -> float:
+    """Share of days on which any asset is held (weight > 0) at the close."""
+    if weights.empty:
+        return 0.0
+    return float((weights.fillna(0.0) > 0).any(axis=1).mean())
+
+
+def sleeve_weights(weights: Weights, sleeves: dict[str, list[str]]) -> pd.DataFrame:
+    """dates x sleeves: the summed held weight of each sleeve's assets, plus ``cash``."""
+    frame = pd.DataFrame(
+        {sleeve: weights[symbols].sum(axis=1) for sleeve, symbols in sleeves.items()},
+        index=weights.index,
+    )
+    frame["cash"] = (1.0 - weights.sum(axis=1)).clip(lower=0.0)
+    return frame
+
+
+def periodic_returns(returns: Returns, by: str) -> pd.Series:
+    """Compounded returns per calendar period: ``by`` = "month" (index (year, month)) or "year"."""
+    keys = [returns.index.year] if by == "year" else [returns.index.year, returns.index.month]
+    grouped = (1.0 + returns).groupby(keys).prod() - 1.0
+    grouped.index.names = ["year"] if by == "year" else ["year", "month"]
+    return grouped
+
+
+def monthly_table(returns: Returns) -> pd.DataFrame:
+    """years x months (1..12): compounded monthly return; NaN for months outside the run."""
+    monthly = periodic_returns(returns, "month").unstack("month")
+    return monthly.reindex(columns=range(1, 13))
+
+
+def yearly_table(returns: Returns, benchmark: Returns) -> pd.DataFrame:
+    """years x (strategy, benchmark): compounded calendar-year returns."""
+    return pd.DataFrame(
+        {
+            "strategy": periodic_returns(returns, "year"),
+            "benchmark": periodic_returns(benchmark, "year"),
+        }
+    )
+
+
+def rolling_stats(returns: Returns, window: int = ROLLING_DAYS) -> pd.DataFrame:
+    """dates x (sharpe, volatility) over the trailing ``window`` days, annualized.
+
+    Same definitions as the headline numbers (empyrical): mean / std (ddof 1) * sqrt(252)
+    with a zero risk-free rate, and std * sqrt(252). NaN until ``window`` days are known.
+    """
+    mean = returns.rolling(window).mean()
+    std = returns.rolling(window).std(ddof=1)
+    scale = np.sqrt(PERIODS_PER_YEAR)
+    sharpe = (mean / std.where(std > 0)) * scale
+    return pd.DataFrame({"sharpe": sharpe, "volatility": std * scale})
+
+
+def regime_spans(regime: Regime) -> list[tuple[pd.Timestamp, pd.Timestamp, str]]:
+    """(first day, first day of the next span or last day, state) of each run of one state."""
+    known = regime.dropna()
+    if known.empty:
+        return []
+    starts = known.index[known.ne(known.shift())]
+    ends = [*starts[1:], known.index[-1]]
+    return [(s, e, str(known.loc[s])) for s, e in zip(starts, ends, strict=True)]
+
+
+def regime_table(table: pd.DataFrame, benchmark: Returns, regime: Regime) -> pd.DataFrame:
+    """The run's per-regime table with the benchmark's annual return in each state added.
+
+    ``table`` is the run's regime.csv; the benchmark column uses the same attribution (a
+    day's return counts for the state known at the previous close) via ``metrics.by_regime``.
+    """
+    bench = by_regime(benchmark, regime)
+    out = table.copy()
+    out["benchmark_annual_return"] = bench["annual_return"].reindex(out.index)
+    return out
+
+
+def trades(orders: pd.DataFrame, weights: Weights, slippage: float) -> pd.DataFrame:
+    """One row per fill: date, symbol, side, from/to weight, traded value, fees, slippage, cost.
+
+    ``from_weight`` is the weight held at the previous close, ``to_weight`` the weight held at
+    this close after the trade (both from weights.csv). The engine fills at the close moved by
+    ``slippage`` against the trade (buys at close * (1 + s), sells at close * (1 - s)), so the
+    slippage paid is value * s / (1 + s) on a buy and value * s / (1 - s) on a sell; ``cost`` is
+    fees + slippage, in the portfolio's currency.
+    """
+    columns = [
+        "date", "symbol", "side", "from_weight", "to_weight", "value", "fees", "slippage", "cost",
+    ]  # fmt: skip
+    if orders.empty:
+        return pd.DataFrame(columns=columns)
+    before = weights.shift(1).fillna(0.0)
+    rows = weights.index.get_indexer(orders["date"])
+    cols = weights.columns.get_indexer(orders["symbol"])
+    known = (rows >= 0) & (cols >= 0)
+    from_w = np.full(len(orders), np.nan)
+    to_w = np.full(len(orders), np.nan)
+    from_w[known] = before.to_numpy()[rows[known], cols[known]]
+    to_w[known] = weights.to_numpy()[rows[known], cols[known]]
+    value = orders["value"].abs()
+    buy = orders["side"].eq("buy")
+    slip = np.where(buy, value * slippage / (1 + slippage), value * slippage / (1 - slippage))
+    out = pd.DataFrame(
+        {
+            "date": orders["date"],
+            "symbol": orders["symbol"],
+            "side": orders["side"],
+            "from_weight": from_w,
+            "to_weight": to_w,
+            "value": value,
+            "fees": orders["fees"],
+            "slippage": slip,
+        }
+    )
+    out["cost"] = out["fees"] + out["slippage"]
+    return out[columns].reset_index(drop=True)

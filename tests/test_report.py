@@ -1,0 +1,326 @@
+"""The HTML tearsheet: built from a run folder only, every section there, numbers = metrics.json.
+
+The run is the shipped demo config ``capital_scarcity`` on the bundled snapshot, saved to a
+temporary results folder. The browser checks are in test_report_browser.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from html.parser import HTMLParser
+
+import empyrical
+import numpy as np
+import pandas as pd
+import plotly.offline
+import pytest
+from click.testing import CliRunner
+
+from rotation.backtest import run_backtest
+from rotation.cli import main
+from rotation.config import load_config
+from rotation.metrics import performance
+from rotation.report import html as page
+from rotation.report import load_run, tables, write_report
+from rotation.report.figures import log_ticks
+from rotation.runs import save
+from tests.helpers import CONFIGS, base_config
+
+CHARTS = {
+    "chart-equity", "chart-drawdown", "chart-weights-sleeve", "chart-weights-asset",
+    "chart-regime", "chart-rolling-sharpe", "chart-rolling-vol", "chart-monthly", "chart-yearly",
+}  # fmt: skip
+
+
+class Elements(HTMLParser):
+    """Every start tag (tag, attributes) and the text inside elements carrying data-value."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.valued: list[tuple[dict[str, str | None], str]] = []
+        self._open: list[tuple[dict[str, str | None], list[str]]] = []
+        self._depth: list[int] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.tags.append((tag, attributes))
+        for _, text in self._open:
+            text.append("")
+        if "data-value" in attributes:
+            self._open.append((attributes, []))
+            self._depth.append(0)
+        elif self._depth:
+            self._depth[-1] += 1
+
+    def handle_endtag(self, tag):
+        if not self._depth:
+            return
+        if self._depth[-1] == 0:
+            attributes, text = self._open.pop()
+            self._depth.pop()
+            self.valued.append((attributes, "".join(text)))
+        else:
+            self._depth[-1] -= 1
+
+    def handle_data(self, data):
+        for _, text in self._open:
+            text.append(data)
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """The demo config's run folder with its report written (and the in-memory result)."""
+    result = run_backtest(load_config(CONFIGS / "capital_scarcity.yaml"))
+    folder = save(result, tmp_path_factory.mktemp("results"))
+    report = write_report(folder)
+    html = report.read_text(encoding="utf-8")
+    parsed = Elements()
+    parsed.feed(html)
+    return folder, html, parsed, result
+
+
+def test_report_is_written_into_the_run_folder(demo_run):
+    folder, html, _, _ = demo_run
+    assert (folder / "report.html").is_file()
+    assert html.startswith("<!DOCTYPE html>")
+    assert not list(folder.glob(".*partial"))
+
+
+def test_every_section_is_present_in_order(demo_run):
+    _, _, parsed, _ = demo_run
+    sections = [a["id"] for tag, a in parsed.tags if tag == "section"]
+    assert sections == [sid for sid, _ in page.SECTIONS]
+    charts = {a["id"] for tag, a in parsed.tags if tag == "div" and a.get("class") == "chart"}
+    assert charts == CHARTS
+
+
+def test_headline_numbers_equal_metrics_json(demo_run):
+    folder, _, parsed, _ = demo_run
+    metrics = json.loads((folder / "metrics.json").read_text())
+    formats = {key: fmt for _, key, fmt in page.HEADLINE}
+    shown = [
+        (a["data-metric"], a["data-value"], text)
+        for a, text in parsed.valued
+        if a.get("data-metric")
+    ]
+    keys = {key for key, _, _ in shown}
+    assert keys == set(formats)  # the table and the header tiles, every headline row
+    for key, raw, text in shown:
+        if key == "time_in_market":
+            continue  # derived from weights.csv; checked below
+        expected = metrics[key]
+        if isinstance(expected, float):
+            assert float(raw) == expected, key  # exact: repr round-trips
+        else:
+            assert raw == str(expected), key
+        assert text == formats[key](expected), key
+
+
+def test_time_in_market_is_the_share_of_days_with_a_position(demo_run):
+    folder, _, parsed, _ = demo_run
+    weights = pd.read_csv(folder / "weights.csv", index_col="date").to_numpy()
+    expected = np.mean([any(w > 0 for w in row) for row in weights])
+    shown = {a["data-value"] for a, _ in parsed.valued if a.get("data-metric") == "time_in_market"}
+    assert len(shown) == 1  # the header tile and the table agree
+    assert float(shown.pop()) == pytest.approx(expected, rel=1e-12)
+    assert (
+        tables.time_in_market(pd.DataFrame({"a": [0.0, 0.5, 0.0], "b": [0.0, 0.0, 0.2]})) == 2 / 3
+    )
+
+
+def test_benchmark_column_is_buy_and_hold_from_the_metrics_module(demo_run):
+    folder, _, parsed, result = demo_run
+    metrics = json.loads((folder / "metrics.json").read_text())
+    bench = {
+        a["data-benchmark-metric"]: a["data-value"]
+        for a, _ in parsed.valued
+        if a.get("data-benchmark-metric")
+    }
+    assert float(bench["total_return"]) == pytest.approx(
+        metrics["benchmark_total_return"], rel=1e-12
+    )
+    in_memory = performance(result.benchmark_value.pct_change().fillna(0.0))
+    for key in ("annual_return", "annual_volatility", "sharpe", "max_drawdown"):
+        assert float(bench[key]) == pytest.approx(in_memory[key], rel=1e-12), key
+    assert "alpha" not in bench and "fees_paid" not in bench
+
+
+def test_regime_table_equals_regime_csv(demo_run):
+    folder, _, parsed, _ = demo_run
+    table = pd.read_csv(folder / "regime.csv", index_col="regime")
+    shown = {
+        a["data-regime-metric"]: a["data-value"]
+        for a, _ in parsed.valued
+        if a.get("data-regime-metric")
+    }
+    assert set(table.index) <= {"scarce", "neutral", "abundant"}
+    for state, row in table.iterrows():
+        assert int(shown[f"{state}.days"]) == row["days"]
+        for key in ("annual_return", "annual_volatility", "sharpe", "max_drawdown"):
+            assert float(shown[f"{state}.{key}"]) == row[key], (state, key)
+        assert shown[f"{state}.benchmark_annual_return"] != ""
+
+
+def test_trades_fees_add_up_and_slippage_matches_the_fills(demo_run):
+    folder, _, parsed, result = demo_run
+    metrics = json.loads((folder / "metrics.json").read_text())
+    total = next(a for a, _ in parsed.valued if a.get("data-total") == "fees")
+    assert float(total["data-value"]) == pytest.approx(metrics["fees_paid"], rel=1e-12)
+    run = load_run(folder)
+    slippage = result.config.costs.slippage
+    trades = tables.trades(run.orders, run.weights, slippage)
+    assert len(trades) == metrics["orders"]
+    # independent check: slippage paid = shares x |fill price - close the engine traded at|
+    closes = result.prices.ffill()  # the engine fills a day without a print at the last close
+    rows = closes.index.get_indexer(run.orders["date"])
+    cols = closes.columns.get_indexer(run.orders["symbol"])
+    close = closes.to_numpy()[rows, cols]
+    paid = run.orders["shares"].to_numpy() * np.abs(run.orders["price"].to_numpy() - close)
+    np.testing.assert_allclose(trades["slippage"].to_numpy(), paid, rtol=1e-9)
+    np.testing.assert_allclose(trades["cost"], trades["fees"] + trades["slippage"], rtol=1e-12)
+
+
+def test_trade_weights_are_held_before_and_after():
+    dates = pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-04"])
+    weights = pd.DataFrame({"A": [0.0, 0.6, 0.5], "B": [0.0, 0.4, 0.5]}, index=dates)
+    orders = pd.DataFrame(
+        {
+            "date": [dates[1], dates[2], dates[2]],
+            "symbol": ["A", "A", "B"],
+            "side": ["buy", "sell", "buy"],
+            "shares": [6.0, 1.0, 1.0],
+            "price": [10.0, 10.0, 10.0],
+            "value": [60.0, 10.0, 10.0],
+            "fees": [0.06, 0.01, 0.01],
+        }
+    )
+    out = tables.trades(orders, weights, slippage=0.0)
+    assert out["from_weight"].tolist() == [0.0, 0.6, 0.4]
+    assert out["to_weight"].tolist() == [0.6, 0.5, 0.5]
+    assert out["cost"].tolist() == [0.06, 0.01, 0.01]
+    costly = tables.trades(orders, weights, slippage=0.01)
+    assert costly["slippage"].iloc[0] == pytest.approx(60 * 0.01 / 1.01)
+    assert costly["slippage"].iloc[1] == pytest.approx(10 * 0.01 / 0.99)
+
+
+def test_monthly_and_yearly_returns_compound_daily_returns():
+    days = pd.to_datetime(["2023-12-28", "2023-12-29", "2024-01-02", "2024-01-03", "2024-02-01"])
+    returns = pd.Series([0.10, -0.10, 0.05, 0.05, -0.5], index=days)
+    monthly = tables.monthly_table(returns)
+    assert monthly.loc[2023, 12] == pytest.approx(1.1 * 0.9 - 1)
+    assert monthly.loc[2024, 1] == pytest.approx(1.05**2 - 1)
+    assert monthly.loc[2024, 2] == pytest.approx(-0.5)
+    assert np.isnan(monthly.loc[2024, 3]) and np.isnan(monthly.loc[2023, 1])
+    yearly = tables.yearly_table(returns, returns * 0)
+    assert yearly.loc[2024, "strategy"] == pytest.approx(1.05**2 * 0.5 - 1)
+    assert (yearly["benchmark"] == 0).all()
+
+
+def test_rolling_sharpe_matches_empyrical_on_the_last_window(demo_run):
+    _, _, _, result = demo_run
+    returns = result.returns
+    rolling = tables.rolling_stats(returns)
+    last = returns.iloc[-tables.ROLLING_DAYS :]
+    assert rolling["sharpe"].iloc[-1] == pytest.approx(empyrical.sharpe_ratio(last), rel=1e-9)
+    assert rolling["volatility"].iloc[-1] == pytest.approx(
+        empyrical.annual_volatility(last), rel=1e-9
+    )
+    assert rolling["sharpe"].iloc[: tables.ROLLING_DAYS - 1].isna().all()
+
+
+def test_regime_spans_cover_each_run_of_one_state():
+    days = pd.bdate_range("2024-01-01", periods=6)
+    regime = pd.Series([None, "scarce", "scarce", "neutral", "neutral", "abundant"], index=days)
+    spans = tables.regime_spans(regime)
+    assert [s for _, _, s in spans] == ["scarce", "neutral", "abundant"]
+    assert spans[0][:2] == (days[1], days[3]) and spans[-1][:2] == (days[5], days[5])
+
+
+def test_page_is_self_contained_with_plotly_inline_once(demo_run):
+    _, html, parsed, _ = demo_run
+    for tag, attributes in parsed.tags:
+        assert not (tag == "script" and attributes.get("src")), attributes
+        assert not (tag == "link" and attributes.get("href")), attributes
+        for name in ("src", "href"):
+            value = attributes.get(name)
+            # only inline images and links within the page: nothing is fetched, no CDN
+            assert value is None or value.startswith(("data:", "#")), (tag, value)
+    assert not re.search(r"<script[^>]*\ssrc\s*=", html, re.I)
+    banner = plotly.offline.get_plotlyjs()[:300]
+    assert html.count(banner) == 1
+
+
+def test_each_chart_has_data_and_a_png_fallback(demo_run):
+    _, html, parsed, _ = demo_run
+    images = [
+        a["src"] for tag, a in parsed.tags if tag == "img" and "static" in (a.get("class") or "")
+    ]
+    assert len(images) == len(CHARTS)
+    for src in images:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    specs = dict(
+        re.findall(r'<script type="application/json" data-chart="([^"]+)">(.*?)</script>', html)
+    )
+    assert set(specs) == CHARTS
+    for spec in specs.values():
+        figure = json.loads(spec)
+        assert figure["data"] and all(trace.get("y") or trace.get("z") for trace in figure["data"])
+
+
+def test_report_without_static_images_is_smaller(demo_run, tmp_path):
+    folder, html, _, _ = demo_run
+    run_copy = tmp_path / folder.name
+    run_copy.mkdir()
+    for path in folder.iterdir():
+        if path.suffix != ".html":
+            (run_copy / path.name).write_bytes(path.read_bytes())
+    lean = write_report(run_copy, static=False).read_text(encoding="utf-8")
+    assert "<noscript>" not in lean and "<noscript>" in html
+    assert len(lean) < len(html)
+
+
+def test_a_run_without_trades_still_gets_a_report(demo_run, tmp_path):
+    folder, _, _, _ = demo_run
+    for path in folder.iterdir():
+        if path.suffix != ".html":
+            (tmp_path / path.name).write_bytes(path.read_bytes())
+    header = (folder / "orders.csv").read_text().splitlines()[0]
+    (tmp_path / "orders.csv").write_text(header + "\n")
+    html = write_report(tmp_path, static=False).read_text(encoding="utf-8")
+    assert "total: 0 fills on 0 days" in html
+
+
+def test_log_ticks_step_1_2_5():
+    assert log_ticks(60_000, 4_200_000) == [
+        50_000.0, 100_000.0, 200_000.0, 500_000.0, 1e6, 2e6, 5e6,
+    ]  # fmt: skip
+
+
+def test_cli_report_rewrites_an_old_run_and_names_a_missing_file(demo_run, tmp_path):
+    folder, _, _, _ = demo_run
+    runner = CliRunner()
+    out = runner.invoke(main, ["report", str(folder)])
+    assert out.exit_code == 0, out.output
+    assert out.output.strip() == f"report {folder / 'report.html'}"
+    (tmp_path / "manifest.json").write_text("{}")
+    out = runner.invoke(main, ["report", str(tmp_path)])
+    assert out.exit_code == 1
+    assert "equity.csv is missing" in out.output and str(tmp_path) in out.output
+
+
+def test_backtest_writes_the_report_and_prints_its_path(write_config, tmp_path):
+    config = write_config(base_config(start="2023-01-03", end="2024-06-28"), name="short")
+    out = CliRunner().invoke(main, ["backtest", str(config), "--results", str(tmp_path / "r")])
+    assert out.exit_code == 0, out.output
+    report = next((tmp_path / "r").glob("*/report.html"))
+    last = out.output.splitlines()[-1]
+    assert last.startswith("report") and last.endswith(str(report))
+    quiet = CliRunner().invoke(
+        main, ["backtest", str(config), "--results", str(tmp_path / "q"), "-q"]
+    )
+    assert quiet.exit_code == 0
+    assert quiet.output.strip() == str(next((tmp_path / "q").iterdir()))

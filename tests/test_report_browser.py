@@ -1,0 +1,165 @@
+"""The report in a real browser: headless Chromium (Debian ``chromium`` + ``chromium-driver``)
+driven by Selenium opens report.html from disk and checks what a person would see.
+
+Skipped, with the reason, when Chromium, chromedriver or Selenium is missing; ``make test``
+installs Chromium first where it can (root with apt-get).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import yaml
+from PIL import Image
+
+from rotation.backtest import run_backtest
+from rotation.config import load_config
+from rotation.report import find_chromium, screenshot, write_report
+from rotation.report.browser import FLAGS
+from rotation.runs import save
+from tests.helpers import STRATEGIES, base_config
+
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+CHROMIUM = find_chromium()
+CHROMEDRIVER = shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None,
+    reason="needs Chromium and chromedriver (apt-get install chromium chromium-driver; "
+    "`make test` installs them when run as root)",
+)
+
+CHARTS = 9
+WIDTH = 1280
+
+# Collects uncaught errors and rejected promises from the first line of the page on.
+CATCH_ERRORS = """
+window.__errors = [];
+window.addEventListener('error', function (e) { window.__errors.push(String(e.message)); });
+window.addEventListener('unhandledrejection', function (e) {
+  window.__errors.push(String(e.reason)); });
+"""
+
+# Per chart: id, traces in the figure, trace groups drawn, visible marks (line/fill paths,
+# bars, heatmap image) with a non-empty box, and the chart's size on the page.
+CHARTS_DRAWN = """
+return Array.from(document.querySelectorAll('div.chart')).map(function (el) {
+  var marks = Array.from(el.querySelectorAll(
+    '.scatterlayer .trace path.js-line, .scatterlayer .trace path.js-fill, ' +
+    '.barlayer .point path, .heatmaplayer image')).filter(function (m) {
+      var box = m.getBoundingClientRect(); return box.width > 0 && box.height > 0; });
+  var box = el.getBoundingClientRect();
+  return {id: el.id, traces: (el.data || []).length,
+          drawn: el.querySelectorAll('.scatterlayer .trace, .barlayer .trace, .heatmaplayer .hm')
+                   .length,
+          marks: marks.length, width: box.width, height: box.height};
+});
+"""
+
+
+def _browser(profile, *, javascript: bool = True):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (*FLAGS, f"--user-data-dir={profile}", f"--window-size={WIDTH},1000"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if not javascript:
+        options.add_experimental_option(
+            "prefs", {"profile.managed_default_content_settings.javascript": 2}
+        )
+    service = webdriver.ChromeService(executable_path=CHROMEDRIVER)
+    driver = webdriver.Chrome(options=options, service=service)
+    driver.set_page_load_timeout(60)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """A fresh run folder (a small config over the bundled snapshot) with its report."""
+    config = tmp_path_factory.mktemp("config") / "browser.yaml"
+    raw = {"strategies_dir": str(STRATEGIES), **base_config(start="2021-01-04")}
+    config.write_text(yaml.safe_dump(raw, sort_keys=False))
+    folder = save(run_backtest(load_config(config)), tmp_path_factory.mktemp("results"))
+    return write_report(folder)
+
+
+@pytest.fixture(scope="module")
+def page(report, tmp_path_factory):
+    """The report loaded in headless Chromium: (driver, error list, chart states)."""
+    driver = _browser(tmp_path_factory.mktemp("profile"))
+    try:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
+        driver.get(report.resolve().as_uri())
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_no_javascript_errors(page):
+    assert page.execute_script("return window.__errors") == []
+    severe = [entry for entry in page.get_log("browser") if entry["level"] == "SEVERE"]
+    assert severe == []
+
+
+def test_every_chart_is_drawn(page):
+    charts = page.execute_script(CHARTS_DRAWN)
+    assert len(charts) == CHARTS
+    for chart in charts:
+        assert chart["traces"] > 0, chart
+        assert chart["drawn"] == chart["traces"], chart
+        assert chart["marks"] > 0, chart
+        assert chart["width"] > 300 and chart["height"] > 200, chart
+
+
+def test_nothing_is_fetched_from_the_network(page):
+    assert page.execute_script("return location.protocol") == "file:"
+    fetched = page.execute_script(
+        "return performance.getEntriesByType('resource').map(function (e) { return e.name; })"
+    )
+    assert all(url.startswith(("file:", "data:")) for url in fetched), fetched
+
+
+def test_log_scale_button_switches_the_equity_axis(page):
+    axis = "return document.getElementById('chart-equity')._fullLayout.yaxis.type"
+    assert page.execute_script(axis) == "log"
+    page.execute_script(
+        "var buttons = document.querySelectorAll('#chart-equity .updatemenu-button');"
+        "buttons[1].dispatchEvent(new MouseEvent('click', {bubbles: true}));"
+    )
+    assert page.execute_script(axis) == "linear"
+    page.execute_script(
+        "document.querySelectorAll('#chart-equity .updatemenu-button')[0]"
+        ".dispatchEvent(new MouseEvent('click', {bubbles: true}));"
+    )
+    assert page.execute_script(axis) == "log"
+
+
+def test_full_page_screenshot_is_saved_in_the_run_folder(page, report):
+    height = page.execute_script("return document.documentElement.scrollHeight")
+    page.set_window_size(WIDTH, height)
+    target = report.parent / "report.png"
+    assert page.save_screenshot(str(target))
+    with Image.open(target) as image:
+        assert image.width >= WIDTH * 0.9 and image.height >= height * 0.9
+        colors = image.convert("RGB").resize((200, 200)).getcolors(maxcolors=100_000)
+    assert len(colors) > 200  # charts and text, not a blank page
+
+
+def test_static_images_show_when_javascript_is_off(report, tmp_path):
+    driver = _browser(tmp_path / "profile", javascript=False)
+    try:
+        driver.get(report.resolve().as_uri())
+        shown = driver.execute_script(
+            "return Array.from(document.querySelectorAll('img.static')).map(function (img) {"
+            " return [img.complete, img.naturalWidth, img.getBoundingClientRect().height]; })"
+        )
+    finally:
+        driver.quit()
+    assert len(shown) == CHARTS
+    assert all(done and width > 0 and height > 0 for done, width, height in shown), shown
+
+
+def test_cli_screenshot_uses_chromium_directly(report, tmp_path):
+    target = screenshot(report, tmp_path / "cli.png")
+    with Image.open(target) as image:
+        assert image.width == WIDTH and image.height > 2000
