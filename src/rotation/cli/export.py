@@ -1,0 +1,222 @@
+"""``rotation export``: a config's latest (or dated) signal in the formats trading tools take.
+
+    rotation export CONFIG [--format csv|json|parquet] [--asof DATE] [--history]
+                           [--positions FILE] [--cash X | --equity X] [--send]
+
+Writes a new folder (``--out``, or ``results/<name>-export-<time>/``), prints the signal, the
+orders and exactly what ``--send`` would post. Nothing is sent without ``--send``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from rotation.config import load_config
+from rotation.errors import RotationError
+from rotation.export import TOOLS, ExportOptions, ExportResult, export_signal, send_orders
+from rotation.export.alpaca import ORDERS_PATH, credentials, resolve_base_url
+from rotation.export.orders import format_quantity
+
+
+@click.command("export")
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "parquet"]),
+    default=None,
+    help="Format of the signal feed file [default: json].",
+)
+@click.option(
+    "--asof",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Export the signal as of this date: nothing observed later is read [default: today].",
+)
+@click.option(
+    "--history",
+    is_flag=True,
+    default=None,
+    help="Every decision date up to --asof, not only the latest.",
+)
+@click.option(
+    "--max-age-days",
+    type=int,
+    default=None,
+    help="Refuse when a price is older than this many calendar days [default: 7].",
+)
+@click.option(
+    "--allow-missing",
+    multiple=True,
+    metavar="NAME",
+    help="Export even though this signal input (series id, or component) is missing; "
+    "recorded in the feed. Repeatable.",
+)
+@click.option(
+    "--tool",
+    "tools",
+    multiple=True,
+    type=click.Choice(TOOLS),
+    help="Tool formats to write (repeatable) [default: every tool that can hold the orders].",
+)
+@click.option(
+    "--positions",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Current holdings: CSV with columns symbol,quantity.",
+)
+@click.option(
+    "--ignore-unknown",
+    is_flag=True,
+    default=None,
+    help="Leave holdings outside the universe untouched instead of refusing.",
+)
+@click.option(
+    "--equity", type=float, default=None, help="Portfolio value to allocate (holdings + cash)."
+)
+@click.option("--cash", type=float, default=None, help="Cash beside the holdings.")
+@click.option(
+    "--min-trade",
+    type=float,
+    default=None,
+    help="Skip trades worth less than this (currency) [default: 1].",
+)
+@click.option(
+    "--drift-band",
+    type=float,
+    default=None,
+    help="Leave a symbol alone while |weight - target| <= this (0.02 = 2 points) [default: 0].",
+)
+@click.option(
+    "--fractional",
+    is_flag=True,
+    default=None,
+    help="Allow fractional shares of equities and ETFs (crypto always is).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write (must not exist or be empty).",
+)
+@click.option(
+    "--results",
+    "results_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("results"),
+    show_default=True,
+    help="Parent of the default export folder.",
+)
+@click.option(
+    "--send",
+    is_flag=True,
+    help="POST the Alpaca orders to paper trading (keys from APCA_API_KEY_ID / "
+    "APCA_API_SECRET_KEY). Without it nothing is sent.",
+)
+@click.option(
+    "--alpaca-url",
+    default=None,
+    help="Alpaca base URL [default: $APCA_API_BASE_URL, else https://paper-api.alpaca.markets].",
+)
+def export(config_path, fmt, asof, history, max_age_days, allow_missing, tools, positions,
+           ignore_unknown, equity, cash, min_trade, drift_band, fractional, out, results_dir,
+           send, alpaca_url):  # fmt: skip
+    """Export CONFIG's signal, target weights and orders for trading tools.
+
+    Writes the signal feed, target weights, TradingView alerts and Pine Script, Alpaca order
+    requests, an IBKR basket and a JSON lines stream into a new folder, and prints what
+    --send would post. Refuses stale data or missing signal inputs, naming them.
+    """
+    given = {
+        "format": fmt,
+        "asof": asof.date() if asof else None,
+        "history": history,
+        "max_age_days": max_age_days,
+        "allow_missing": tuple(allow_missing) or None,
+        "tools": tuple(dict.fromkeys(tools)) or None,
+        "positions": positions,
+        "ignore_unknown": ignore_unknown,
+        "equity": equity,
+        "cash": cash,
+        "min_trade": min_trade,
+        "drift_band": drift_band,
+        "fractional": fractional,
+    }
+    options = ExportOptions(**{k: v for k, v in given.items() if v is not None})
+    if send and "alpaca" not in options.selected_tools:
+        raise RotationError("--send posts the Alpaca orders: include --tool alpaca")
+    if send and not options.sizes_orders:
+        raise RotationError("--send needs orders: give --positions with --cash, or --equity")
+    if send:  # check the destination and the keys before anything is computed or written
+        resolve_base_url(alpaca_url)
+        credentials()
+    config = load_config(config_path)
+    result = export_signal(config, options, out=out, results_dir=results_dir)
+    _print_summary(result)
+    if not result.alpaca_requests:
+        if send:
+            click.echo("nothing to send: the holdings already match the targets")
+        return
+    if not send:
+        _print_dry_run(result, alpaca_url)
+        return
+    url = resolve_base_url(alpaca_url)
+    click.echo(f"sending {len(result.alpaca_requests)} orders to {url}{ORDERS_PATH}")
+    log = send_orders(
+        result.alpaca_requests, base_url=url, record=result.folder / "alpaca" / "sent.json"
+    )
+    for entry in log:
+        response = entry["response"] if isinstance(entry["response"], dict) else {}
+        click.echo(
+            f"  {entry['request']['side']} {entry['request']['qty']} {entry['request']['symbol']}:"
+            f" HTTP {entry['status']}, id {response.get('id', '?')}, "
+            f"status {response.get('status', '?')}"
+        )
+    click.echo(f"sent {len(log)} orders; log in {result.folder / 'alpaca' / 'sent.json'}")
+
+
+def _print_summary(result: ExportResult) -> None:
+    feed, plan = result.feed, result.plan
+    p, latest, current = feed.provenance, feed.latest, feed.current
+    composite = f"{current.composite:+.3f}" if current.composite is not None else "n/a"
+    click.echo(
+        f"{p.config_name} as of {p.asof.date()} (data to {p.data_end.date()}): regime "
+        f"{current.regime}, composite {composite}"
+    )
+    held = ", ".join(f"{s} {w:.4f}" for s, w in latest.weights.items() if w > 0) or "nothing"
+    click.echo(
+        f"latest decision {latest.decided_at.date()} (trade on or after "
+        f"{latest.trade_on_or_after.date()}): {held}; cash {latest.cash_weight:.4f}"
+    )
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    if plan is not None:
+        click.echo(
+            f"orders at the latest closes (equity {plan.equity:,.2f}, cash {plan.cash_before:,.2f}"
+            f" -> about {plan.cash_after:,.2f}):"
+        )
+        for t in plan.trades:
+            click.echo(
+                f"  {t.side.upper():4} {format_quantity(t.quantity):>12} {t.symbol:<8} @ "
+                f"{t.price:,.2f} = {t.notional:,.2f}"
+            )
+        if not plan.trades:
+            click.echo("  none")
+    click.echo(f"wrote {result.folder} ({len(result.files) + 1} files)")
+
+
+def _print_dry_run(result: ExportResult, alpaca_url: str | None) -> None:
+    try:
+        url = resolve_base_url(alpaca_url) + ORDERS_PATH
+    except RotationError as exc:
+        click.echo(f"note: --send would refuse: {exc}", err=True)
+        url = "(refused URL)" + ORDERS_PATH
+    click.echo(
+        f"dry run, nothing sent. With --send these {len(result.alpaca_requests)} requests go to "
+        f"Alpaca, with headers APCA-API-KEY-ID and APCA-API-SECRET-KEY from the environment:"
+    )
+    for body in result.alpaca_requests:
+        click.echo(f"  POST {url} {json.dumps(body)}")

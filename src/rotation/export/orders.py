@@ -1,0 +1,345 @@
+"""Orders from positions: the trades that move current holdings to the target weights.
+
+``read_positions(path, universe)`` reads a holdings file; ``plan_orders(...)`` is a pure function
+of target weights, latest prices and holdings that returns an ``OrderPlan`` (sells first, then
+buys). Nothing here sends anything.
+
+Positions file: CSV with a header row naming at least ``symbol`` and ``quantity`` (any order,
+case-insensitive; other columns are ignored), one row per symbol. Blank lines and lines starting
+with ``#`` are skipped. Symbols are matched case-insensitively to the config's universe, and the
+broker spellings ``BTC/USD`` (Alpaca) map to the config's ``BTC-USD``. Refused, with the file and
+line: a missing header, a row with a missing or non-numeric quantity, a negative quantity (short
+positions are not supported), a symbol listed twice, and a symbol outside the universe (unless
+``ignore_unknown``: such holdings are then left as they are, neither traded nor counted in the
+equity, and reported).
+
+Sizing rules of ``plan_orders``:
+
+- equity ``E`` is given (``equity``) or is ``cash`` + the holdings' value at the latest prices;
+- target quantity of a symbol = weight x E / price, rounded toward the current holding to the
+  asset's step: whole shares for equities and ETFs (``fractional_equities=True``: 1e-6), 1e-6
+  units for crypto pairs (``rotation.data.align.is_crypto``); a target weight of 0 sells the
+  whole holding, fractions included;
+- drift band: a symbol whose current weight is within ``drift_band`` (absolute, 0.02 = 2 % of
+  equity) of its target is not traded;
+- a trade worth less than ``min_trade_value`` (currency) is not sent;
+- buys are budgeted at price x (1 + ``cost_rate``) (the config's fees + slippage) against cash
+  plus the sells' proceeds; when they do not fit, every buy is scaled down by the same factor,
+  so the plan never needs more cash than the account holds.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from rotation.data.align import is_crypto
+from rotation.errors import DataError, RotationError
+
+FRACTIONAL_STEP = 1e-6  # units: crypto, and equities when fractional shares are allowed
+_MAX_LISTED_PROBLEMS = 10
+# a plain decimal number: no thousands separators, no "nan"/"inf", no Python "1_000"
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What a positions file holds: universe symbol -> quantity, and what was left aside."""
+
+    quantities: Mapping[str, float]
+    ignored: Mapping[str, float]  # symbols outside the universe (only with ignore_unknown)
+    source: str
+
+
+@dataclass(frozen=True)
+class Trade:
+    """One order: ``quantity`` > 0 units to ``side`` (buy/sell) at about ``price``."""
+
+    symbol: str
+    side: str
+    quantity: float
+    price: float
+    current_quantity: float
+    target_quantity: float
+    current_weight: float
+    target_weight: float
+
+    @property
+    def notional(self) -> float:
+        return self.quantity * self.price
+
+    @property
+    def crypto(self) -> bool:
+        return is_crypto(self.symbol)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    symbol: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class OrderPlan:
+    """Trades (sells first, then buys) and how the money adds up, at the latest prices."""
+
+    trades: tuple[Trade, ...]
+    skipped: tuple[Skipped, ...]
+    equity: float
+    cash_before: float
+    cash_after: float  # estimated: sells' proceeds and buys' cost at price -/+ cost_rate
+    prices: Mapping[str, float]
+    holdings: Mapping[str, float]
+
+
+def read_positions(
+    path: str | Path, universe: Iterable[str], *, ignore_unknown: bool = False
+) -> Holdings:
+    """Read a positions CSV (see the module docstring); raise ``DataError`` naming each bad line."""
+    path = Path(path)
+    universe = tuple(universe)
+    by_key = {_key(s): s for s in universe}
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataError(f"{path}: positions file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read positions file ({exc})") from None
+    rows = [
+        (number, row)
+        for number, row in enumerate(csv.reader(text.splitlines()), start=1)
+        if row and any(cell.strip() for cell in row) and not row[0].lstrip().startswith("#")
+    ]
+    if not rows:
+        raise DataError(f"{path}: positions file is empty (expected a header 'symbol,quantity')")
+    header_line, header = rows[0]
+    names = [cell.strip().lower() for cell in header]
+    if "symbol" not in names or "quantity" not in names:
+        raise DataError(
+            f"{path} line {header_line}: missing header; the first row must name the columns "
+            f"'symbol' and 'quantity', got {','.join(header)!r}"
+        )
+    symbol_at, quantity_at = names.index("symbol"), names.index("quantity")
+    problems: list[str] = []
+    quantities: dict[str, float] = {}
+    ignored: dict[str, float] = {}
+    seen: dict[str, int] = {}
+    unknown: list[str] = []
+    for number, row in rows[1:]:
+        where = f"{path} line {number}"
+        if len(row) != len(header):
+            problems.append(
+                f"{where}: malformed row {','.join(row)!r} ({len(row)} fields, the header has "
+                f"{len(header)})"
+            )
+            continue
+        raw_symbol, raw_quantity = row[symbol_at].strip(), row[quantity_at].strip()
+        if not raw_symbol:
+            problems.append(f"{where}: empty symbol")
+            continue
+        if not _NUMBER.match(raw_quantity):
+            problems.append(f"{where}: quantity {raw_quantity!r} of {raw_symbol} is not a number")
+            continue
+        quantity = float(raw_quantity)
+        if quantity < 0:
+            problems.append(
+                f"{where}: negative quantity {raw_quantity} of {raw_symbol} (short positions "
+                "are not supported)"
+            )
+            continue
+        key = _key(raw_symbol)
+        if key in seen:
+            problems.append(f"{where}: {raw_symbol} is already listed on line {seen[key]}")
+            continue
+        seen[key] = number
+        symbol = by_key.get(key)
+        if symbol is None:
+            if ignore_unknown:
+                ignored[raw_symbol] = quantity
+            else:
+                unknown.append(f"{raw_symbol} (line {number})")
+            continue
+        quantities[symbol] = quantity
+    if unknown:
+        problems.append(
+            f"{path}: not in the config's universe: {', '.join(unknown)}; universe: "
+            f"{', '.join(universe)} (pass --ignore-unknown to leave such holdings untouched)"
+        )
+    if problems:
+        more = len(problems) - _MAX_LISTED_PROBLEMS
+        listed = problems[:_MAX_LISTED_PROBLEMS] + ([f"... and {more} more"] if more > 0 else [])
+        raise DataError("bad positions file:\n  " + "\n  ".join(listed))
+    return Holdings(quantities=quantities, ignored=ignored, source=str(path))
+
+
+def _key(symbol: str) -> str:
+    return symbol.strip().upper().replace("/", "-")
+
+
+def plan_orders(
+    weights: Mapping[str, float],
+    prices: Mapping[str, float],
+    holdings: Mapping[str, float] | None = None,
+    *,
+    equity: float | None = None,
+    cash: float | None = None,
+    min_trade_value: float = 1.0,
+    drift_band: float = 0.0,
+    fractional_equities: bool = False,
+    cost_rate: float = 0.0,
+) -> OrderPlan:
+    """Trades moving ``holdings`` (symbol -> quantity) to ``weights`` at ``prices``.
+
+    Exactly one of ``equity`` (the portfolio value to allocate) and ``cash`` (cash beside the
+    holdings) is given. ``weights`` and ``prices`` cover the universe; holdings outside it are an
+    error (filter them with ``read_positions`` first). See the module docstring for the rules.
+    """
+    holdings = dict(holdings or {})
+    if (equity is None) == (cash is None):
+        raise RotationError("give exactly one of --equity (portfolio value) and --cash")
+    for name, value in (("min trade value", min_trade_value), ("drift band", drift_band)):
+        if not value >= 0:
+            raise RotationError(f"{name} must be >= 0, got {value}")
+    outside = sorted(set(holdings) - set(weights))
+    if outside:
+        raise RotationError(f"holdings outside the universe: {', '.join(outside)}")
+    for symbol, weight in weights.items():
+        price = prices.get(symbol)
+        usable = price is not None and math.isfinite(price) and price > 0
+        if not usable and (weight > 0 or holdings.get(symbol, 0) > 0):
+            raise DataError(f"no usable latest price for {symbol} ({price})")
+    held_value = sum(q * prices[s] for s, q in holdings.items())
+    if cash is not None:
+        if cash < 0:
+            raise RotationError(f"--cash must be >= 0, got {cash}")
+        equity = cash + held_value
+    else:
+        assert equity is not None
+        if equity < held_value - 1e-9:
+            raise RotationError(
+                f"--equity {equity:,.2f} is less than the holdings' value {held_value:,.2f} at "
+                "the latest prices; pass --cash (cash beside the holdings) instead"
+            )
+        cash = equity - held_value
+    if equity <= 0:
+        raise RotationError("nothing to allocate: equity is 0")
+
+    wanted: list[Trade] = []
+    skipped: list[Skipped] = []
+    for symbol, target_weight in weights.items():
+        held = holdings.get(symbol, 0.0)
+        if held == 0 and target_weight == 0:
+            continue
+        price = prices[symbol]
+        current_weight = held * price / equity
+        if abs(current_weight - target_weight) <= drift_band:
+            if drift_band > 0:
+                skipped.append(Skipped(symbol, f"within the drift band ({drift_band:g})"))
+            continue
+        step = _step(symbol, fractional_equities)
+        if target_weight == 0:
+            delta = -held
+        else:
+            delta = _toward_zero((target_weight * equity / price) - held, step)
+        if delta == 0:
+            skipped.append(Skipped(symbol, f"less than one step ({step:g}) from target"))
+            continue
+        wanted.append(
+            Trade(
+                symbol=symbol,
+                side="buy" if delta > 0 else "sell",
+                quantity=abs(delta),
+                price=price,
+                current_quantity=held,
+                target_quantity=_round(held + delta),
+                current_weight=current_weight,
+                target_weight=target_weight,
+            )
+        )
+    sells = [t for t in wanted if t.side == "sell"]
+    buys = [t for t in wanted if t.side == "buy"]
+    budget = cash + sum(t.notional for t in sells) * (1 - cost_rate)
+    cost = sum(t.notional for t in buys) * (1 + cost_rate)
+    if cost > budget + 1e-9:
+        scale = max(budget, 0.0) / cost
+        buys = [_scaled(t, scale, fractional_equities) for t in buys]
+        skipped.extend(
+            Skipped(t.symbol, "buy scaled to zero by the available cash")
+            for t in buys
+            if t.quantity == 0
+        )
+        buys = [t for t in buys if t.quantity > 0]
+    trades = []
+    for t in [*sells, *buys]:
+        if t.notional < min_trade_value:
+            skipped.append(
+                Skipped(t.symbol, f"{t.side} of {t.notional:,.2f} below the minimum trade")
+            )
+        else:
+            trades.append(t)
+    proceeds = sum(t.notional for t in trades if t.side == "sell") * (1 - cost_rate)
+    spent = sum(t.notional for t in trades if t.side == "buy") * (1 + cost_rate)
+    return OrderPlan(
+        trades=tuple(trades),
+        skipped=tuple(skipped),
+        equity=float(equity),
+        cash_before=float(cash),
+        cash_after=float(cash + proceeds - spent),
+        prices={s: float(prices[s]) for s in weights if s in prices},
+        holdings=holdings,
+    )
+
+
+def _step(symbol: str, fractional_equities: bool) -> float:
+    return FRACTIONAL_STEP if is_crypto(symbol) or fractional_equities else 1.0
+
+
+def _toward_zero(value: float, step: float) -> float:
+    """``value`` rounded toward zero to a multiple of ``step`` (tolerating float noise)."""
+    units = math.floor(abs(value) / step + 1e-9)
+    return _round(math.copysign(units * step, value)) if units else 0.0
+
+
+def _round(value: float) -> float:
+    return round(value, 9) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _scaled(trade: Trade, scale: float, fractional_equities: bool) -> Trade:
+    step = _step(trade.symbol, fractional_equities)
+    quantity = _toward_zero(trade.quantity * scale, step)
+    return Trade(
+        symbol=trade.symbol,
+        side=trade.side,
+        quantity=quantity,
+        price=trade.price,
+        current_quantity=trade.current_quantity,
+        target_quantity=_round(trade.current_quantity + quantity),
+        current_weight=trade.current_weight,
+        target_weight=trade.target_weight,
+    )
+
+
+def format_quantity(value: float) -> str:
+    """A quantity as brokers take it: plain decimal, at most 9 decimals, no trailing zeros."""
+    return f"{value:.9f}".rstrip("0").rstrip(".") or "0"
+
+
+def order_ids(plan: OrderPlan, key: str) -> dict[str, str]:
+    """symbol -> a deterministic order id (``rot-`` + 24 hex digits) for each trade of ``plan``.
+
+    ``key`` identifies the signal (config hash, data fingerprint, decision date); the holdings
+    and the trade are hashed in too, so the same export gives the same ids (a broker refuses a
+    duplicate id) while a new decision or changed holdings give new ones.
+    """
+    holdings = ";".join(f"{s}={format_quantity(q)}" for s, q in sorted(plan.holdings.items()))
+    ids = {}
+    for t in plan.trades:
+        trade = f"{t.symbol}|{t.side}|{format_quantity(t.quantity)}"
+        text = f"{key}|{holdings}|{plan.equity:.2f}|{trade}"
+        ids[t.symbol] = "rot-" + hashlib.sha256(text.encode()).hexdigest()[:24]
+    return ids

@@ -1,0 +1,279 @@
+"""Each tool format for the demo config, checked field by field against the tool's own spec.
+
+The specs (field names, allowed values) are written out here from the tools' documentation, as
+cited in the modules: Alpaca POST /v2/orders, TradingView webhook alerts and placeholders, Pine
+Script v6, the IBKR TWS basket file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from rotation.backtest import load_inputs
+from rotation.cli import main
+from rotation.config import load_config
+from rotation.errors import RotationError
+from rotation.export import ExportOptions, export_signal, ibkr, plan_orders, tradingview
+from rotation.export.orders import order_ids
+from tests.helpers import CONFIGS
+
+CONFIG = CONFIGS / "capital_scarcity.yaml"
+ASOF = "2026-07-13"
+ALLOW = ("BAA10Y", "WTREGEN")
+NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+POSITIONS = "symbol,quantity\nBTC-USD,0.1\nIGV,50\nMU,10\nBIL,100\n"
+
+# Alpaca, "Create an order" (POST /v2/orders)
+ALPACA_FIELDS = {
+    "symbol", "qty", "notional", "side", "type", "time_in_force", "limit_price", "stop_price",
+    "trail_price", "trail_percent", "extended_hours", "client_order_id", "order_class",
+    "take_profit", "stop_loss",
+}  # fmt: skip
+ALPACA_TIME_IN_FORCE = {"day", "gtc", "opg", "cls", "ioc", "fok"}
+ALPACA_CRYPTO_TIME_IN_FORCE = {"gtc", "ioc"}
+DECIMAL_UP_TO_9 = re.compile(r"^\d+(\.\d{1,9})?$")
+# TradingView: the placeholders whose names the order alerts use, and {{time}}'s format
+TV_ORDER_FIELDS = {
+    "ticker", "action", "contracts", "price", "time", "timenow", "position_size",
+    "market_position", "id", "comment", "strategy", "schema_version",
+}  # fmt: skip
+TV_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+# IBKR, "Manually Create a Basket File": the market-order header, plus BasketTag
+IBKR_HEADER = "Action,Quantity,Symbol,SecType,Exchange,Currency,TimeInForce,OrderType,BasketTag"
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config(CONFIG)
+
+
+@pytest.fixture(scope="module")
+def result(config, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("export")
+    positions = folder / "positions.csv"
+    positions.write_text(POSITIONS)
+    options = ExportOptions(
+        asof=ASOF, allow_missing=ALLOW, positions=positions, cash=20_000, history=True
+    )
+    return export_signal(config, options, results_dir=folder / "results", now=NOW)
+
+
+def _read(result, relative):
+    return (result.folder / relative).read_text()
+
+
+def test_the_folder_holds_every_format_and_a_manifest_of_them(result):
+    names = {
+        p.relative_to(result.folder).as_posix() for p in result.folder.rglob("*") if p.is_file()
+    }
+    assert names == {"manifest.json", *result.files}
+    assert {
+        "signal.json", "orders.csv", "generic/weights.csv", "generic/signals.jsonl",
+        "tradingview/signal_alerts.json", "tradingview/order_alerts.json",
+        "tradingview/regime.pine", "alpaca/orders.json",
+    } <= names  # fmt: skip
+    manifest = json.loads(_read(result, "manifest.json"))
+    assert manifest["config_hash"] == result.feed.provenance.config_hash
+    assert manifest["missing_inputs"] == list(ALLOW)
+    assert manifest["orders"] == len(result.plan.trades)
+    import hashlib
+
+    for relative, digest in manifest["files"].items():
+        assert hashlib.sha256((result.folder / relative).read_bytes()).hexdigest() == digest
+
+
+def test_ibkr_is_left_out_with_a_note_when_crypto_is_traded(result):
+    assert not (result.folder / "ibkr").exists()
+    assert any("ibkr/basket.csv not written" in n and "BTC-USD" in n for n in result.notes)
+
+
+def test_alpaca_order_requests_follow_the_orders_api(result):
+    requests = json.loads(_read(result, "alpaca/orders.json"))
+    assert requests == list(result.alpaca_requests)
+    assert len(requests) == len(result.plan.trades) > 0
+    for body, trade in zip(requests, result.plan.trades, strict=True):
+        assert set(body) <= ALPACA_FIELDS
+        assert {"symbol", "side", "type", "time_in_force"} <= set(body)
+        assert ("qty" in body) != ("notional" in body)
+        assert isinstance(body["qty"], str) and DECIMAL_UP_TO_9.match(body["qty"])
+        assert float(body["qty"]) == pytest.approx(trade.quantity)
+        assert body["side"] == trade.side and body["type"] == "market"
+        assert body["time_in_force"] in ALPACA_TIME_IN_FORCE
+        assert len(body["client_order_id"]) <= 48
+        if trade.crypto:
+            assert body["symbol"] == trade.symbol.replace("-", "/")
+            assert body["time_in_force"] in ALPACA_CRYPTO_TIME_IN_FORCE
+        else:
+            assert body["symbol"] == trade.symbol
+            assert body["time_in_force"] == "day"  # fractional equity orders need day
+    sides = [b["side"] for b in requests]
+    assert sides == sorted(sides, key=lambda s: s != "sell")  # sells first
+    assert {"symbol": "BTC/USD", "side": "sell", "qty": "0.1"}.items() <= requests[0].items()
+
+
+def test_tradingview_order_alerts_use_the_placeholder_names(result):
+    alerts = json.loads(_read(result, "tradingview/order_alerts.json"))
+    requests = result.alpaca_requests
+    assert len(alerts) == len(requests)
+    for alert, body, trade in zip(alerts, requests, result.plan.trades, strict=True):
+        assert set(alert) == TV_ORDER_FIELDS
+        assert alert["ticker"] == trade.symbol.replace("-", "") if trade.crypto else trade.symbol
+        assert alert["action"] == body["side"]
+        assert alert["contracts"] == body["qty"]
+        assert alert["id"] == body["client_order_id"]
+        assert float(alert["price"]) == pytest.approx(trade.price, abs=0.005)
+        assert TV_TIME.match(alert["time"]) and TV_TIME.match(alert["timenow"])
+        assert alert["time"] == f"{ASOF}T00:00:00Z"
+        assert alert["market_position"] == ("long" if trade.target_quantity > 0 else "flat")
+        assert float(alert["position_size"]) == pytest.approx(trade.target_quantity)
+
+
+def test_tradingview_signal_alerts_one_per_decision(result):
+    alerts = json.loads(_read(result, "tradingview/signal_alerts.json"))
+    decisions = result.feed.decisions
+    assert len(alerts) == len(decisions)
+    for alert, previous, d in zip(alerts[1:], alerts, decisions[1:], strict=False):
+        assert alert["kind"] == "signal" and alert["schema_version"] == 1
+        assert alert["time"] == f"{d.decided_at.date()}T00:00:00Z"
+        assert alert["regime"] == d.regime
+        assert alert["previous_regime"] == previous["regime"]
+        assert alert["weights"] == pytest.approx(
+            {s.replace("-", "") if s.endswith("-USD") else s: w for s, w in d.weights.items()}
+        )
+
+
+def _pine_array(text, name):
+    match = re.search(rf"var array<int> {name} = array\.from\(([^)]*)\)", text)
+    assert match, name
+    return [int(v) for v in match.group(1).split(",")]
+
+
+def test_pine_script_plots_the_exported_regime_history(result):
+    text = _read(result, "tradingview/regime.pine")
+    lines = text.splitlines()
+    assert lines[0] == "//@version=6"
+    assert sum(1 for line in lines if line.startswith("indicator(")) == 1
+    assert text.count("(") == text.count(")")
+    assert "plot(state" in text and "bgcolor(" in text
+    times, states = _pine_array(text, "changeTimes"), _pine_array(text, "changeStates")
+    assert len(times) == len(states) > 0
+    assert times == sorted(set(times))
+    assert set(states) <= {-1, 0, 1}
+    # replay the script's lookup on every day of the history: the state shown on a day's bar
+    # (whose time is at or after 00:00 UTC of the day) is the regime of that day
+    history = result.feed.regime_history.dropna()
+    codes = {"abundant": -1, "neutral": 0, "scarce": 1}
+    bar_times = history.index.tz_localize("UTC").as_unit("ms").asi8.tolist()
+    idx = -1
+    for bar_time, state in zip(bar_times, history, strict=True):
+        while idx + 1 < len(times) and times[idx + 1] <= bar_time:
+            idx += 1
+        assert states[idx] == codes[state]
+
+
+def test_ibkr_basket_follows_the_basket_file_layout(result):
+    holdings = {"MU": 10, "WDC": 3, "BIL": 100}  # no crypto
+    prices = {s: p for s, (_, p) in result.feed.latest_closes.items()}
+    plan = plan_orders(result.feed.latest.weights, prices, holdings, cash=20_000)
+    text = ibkr.basket_csv(plan, ibkr.basket_tag("capital_scarcity", "2026-07-01"))
+    lines = text.splitlines()
+    assert lines[0] == IBKR_HEADER
+    assert all(" ," not in line and ", " not in line for line in lines)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == len(plan.trades) > 0
+    for row, trade in zip(rows, plan.trades, strict=True):
+        assert row["Action"] == trade.side.upper() and row["Action"] in {"BUY", "SELL"}
+        assert float(row["Quantity"]) == trade.quantity
+        assert row["Symbol"] == trade.symbol
+        assert (row["SecType"], row["Exchange"], row["Currency"]) == ("STK", "SMART", "USD")
+        assert (row["TimeInForce"], row["OrderType"]) == ("DAY", "MKT")
+        assert re.fullmatch(r"[A-Za-z0-9]+", row["BasketTag"])
+    assert ibkr.ibkr_symbol("BRK-B") == "BRK B"
+
+
+def test_ibkr_refuses_crypto_when_asked_for_explicitly(config, result, tmp_path):
+    with pytest.raises(RotationError, match="crypto pair\\(s\\) BTC-USD"):
+        ibkr.basket_csv(result.plan, "tag")
+    inputs = load_inputs(config)
+    positions = tmp_path / "p.csv"
+    positions.write_text(POSITIONS)
+    options = ExportOptions(
+        asof=ASOF, allow_missing=ALLOW, positions=positions, cash=1000, tools=("ibkr",)
+    )
+    with pytest.raises(RotationError, match="IBKR basket"):
+        export_signal(config, options, out=tmp_path / "out", inputs=inputs, now=NOW)
+    assert not (tmp_path / "out").exists()
+    assert not any(p.name.startswith(".incomplete") for p in tmp_path.iterdir())
+
+
+def test_generic_weights_csv_and_jsonl(result):
+    weights = pd.read_csv(result.folder / "generic/weights.csv")
+    assert list(weights.columns) == ["date", "symbol", "weight"]
+    assert len(weights) == len(result.feed.decisions) * len(result.feed.sleeves)
+    assert (weights.groupby("date")["weight"].sum() <= 1 + 1e-9).all()
+    last = weights[weights["date"] == str(result.feed.latest.decided_at.date())]
+    assert dict(zip(last["symbol"], last["weight"], strict=True)) == pytest.approx(
+        dict(result.feed.latest.weights)
+    )
+    lines = _read(result, "generic/signals.jsonl").splitlines()
+    assert len(lines) == len(result.feed.decisions)
+    for line, d in zip(lines, result.feed.decisions, strict=True):
+        message = json.loads(line)
+        assert message["schema_version"] == 1
+        assert message["config_hash"] == result.feed.provenance.config_hash
+        assert message["decided_at"] == str(d.decided_at.date())
+        assert message["weights"] == pytest.approx(dict(d.weights))
+
+
+def test_orders_csv_lists_the_plan(result):
+    rows = list(csv.DictReader(io.StringIO(_read(result, "orders.csv"))))
+    ids = order_ids(
+        result.plan,
+        f"{result.feed.provenance.config_hash}|{result.feed.provenance.data_fingerprint}|"
+        f"{result.feed.latest.decided_at.date()}",
+    )
+    assert [(r["symbol"], r["side"], float(r["quantity"])) for r in rows] == [
+        (t.symbol, t.side, t.quantity) for t in result.plan.trades
+    ]
+    assert [r["order_id"] for r in rows] == [ids[t.symbol] for t in result.plan.trades]
+
+
+def test_an_export_never_overwrites(config, result):
+    before = {p: p.read_bytes() for p in result.folder.rglob("*") if p.is_file()}
+    with pytest.raises(RotationError, match="already exists and is not empty"):
+        export_signal(config, ExportOptions(asof=ASOF, allow_missing=ALLOW), out=result.folder)
+    assert {p: p.read_bytes() for p in result.folder.rglob("*") if p.is_file()} == before
+
+
+def test_default_folders_are_new_each_time(config, result):
+    assert result.folder.name == "capital_scarcity-export-20261125T120000"
+    options = ExportOptions(asof=ASOF, allow_missing=ALLOW, tools=("generic",), format="csv")
+    second = export_signal(config, options, results_dir=result.folder.parent, now=NOW)
+    assert second.folder.name == "capital_scarcity-export-20261125T120000-2"
+    assert (second.folder / "signal.csv").exists() and (result.folder / "signal.json").exists()
+    assert sorted(p.name for p in result.folder.parent.iterdir()) == [
+        result.folder.name,
+        second.folder.name,
+    ]
+
+
+def test_cli_refuses_stale_data_with_the_reason(tmp_path):
+    outcome = CliRunner().invoke(main, ["export", str(CONFIG), "--out", str(tmp_path / "o")])
+    assert outcome.exit_code == 1
+    assert "Traceback" not in outcome.output
+    assert "error: refusing to export capital_scarcity as of" in outcome.output
+    assert "MU: last close 2026-07-13" in outcome.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_tradingview_ticker_spelling():
+    assert tradingview.tradingview_ticker("BTC-USD") == "BTCUSD"
+    assert tradingview.tradingview_ticker("MU") == "MU"
