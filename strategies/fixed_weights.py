@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 import pandas as pd
 
@@ -36,3 +38,11 @@ def target_weights(inputs: StrategyInputs, params: Params) -> Weights:
         row = {s: (w if s in chosen else 0.0) for s, w in params.weights.items()}
         rows[date] = pd.Series(row, dtype="float64")
     return steps.weights_frame(inputs.prices.index, inputs.prices.columns, rows)
+
+
+def batch_target_weights(inputs, params: Sequence[Params]) -> np.ndarray:
+    """All variants at once: (V, R, N) fixed weights, 0 for symbols not yet listed."""
+    listed = inputs.prices.notna().to_numpy()[inputs.rows]  # (R, N)
+    columns = list(inputs.prices.columns)
+    weights = np.array([[p.weights.get(c, 0.0) for c in columns] for p in params])  # (V, N)
+    return weights[:, None, :] * listed[None, :, :]

@@ -115,7 +115,8 @@ BAD_CASES = {
     ),
     "unknown normalization": (
         {"signal": {"normalization": "expandin"}},
-        "signal.normalization: must be one of 'expanding', 'rolling', got 'expandin' "
+        "signal.normalization: must be one of 'expanding', 'rolling', 'percentile', "
+        "got 'expandin' "
         "(did you mean 'expanding'?)",
     ),
     "unknown signal component": (

@@ -92,3 +92,102 @@ def test_regime_changes_marks_only_switches():
         index=pd.bdate_range("2024-01-01", periods=5),
     )
     assert regime_changes(regime).tolist() == [False, False, False, True, False]
+
+
+# --- the component library and normalizations (issue 4) -------------------------------------
+
+
+def test_percentile_score_is_the_normal_quantile_of_the_rank():
+    from statistics import NormalDist
+
+    x = _series([5, 1, 3, 2, 4])  # synthetic
+    got = sig.percentile_score(x, window=3, min_periods=3)
+    assert got.iloc[:2].isna().all()
+    # day 3: window 5,1,3 -> 3 ranks 2nd of 3 -> p = (2 - 0.5) / 3 = 0.5 -> 0
+    assert got.iloc[2] == pytest.approx(0.0)
+    # day 4: window 1,3,2 -> 2 ranks 2nd -> 0; day 5: window 3,2,4 -> 4 ranks 3rd -> p = 5/6
+    assert got.iloc[3] == pytest.approx(0.0)
+    assert got.iloc[4] == pytest.approx(NormalDist().inv_cdf(2.5 / 3))
+
+
+def test_standardize_dispatches_and_rejects_unknown_methods():
+    x = _series(np.arange(30.0) ** 1.5)  # synthetic
+    pd.testing.assert_series_equal(
+        sig.standardize(x, method="rolling", window=10, min_periods=5),
+        sig.zscore(x, method="rolling", window=10, min_periods=5),
+    )
+    assert sig.standardize(x, method="percentile", window=10, min_periods=5).iloc[-1] > 1.5
+    with pytest.raises(ValueError, match="unknown normalization"):
+        sig.standardize(x, method="median")
+
+
+def test_curve_score_is_positive_when_the_curve_flattens_and_inverts():
+    slope = _series(np.r_[np.full(20, 1.5), np.linspace(1.5, -0.5, 20)])  # synthetic
+    score = sig.curve_score(slope, change_days=5, method="expanding", min_periods=5)
+    assert score.iloc[-1] > 1.0  # low and falling slope -> scarce
+
+
+def test_liquidity_drain_adds_the_reverse_repo_change():
+    rrp = _series(np.r_[np.full(20, 2000.0), np.linspace(2000, 200, 20)])  # synthetic drain
+    kwargs = {"change_days": 5, "method": "expanding", "min_periods": 5}
+    level_only = sig.liquidity_score(rrp, None, **kwargs)
+    with_drain = sig.liquidity_score(rrp, None, drain=True, **kwargs)
+    drain_part = -sig.zscore(sig.change(rrp, 5), method="expanding", min_periods=5)
+    expected = pd.concat([level_only, drain_part], axis=1).mean(axis=1)
+    pd.testing.assert_series_equal(with_drain, expected)
+    assert with_drain.iloc[-1] > 0
+
+
+def test_capex_acceleration_scores_growth_and_its_change():
+    growth = _series(np.r_[np.full(10, 0.1), np.linspace(0.1, 0.6, 10)])  # synthetic
+    kwargs = {"method": "expanding", "min_periods": 5}
+    plain = sig.capex_score(growth, **kwargs)
+    accelerating = sig.capex_score(growth, acceleration_days=3, **kwargs)
+    pd.testing.assert_series_equal(plain, sig.zscore(growth, **kwargs))
+    change = sig.zscore(sig.change(growth, 3), **kwargs)
+    assert accelerating.iloc[-1] == pytest.approx((plain.iloc[-1] + change.iloc[-1]) / 2)
+
+
+def test_zero_weight_component_is_shown_but_not_in_the_composite(write_config):
+    from rotation.backtest import build_signals, load_inputs
+    from rotation.config import load_config
+    from rotation.data.align import trading_calendar
+    from tests.helpers import base_config
+
+    plain = load_config(write_config(base_config(), "plain"))
+    weights = {"cost_of_capital": 1, "credit": 1, "liquidity": 1, "capex": 1, "conditions": 0}
+    crossed = load_config(write_config(base_config(signal={"weights": weights}), "crossed"))
+    assert "NFCI" in crossed.signal.series and "NFCI" not in plain.signal.series
+    inputs = load_inputs(crossed)
+    calendar = trading_calendar(inputs.closes)
+    a, b = build_signals(inputs, plain, calendar), build_signals(inputs, crossed, calendar)
+    assert list(b.columns) == [*a.columns[:-1], "conditions", "composite"]
+    assert b["conditions"].loc["2020"].notna().all()
+    pd.testing.assert_series_equal(a["composite"], b["composite"], check_exact=True)
+
+
+def test_opt_in_components_enter_the_composite(write_config):
+    from rotation.backtest import build_signals, load_inputs
+    from rotation.config import load_config
+    from rotation.data.align import trading_calendar
+    from tests.helpers import base_config
+
+    weights = {"real_yield": 1.0, "curve": 1.0, "high_yield": 1.0}
+    signal = {"weights": weights, "curve_series": "T10Y3M", "normalization": "percentile"}
+    config = load_config(write_config(base_config(signal=signal)))
+    assert set(config.signal.series) >= {"DFII10", "T10Y3M", "BAMLH0A0HYM2"}
+    inputs = load_inputs(config)
+    s = build_signals(inputs, config, trading_calendar(inputs.closes)).loc["2022"]
+    expected = s[["real_yield", "curve", "high_yield"]].mean(axis=1)
+    pd.testing.assert_series_equal(s["composite"], expected, check_names=False)
+
+
+def test_unknown_component_and_curve_series_are_config_errors(write_config):
+    from rotation.config import load_config
+    from rotation.errors import ConfigError
+    from tests.helpers import base_config
+
+    with pytest.raises(ConfigError, match=r"weights.real_yeild: unknown component.*real_yield"):
+        load_config(write_config(base_config(signal={"weights": {"real_yeild": 1.0}})))
+    with pytest.raises(ConfigError, match="curve_series"):
+        load_config(write_config(base_config(signal={"curve_series": "T10Y5Y"})))

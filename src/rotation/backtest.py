@@ -17,7 +17,13 @@ import pandas as pd
 from rotation import signals as sig
 from rotation._types import Prices, Regime, Weights
 from rotation.config import Config
-from rotation.data.align import align_prices, as_known, publication, trading_calendar
+from rotation.data.align import (
+    MAX_PRICE_CARRY_DAYS,
+    align_prices,
+    as_known,
+    publication,
+    trading_calendar,
+)
 from rotation.data.sources import DataSource, open_source
 from rotation.engine import Simulation, simulate
 from rotation.errors import DataError
@@ -114,8 +120,7 @@ def _build_signals(inputs: Inputs, config: Config, calendar: pd.DatetimeIndex) -
         "window": s.window_days,
         "min_periods": s.min_history_days,
     }
-    yields = _known(inputs, s.yield_series, config, calendar)
-    spread = _known(inputs, s.credit_series, config, calendar)
+    change = {"change_days": s.change_days, **normalize}
     rrp = _known(inputs, "RRPONTSYD", config, calendar)
     net = None
     if s.liquidity == "net_liquidity":
@@ -124,17 +129,32 @@ def _build_signals(inputs: Inputs, config: Config, calendar: pd.DatetimeIndex) -
             _known(inputs, "WTREGEN", config, calendar),
             rrp,
         )
-    scores = pd.DataFrame(
-        {
-            "cost_of_capital": sig.cost_of_capital_score(
-                yields, change_days=s.change_days, **normalize
-            ),
-            "credit": sig.credit_score(spread, change_days=s.change_days, **normalize),
-            "liquidity": sig.liquidity_score(rrp, net, change_days=s.change_days, **normalize),
-            "capex": sig.capex_score(capex_growth(inputs, config, calendar), **normalize),
-        },
-        index=calendar,
-    )
+    capex = capex_growth(inputs, config, calendar)
+    components = {
+        "cost_of_capital": lambda: sig.cost_of_capital_score(
+            _known(inputs, s.yield_series, config, calendar), **change
+        ),
+        "credit": lambda: sig.credit_score(
+            _known(inputs, s.credit_series, config, calendar), **change
+        ),
+        "liquidity": lambda: sig.liquidity_score(rrp, net, drain=s.liquidity_drain, **change),
+        "capex": lambda: sig.capex_score(
+            capex, acceleration_days=s.change_days if s.capex_acceleration else None, **normalize
+        ),
+        "real_yield": lambda: sig.cost_of_capital_score(
+            _known(inputs, s.real_yield_series, config, calendar), **change
+        ),
+        "curve": lambda: sig.curve_score(
+            _known(inputs, s.curve_series, config, calendar), **change
+        ),
+        "high_yield": lambda: sig.credit_score(
+            _known(inputs, s.high_yield_series, config, calendar), **change
+        ),
+        "conditions": lambda: sig.conditions_score(
+            _known(inputs, s.conditions_series, config, calendar), **change
+        ),
+    }
+    scores = pd.DataFrame({c: components[c]() for c in s.components}, index=calendar)
     scores["composite"] = sig.composite(scores, s.weights, min_components=s.min_components)
     return scores
 
@@ -150,7 +170,11 @@ def backtest_window(config: Config, closes: Mapping[str, pd.Series]) -> Window:
     """[start, end] of the simulation: from the config, inside the span every asset has data.
 
     The end defaults to the earliest last close among the assets (so no asset silently stops
-    mid-test); an explicit end beyond an asset's data is an error naming it.
+    mid-test); an explicit end beyond an asset's data is an error naming it. The window must
+    hold more trading days than ``execution_lag`` (else nothing could ever trade), and no asset
+    may go without a close, once listed, for longer than the alignment carries one
+    (``MAX_PRICE_CARRY_DAYS``): such a gap is an error naming the symbol and its dates, where
+    it would otherwise surface as a stale price or as a strategy-contract error.
     """
     notes = []
     bench = closes[config.benchmark]
@@ -178,8 +202,42 @@ def backtest_window(config: Config, closes: Mapping[str, pd.Series]) -> Window:
         if series.index[0] > end:
             raise DataError(f"{symbol!r} has no data before the backtest end {end.date()}")
     if start >= end:
-        raise DataError(f"no overlap: backtest start {start.date()} is not before end {end.date()}")
+        why = f" (the last close of {first_to_end!r})" if config.end is None else ""
+        raise DataError(
+            f"no overlap: backtest start {start.date()} is not before end {end.date()}{why}"
+        )
+    calendar = trading_calendar(closes)
+    days = calendar[(calendar >= start) & (calendar <= end)]
+    if len(days) <= config.execution_lag:
+        raise DataError(
+            f"the backtest window {start.date()} .. {end.date()} holds {len(days)} trading "
+            f"day(s); with execution_lag {config.execution_lag} it needs at least "
+            f"{config.execution_lag + 1} for any decision to trade"
+        )
+    for symbol, series in closes.items():
+        _check_no_gap(symbol, series, calendar, days)
     return Window(start=start, end=end, notes=tuple(notes))
+
+
+def _check_no_gap(
+    symbol: str, series: pd.Series, calendar: pd.DatetimeIndex, days: pd.DatetimeIndex
+) -> None:
+    """Raise ``DataError`` when ``series`` has no price on some of ``days`` after its listing."""
+    aligned = align_prices({symbol: series}, days)[symbol]
+    missing = aligned.isna().to_numpy() & (days >= series.index[0])
+    if not missing.any():
+        return
+    first_missing = days[int(missing.argmax())]
+    before = series.index[series.index < first_missing][-1]
+    after = series.index[series.index > first_missing]
+    until = after[0] if len(after) else calendar[-1]
+    skipped = int(((calendar > before) & (calendar < until)).sum())
+    raise DataError(
+        f"{symbol!r} has no close from {before.date()} to {until.date()} ({skipped} trading "
+        f"days) inside the backtest window {days[0].date()} .. {days[-1].date()}; a close is "
+        f"carried at most {MAX_PRICE_CARRY_DAYS} days, so the asset would have no price. Fill "
+        "the gap in the data or move start/end outside it"
+    )
 
 
 @dataclass(frozen=True)

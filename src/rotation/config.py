@@ -17,9 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
-from rotation._typed import build, suggest
+from rotation._typed import build, check_plain, load_yaml, suggest
 from rotation.errors import ConfigError, DataError
 
 # Yahoo exchange suffixes of non-USD listings. Such prices need an FX series to be compared
@@ -29,7 +27,11 @@ NON_USD_SUFFIXES = {
     ".DE": "EUR", ".PA": "EUR", ".AS": "EUR", ".SW": "CHF", ".TW": "TWD", ".SS": "CNY",
 }  # fmt: skip
 
-SIGNAL_COMPONENTS = ("cost_of_capital", "credit", "liquidity", "capex")
+SIGNAL_COMPONENTS = (
+    "cost_of_capital", "credit", "liquidity", "capex",  # the thesis composite (defaults)
+    "real_yield", "curve", "high_yield", "conditions",  # opt-in: computed when given a weight
+)  # fmt: skip
+DEFAULT_COMPONENTS = SIGNAL_COMPONENTS[:4]
 REGIME_STATES = ("abundant", "neutral", "scarce")
 
 
@@ -53,18 +55,29 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class SignalConfig:
-    """How the capital-scarcity composite is built. Days are trading days of the calendar."""
+    """How the capital-scarcity composite is built. Days are trading days of the calendar.
 
-    normalization: Literal["expanding", "rolling"] = "expanding"
-    window_days: int = 756  # rolling z-score window (about 3 years)
+    The four default components are always computed; an opt-in component (``real_yield``,
+    ``curve``, ``high_yield``, ``conditions``) is computed when it appears in ``weights``, and
+    with weight 0 it is shown beside the composite as a cross-check without entering it.
+    """
+
+    normalization: Literal["expanding", "rolling", "percentile"] = "expanding"
+    window_days: int = 756  # rolling z-score / percentile window (about 3 years)
     min_history_days: int = 252  # no score until this many observations are known
     change_days: int = 63  # horizon of "change" features (about a quarter)
     yield_series: str = "DGS10"
     credit_series: str = "BAA10Y"
     liquidity: Literal["net_liquidity", "reverse_repo"] = "net_liquidity"
+    liquidity_drain: bool = False  # also score the reverse-repo drain over change_days
     capex: Literal["hyperscalers", "pnfi"] = "hyperscalers"
+    capex_acceleration: bool = False  # also score the change of capex growth over change_days
+    real_yield_series: str = "DFII10"  # component real_yield
+    curve_series: Literal["T10Y2Y", "T10Y3M"] = "T10Y2Y"  # component curve
+    high_yield_series: str = "BAMLH0A0HYM2"  # component high_yield
+    conditions_series: str = "NFCI"  # component conditions
     weights: Mapping[str, float] = field(
-        default_factory=lambda: _frozen_map({c: 1.0 for c in SIGNAL_COMPONENTS})
+        default_factory=lambda: _frozen_map({c: 1.0 for c in DEFAULT_COMPONENTS})
     )
     min_components: int = 2  # composite is NaN when fewer components are known
     publication_lags: Mapping[str, int] = field(default_factory=lambda: _frozen_map({}))
@@ -90,6 +103,11 @@ class SignalConfig:
                 raise ValueError(f"publication_lags.{series_id}: must be >= 0 days, got {lag}")
 
     @property
+    def components(self) -> tuple[str, ...]:
+        """The components computed: the four defaults, then the opt-in ones given a weight."""
+        return (*DEFAULT_COMPONENTS, *(c for c in SIGNAL_COMPONENTS[4:] if c in self.weights))
+
+    @property
     def series(self) -> tuple[str, ...]:
         """The macro series (FRED ids) this signal reads."""
         liquidity = (
@@ -97,19 +115,38 @@ class SignalConfig:
             if self.liquidity == "net_liquidity"
             else ("RRPONTSYD",)
         )
-        return (self.yield_series, self.credit_series, *liquidity, "PNFI")
+        optional = {
+            "real_yield": self.real_yield_series,
+            "curve": self.curve_series,
+            "high_yield": self.high_yield_series,
+            "conditions": self.conditions_series,
+        }
+        extra = tuple(optional[c] for c in self.components if c in optional)
+        return (self.yield_series, self.credit_series, *liquidity, "PNFI", *extra)
 
 
 @dataclass(frozen=True)
 class RegimeConfig:
-    """Composite thresholds with hysteresis: enter a state beyond ``*_enter``, leave it only
-    when the composite crosses back over ``*_exit``; hold any state at least ``min_days``."""
+    """How the composite becomes a state (abundant / neutral / scarce).
+
+    ``method: thresholds``: enter a state beyond ``*_enter``, leave it only when the composite
+    crosses back over ``*_exit``; hold any state at least ``min_days``.
+    ``method: hmm``: a Gaussian hidden Markov model with ``hmm_states`` states (2: abundant /
+    scarce, 3: abundant / neutral / scarce, ordered by their mean composite) fitted on the
+    composite known before each refit date (``hmm_refit``), walk-forward; the state of a day is
+    the most likely one given the composite up to that day (filtered, never smoothed), then
+    held at least ``min_days``. No state until ``hmm_min_train_days`` composite values exist.
+    """
 
     scarce_enter: float = 0.5
     scarce_exit: float = 0.0
     abundant_enter: float = -0.5
     abundant_exit: float = 0.0
     min_days: int = 5
+    method: Literal["thresholds", "hmm"] = "thresholds"
+    hmm_states: int = 3
+    hmm_refit: Literal["yearly", "quarterly", "monthly"] = "yearly"
+    hmm_min_train_days: int = 756
 
     def __post_init__(self) -> None:
         if not self.abundant_enter <= self.abundant_exit <= self.scarce_exit <= self.scarce_enter:
@@ -120,6 +157,10 @@ class RegimeConfig:
             )
         if self.min_days < 1:
             raise ValueError(f"min_days: must be >= 1, got {self.min_days}")
+        if self.hmm_states not in (2, 3):
+            raise ValueError(f"hmm_states: must be 2 or 3, got {self.hmm_states}")
+        if self.hmm_min_train_days < 100:
+            raise ValueError(f"hmm_min_train_days: must be >= 100, got {self.hmm_min_train_days}")
 
 
 @dataclass(frozen=True)
@@ -152,6 +193,25 @@ class CostsConfig:
 
 
 @dataclass(frozen=True)
+class SweepConfig:
+    """A grid of dotted keys to sweep (``rotation sweep``), the metric that picks the best
+    variant, and the memory budget of one engine pass."""
+
+    grid: Mapping[str, tuple[Any, ...]] = field(default_factory=lambda: _frozen_map({}))
+    metric: Literal[
+        "sharpe", "sortino", "calmar", "annual_return", "total_return", "max_drawdown"
+    ] = "sharpe"
+    memory_mb: float = 512.0
+
+    def __post_init__(self) -> None:
+        for key, values in self.grid.items():
+            if not values:
+                raise ValueError(f"grid.{key}: give at least one value")
+        if self.memory_mb <= 0:
+            raise ValueError(f"memory_mb: must be > 0, got {self.memory_mb}")
+
+
+@dataclass(frozen=True)
 class Config:
     """A resolved run configuration. ``source_path`` is the YAML file it came from."""
 
@@ -170,6 +230,7 @@ class Config:
     execution_lag: int = 1
     init_cash: float = 100_000.0
     strategies_dir: str = "../strategies"  # relative to the config file
+    sweep: SweepConfig | None = None  # used by `rotation sweep` only
     source_path: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -255,6 +316,7 @@ def parse_config(raw: Any, *, name: str, source_path: str | None = None) -> Conf
         raw["rebalance"] = {"every": raw["rebalance"]}
     raw["source_path"] = source_path
     try:
+        check_plain(raw)
         config = build(Config, raw)
     except ConfigError as exc:
         raise ConfigError(f"{source_path or name}: {exc}") from None
@@ -275,12 +337,7 @@ def load_config(path: str | Path, *, check_data: bool = True) -> Config:
         raise ConfigError(f"{path}: config file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config ({exc})") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}: malformed YAML{where}") from None
+    raw = load_yaml(text, str(path))
     config = parse_config(raw, name=path.stem, source_path=str(path))
     if check_data:
         validate_against_data(config)
@@ -306,6 +363,8 @@ def validate_against_data(config: Config) -> None:
         source = open_source(config)
     except DataError as exc:
         raise ConfigError(f"{label}: data.path: {exc}") from None
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise ConfigError(f"{label}: data.path: cannot open ({exc.strerror})") from None
     known = source.symbols() if hasattr(source, "symbols") else None
     if known is not None:
         for where, symbol in [
@@ -322,3 +381,5 @@ def validate_against_data(config: Config) -> None:
         strategy.parse_params(config.strategy.params, config)
     except ConfigError as exc:
         raise ConfigError(f"{label}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{label}: strategies_dir: cannot open ({exc.strerror})") from None

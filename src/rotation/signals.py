@@ -2,18 +2,43 @@
 
 Inputs are series already sampled on the trading calendar *as known* on each day (see
 ``rotation.data.align``), so every function here only looks backwards: a score on day t uses
-values on days <= t. Scores are unitless z-scores oriented so that **positive = capital
-scarcer** (higher cost of capital, wider credit spreads, less idle liquidity, faster capex).
+values on days <= t. Scores are unitless and oriented so that **positive = capital scarcer**
+(higher cost of capital, wider credit spreads, less idle liquidity, faster capex).
+
+Normalization (``standardize``; the ``**normalize`` keywords of every component):
+
+    expanding    z_t = (x_t - mean(x_1..x_t)) / std(x_1..x_t)
+    rolling      the same over the last ``window`` observations
+    percentile   rank of x_t among the last ``window`` observations, as the standard-normal
+                 quantile of (rank - 1/2) / n, so a score reads like a z-score (0 = median,
+                 +1 = 84th percentile) and the regime thresholds keep their meaning
+
+The components (``C`` = ``change_days`` rows, ``s(.)`` = the normalization above):
+
+| component       | formula                                                | data (FRED id)       |
+|-----------------|--------------------------------------------------------|----------------------|
+| cost_of_capital | mean(s(y), s(y_t - y_{t-C}))                           | DGS10 (nominal, %)   |
+| real_yield      | same on the real yield                                 | DFII10 (TIPS 10y, %) |
+| curve           | mean(-s(slope), -s(slope change)): flat, flattening    | T10Y2Y / T10Y3M (pp) |
+| credit          | mean(s(spread), s(spread change))                      | BAA10Y (pp)          |
+| high_yield      | same on the high-yield option-adjusted spread          | BAMLH0A0HYM2 (pp)    |
+| liquidity       | mean(-s(RRP), -s(NL_t / NL_{t-C} - 1)[, -s(RRP chg)])  | RRPONTSYD, WALCL,    |
+|                 | NL = WALCL - WTREGEN - RRPONTSYD, USD bn (units fixed) | WTREGEN              |
+| capex           | mean(s(g)[, s(g_t - g_{t-C})]), g = capex YoY growth   | SEC XBRL, PNFI       |
+| conditions      | mean(s(NFCI), s(NFCI change)): tight, tightening       | NFCI (index)         |
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 
 from rotation._types import Scores
+
+NORMALIZATIONS = ("expanding", "rolling", "percentile")
 
 
 def zscore(
@@ -34,6 +59,36 @@ def zscore(
     std = stats.std().replace(0.0, np.nan)
     z = (values - stats.mean()) / std
     return z.reindex(series.index)
+
+
+_normal_quantile = np.frompyfunc(NormalDist().inv_cdf, 1, 1)
+
+
+def percentile_score(series: pd.Series, *, window: int = 756, min_periods: int = 252) -> pd.Series:
+    """Rolling percentile as a normal quantile: Phi^-1((rank_t - 1/2) / n).
+
+    rank_t is the rank of x_t (ties averaged) among the last ``window`` observations up to and
+    including t and n their count; NaN until ``min_periods`` observations exist. Robust to
+    outliers and to the fat tails of spreads, unlike the z-score.
+    """
+    values = series.dropna()
+    rolling = values.rolling(window, min_periods=min(min_periods, window))
+    count = rolling.count()
+    pct = rolling.rank(method="average", pct=True)  # rank / n
+    p = (pct * count - 0.5) / count
+    known = p.notna().to_numpy()
+    out = np.full(len(p), np.nan)
+    out[known] = _normal_quantile(p.to_numpy()[known]).astype("float64")
+    return pd.Series(out, index=values.index).reindex(series.index)
+
+
+def standardize(
+    series: pd.Series, *, method: str = "expanding", window: int = 756, min_periods: int = 252
+) -> pd.Series:
+    """The configured normalization (``NORMALIZATIONS``; see the module docstring)."""
+    if method == "percentile":
+        return percentile_score(series, window=window, min_periods=min_periods)
+    return zscore(series, method=method, window=window, min_periods=min_periods)
 
 
 def change(series: pd.Series, periods: int) -> pd.Series:
@@ -60,20 +115,43 @@ def _mean_available(parts: list[pd.Series]) -> pd.Series:
     return pd.concat(parts, axis=1).mean(axis=1, skipna=True)
 
 
+def level_and_change_score(
+    series: pd.Series, *, change_days: int, sign: float = 1.0, **normalize: int | str
+) -> pd.Series:
+    """mean(sign * s(x_t), sign * s(x_t - x_{t-change_days})): high and rising (sign=+1)."""
+    return _mean_available(
+        [
+            sign * standardize(series, **normalize),
+            sign * standardize(change(series, change_days), **normalize),
+        ]
+    )
+
+
 def cost_of_capital_score(
     yield_pct: pd.Series, *, change_days: int, **normalize: int | str
 ) -> pd.Series:
-    """Mean of z(yield level) and z(yield change over ``change_days``): rising and high yields."""
-    return _mean_available(
-        [zscore(yield_pct, **normalize), zscore(change(yield_pct, change_days), **normalize)]
-    )
+    """Mean of s(yield level) and s(yield change over ``change_days``): rising and high yields.
+
+    Nominal (DGS10) for ``cost_of_capital``, real (DFII10) for ``real_yield``.
+    """
+    return level_and_change_score(yield_pct, change_days=change_days, **normalize)
+
+
+def curve_score(slope_pp: pd.Series, *, change_days: int, **normalize: int | str) -> pd.Series:
+    """Mean of -s(slope) and -s(slope change): a flat or inverted, flattening curve.
+
+    A 10y-minus-2y (or 3m) slope that is low means short-term money costs as much as long-term
+    money: policy is tight and capital scarce.
+    """
+    return level_and_change_score(slope_pp, change_days=change_days, sign=-1.0, **normalize)
 
 
 def credit_score(spread_pct: pd.Series, *, change_days: int, **normalize: int | str) -> pd.Series:
-    """Mean of z(spread level) and z(spread change): wide and widening corporate spreads."""
-    return _mean_available(
-        [zscore(spread_pct, **normalize), zscore(change(spread_pct, change_days), **normalize)]
-    )
+    """Mean of s(spread level) and s(spread change): wide and widening corporate spreads.
+
+    Investment grade (BAA10Y) for ``credit``, high yield (BAMLH0A0HYM2) for ``high_yield``.
+    """
+    return level_and_change_score(spread_pct, change_days=change_days, **normalize)
 
 
 def liquidity_score(
@@ -81,22 +159,44 @@ def liquidity_score(
     net_liquidity_busd: pd.Series | None,
     *,
     change_days: int,
+    drain: bool = False,
     **normalize: int | str,
 ) -> pd.Series:
-    """Idle capital draining: mean of -z(reverse-repo level) and -z(net liquidity % change).
+    """Idle capital draining: mean of -s(reverse-repo level) and -s(net liquidity % change).
 
     A low reverse-repo cushion and falling net liquidity both mean less spare capital. With
-    ``net_liquidity_busd=None`` only the reverse-repo level is used.
+    ``net_liquidity_busd=None`` only the reverse-repo level is used; with ``drain`` the
+    reverse-repo change over ``change_days`` (negative while the cushion drains) joins as
+    -s(RRP_t - RRP_{t-change_days}).
     """
-    parts = [-zscore(reverse_repo_busd, **normalize)]
+    parts = [-standardize(reverse_repo_busd, **normalize)]
     if net_liquidity_busd is not None:
-        parts.append(-zscore(pct_change(net_liquidity_busd, change_days), **normalize))
+        parts.append(-standardize(pct_change(net_liquidity_busd, change_days), **normalize))
+    if drain:
+        parts.append(-standardize(change(reverse_repo_busd, change_days), **normalize))
     return _mean_available(parts)
 
 
-def capex_score(capex_growth_yoy: pd.Series, **normalize: int | str) -> pd.Series:
-    """z(capex growth YoY) and z(its change): hyperscaler capex growing fast and faster."""
-    return zscore(capex_growth_yoy, **normalize)
+def capex_score(
+    capex_growth_yoy: pd.Series, *, acceleration_days: int | None = None, **normalize: int | str
+) -> pd.Series:
+    """s(capex growth YoY): hyperscaler capex growing fast.
+
+    With ``acceleration_days``, the mean of that and s(g_t - g_{t-acceleration_days}): growing
+    fast *and* faster.
+    """
+    if acceleration_days is None:
+        return standardize(capex_growth_yoy, **normalize)
+    return level_and_change_score(capex_growth_yoy, change_days=acceleration_days, **normalize)
+
+
+def conditions_score(nfci: pd.Series, *, change_days: int, **normalize: int | str) -> pd.Series:
+    """Mean of s(NFCI) and s(NFCI change): financial conditions tight and tightening.
+
+    The Chicago Fed index is positive when conditions are tighter than average; a broad
+    cross-check of the thesis components (give it weight 0 to see it without using it).
+    """
+    return level_and_change_score(nfci, change_days=change_days, **normalize)
 
 
 def composite(scores: Scores, weights: Mapping[str, float], *, min_components: int) -> pd.Series:

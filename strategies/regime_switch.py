@@ -1,0 +1,54 @@
+"""All in one sleeve per regime state (e.g. cash flow when scarce), weighed within the sleeve."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rotation import Weights
+from rotation import strategy as steps
+from rotation.config import REGIME_STATES, Config
+from rotation.strategy import StrategyInputs, VolTarget, Within
+
+
+@dataclass(frozen=True)
+class Params:
+    # regime state -> the sleeve that gets the whole portfolio ("cash" = stay in cash)
+    sleeves: Mapping[str, str] = field(
+        default_factory=lambda: {
+            "scarce": "cash_flow",
+            "neutral": "defensive",
+            "abundant": "speculative",
+        }
+    )
+    within: Within = field(default_factory=Within)  # select and weigh inside the sleeve
+    fallback_sleeve: str | None = "defensive"  # takes a sleeve's share when none is listed
+    vol_target: VolTarget | None = None  # e.g. {annual: 0.15, lookback: 63}
+    drift_band: float = 0.0  # > 0: trade only when a weight is off by more than this
+    warmup_state: Literal["abundant", "neutral", "scarce"] = "neutral"
+
+
+def check(params: Params, config: Config) -> None:
+    missing = [s for s in REGIME_STATES if s not in params.sleeves]
+    if missing:
+        raise ValueError(f"sleeves: missing state(s) {', '.join(missing)}")
+    for state, sleeve in params.sleeves.items():
+        if state not in REGIME_STATES:
+            raise ValueError(f"sleeves.{state}: unknown regime state; use {REGIME_STATES}")
+        steps.check_sleeves(f"sleeves.{state}", [sleeve], config)
+    if params.fallback_sleeve is not None:
+        steps.check_sleeves("fallback_sleeve", [params.fallback_sleeve], config)
+    if not 0 <= params.drift_band < 1:
+        raise ValueError(f"drift_band: must be in [0, 1), got {params.drift_band}")
+
+
+def target_weights(inputs: StrategyInputs, params: Params) -> Weights:
+    return steps.sleeve_rotation(
+        inputs,
+        lambda date: steps.switch(inputs.regime.get(date), params.sleeves, params.warmup_state),
+        within=params.within,
+        fallback=params.fallback_sleeve,
+        volatility=params.vol_target,
+        drift_band=params.drift_band,
+    )

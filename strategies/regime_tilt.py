@@ -1,0 +1,62 @@
+"""Sleeve weights tilted by the composite score: more cash flow the scarcer capital.
+
+Instead of jumping between fixed states, each sleeve's weight moves linearly with the composite
+(clipped), so a weak signal moves the portfolio a little and a strong one a lot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from rotation import Weights
+from rotation import strategy as steps
+from rotation.config import Config
+from rotation.strategy import StrategyInputs, VolTarget, Within
+
+
+@dataclass(frozen=True)
+class Params:
+    # sleeve -> weight when the composite is 0 (sums to <= 1; "cash" = stay in cash)
+    base: Mapping[str, float] = field(
+        default_factory=lambda: {"speculative": 0.35, "cash_flow": 0.4, "defensive": 0.25}
+    )
+    # sleeve -> change of weight per unit of composite (z); summing to 0 keeps the total
+    sensitivity: Mapping[str, float] = field(
+        default_factory=lambda: {"speculative": -0.2, "cash_flow": 0.1, "defensive": 0.1}
+    )
+    clip: float = 2.0  # the composite is clipped to [-clip, clip] before tilting
+    within: Within = field(default_factory=Within)
+    fallback_sleeve: str | None = "defensive"
+    vol_target: VolTarget | None = None
+    drift_band: float = 0.0
+
+
+def check(params: Params, config: Config) -> None:
+    steps.check_sleeves("base", list(params.base), config)
+    steps.check_sleeves("sensitivity", list(params.sensitivity), config)
+    for sleeve, weight in params.base.items():
+        if weight < 0:
+            raise ValueError(f"base.{sleeve}: must be >= 0, got {weight}")
+    if sum(params.base.values()) > 1 + 1e-9:
+        raise ValueError(f"base: sums to {sum(params.base.values())} > 1")
+    if params.clip <= 0:
+        raise ValueError(f"clip: must be > 0, got {params.clip}")
+    if params.fallback_sleeve is not None:
+        steps.check_sleeves("fallback_sleeve", [params.fallback_sleeve], config)
+    if not 0 <= params.drift_band < 1:
+        raise ValueError(f"drift_band: must be in [0, 1), got {params.drift_band}")
+
+
+def target_weights(inputs: StrategyInputs, params: Params) -> Weights:
+    composite = inputs.signals["composite"]
+    return steps.sleeve_rotation(
+        inputs,
+        lambda date: steps.tilt(
+            composite.get(date), params.base, params.sensitivity, clip=params.clip
+        ),
+        within=params.within,
+        fallback=params.fallback_sleeve,
+        volatility=params.vol_target,
+        drift_band=params.drift_band,
+    )
