@@ -4,6 +4,12 @@ Every problem raises ``ConfigError`` with the dotted key path (``costs.fees``) a
 unknown key, the closest known key ("did you mean ...?"). Supported field types: bool, int,
 float, str, ``datetime.date``, ``Literal[...]``, ``X | None``, ``tuple[str, ...]``,
 ``Mapping[str, X]`` and nested dataclasses.
+
+``load_yaml`` reads config text safely (plain data only, no tags that build Python objects, no
+duplicate keys) and ``check_plain`` refuses what no config can be: a key that is not text
+(YAML reads ``no:`` as false and ``1:`` as a number), a structure that contains itself (a
+recursive YAML alias), nesting deeper than ``MAX_DEPTH`` or more than ``MAX_VALUES`` values once
+aliases are expanded ("billion laughs").
 """
 
 from __future__ import annotations
@@ -13,14 +19,112 @@ import datetime as dt
 import difflib
 import functools
 import math
+import re
 import types
 import typing
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
+import yaml
+
 from rotation.errors import ConfigError
 
 T = TypeVar("T")
+
+MAX_DEPTH = 40
+MAX_VALUES = 100_000
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses duplicate keys and reads ``1e-3`` as a number."""
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, yaml.Mark] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # `<<: *defaults` may be overridden by the keys beside it
+                key = self.construct_object(key_node, deep=deep)
+                try:
+                    first = seen.setdefault(key, key_node.start_mark)
+                except TypeError:
+                    continue  # unhashable: the base class reports it
+                if first is not key_node.start_mark:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"duplicate key {key!r} (first given at line {first.line + 1})",
+                        key_node.start_mark,
+                    )
+        return super().construct_mapping(node, deep=deep)
+
+
+# YAML 1.1 reads 1e-3 and 2e5 as text; configs take them as the numbers they look like.
+_ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def load_yaml(text: str, label: str) -> Any:
+    """Parse config ``text`` as plain data; every problem is a ``ConfigError`` naming ``label``
+    and, where known, the line and column."""
+    try:
+        return yaml.load(text, Loader=_ConfigLoader)  # a SafeLoader: plain data only
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or ""
+        if "constructor for the tag" in problem:
+            problem += " (a config is plain data: tags that build objects are refused)"
+        raise ConfigError(
+            f"{label}: malformed YAML{where}{': ' + problem if problem else ''}"
+        ) from None
+    except RecursionError:
+        raise ConfigError(f"{label}: malformed YAML: nested too deeply") from None
+    except (ValueError, OverflowError) as exc:  # e.g. an integer of more than 4300 digits
+        raise ConfigError(f"{label}: malformed YAML: {str(exc)[:200]}") from None
+
+
+def check_plain(raw: Any) -> None:
+    """Raise ``ConfigError`` when ``raw`` has a key that is not text, contains itself, nests
+    deeper than ``MAX_DEPTH`` or holds more than ``MAX_VALUES`` values counting every alias as a
+    copy."""
+    count = 0
+    open_containers: set[int] = set()
+
+    def visit(value: Any, path: str, depth: int) -> None:
+        nonlocal count
+        count += 1
+        if count > MAX_VALUES:
+            raise ConfigError(
+                f"more than {MAX_VALUES:,} values once YAML aliases are expanded; "
+                "no config needs that many"
+            )
+        if isinstance(value, Mapping):
+            for key in value:
+                if not isinstance(key, str):
+                    where = f"{path}: keys" if path else "keys"
+                    raise ConfigError(
+                        f"{where} must be text, got {_describe(key)} (YAML reads a bare "
+                        "no/yes/on/off as true/false and digits as a number: quote the key)"
+                    )
+            children = [(f"{path}.{k}" if path else k, v) for k, v in value.items()]
+        elif isinstance(value, list | tuple):
+            children = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+        else:
+            return
+        if id(value) in open_containers:
+            raise ConfigError(f"{path or 'config'}: contains itself (a recursive YAML alias)")
+        if depth >= MAX_DEPTH:
+            raise ConfigError(f"{path}: nested more than {MAX_DEPTH} levels deep")
+        open_containers.add(id(value))
+        for child_path, child in children:
+            visit(child, child_path, depth + 1)
+        open_containers.discard(id(value))
+
+    visit(raw, "", 0)
 
 
 def suggest(name: str, known: typing.Iterable[str]) -> str:
@@ -30,7 +134,13 @@ def suggest(name: str, known: typing.Iterable[str]) -> str:
 
 
 def _describe(value: Any) -> str:
-    return f"{value!r} ({type(value).__name__})"
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long to print
+        text = "a very long number"
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return f"{text} ({type(value).__name__})"
 
 
 def coerce(value: Any, annotation: Any, where: str) -> Any:
@@ -81,12 +191,18 @@ def coerce(value: Any, annotation: Any, where: str) -> Any:
     if annotation is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{where}: expected a number, got {_describe(value)}")
-        if not math.isfinite(value):
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ConfigError(f"{where}: must be a finite number, got {_describe(value)}") from None
+        if not math.isfinite(number):
             raise ConfigError(f"{where}: must be a finite number, got {value!r}")
-        return float(value)
+        return number
     if annotation is str:
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(f"{where}: expected non-empty text, got {_describe(value)}")
+        if "\0" in value:
+            raise ConfigError(f"{where}: must not contain a NUL character, got {_describe(value)}")
         return value.strip()
     if annotation is dt.date:
         if isinstance(value, dt.datetime):

@@ -1,8 +1,9 @@
 """Run folders: each backtest gets ``results/<name>-<time>-<id>/`` of its own, never reused.
 
 The folder is written under a temporary name and renamed into place in one step, so a folder
-with the final name is always complete; an interrupted run leaves only a ``.incomplete-*``
-folder. Contents:
+with the final name is always complete. A failed or interrupted (Ctrl-C) write removes its
+temporary folder; a process killed outright (SIGKILL, power loss) can leave a ``.incomplete-*``
+folder, which is safe to delete. Contents:
 
     config.yaml      the resolved config (every default filled in)
     manifest.json    run id, config hash, data fingerprint, data source, package versions, time
@@ -115,15 +116,24 @@ def new_folder(results_dir: Path, final_name: str) -> Iterator[Staging]:
         results_dir.mkdir(parents=True, exist_ok=True)
         staging = Staging(results_dir / f".incomplete-{final_name}-{uuid.uuid4().hex[:8]}")
         staging.path.mkdir()
-    except OSError as exc:
-        raise RotationError(f"cannot write to results folder {results_dir}: {exc}") from None
+    except OSError as exc:  # read-only, a file in the way, no permission...
+        raise RotationError(
+            f"cannot write to results folder {results_dir}: {exc.strerror or exc}"
+        ) from None
     try:
         yield staging
         staging.published = _publish(staging.path, results_dir, final_name)
-    except OSError as exc:
+    except OSError as exc:  # disk full, file too large, folder made read-only meanwhile...
         shutil.rmtree(staging.path, ignore_errors=True)
-        raise RotationError(f"could not write into {results_dir}: {exc}") from None
-    except BaseException:
+        kept = (
+            f"the partial output is in {staging.path} (safe to delete)"
+            if staging.path.exists()
+            else "nothing was kept"
+        )
+        raise RotationError(
+            f"could not write the run into {results_dir} ({exc.strerror or exc}); {kept}"
+        ) from None
+    except BaseException:  # Ctrl-C included: never leave a partial folder behind
         shutil.rmtree(staging.path, ignore_errors=True)
         raise
 
