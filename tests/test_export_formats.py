@@ -277,3 +277,13 @@ def test_cli_refuses_stale_data_with_the_reason(tmp_path):
 def test_tradingview_ticker_spelling():
     assert tradingview.tradingview_ticker("BTC-USD") == "BTCUSD"
     assert tradingview.tradingview_ticker("MU") == "MU"
+
+
+def test_pine_title_cannot_break_out_of_its_string_literal(result):
+    import dataclasses
+
+    evil = dataclasses.replace(result.feed.provenance, config_name='x"\n) // \\ injected')
+    script = tradingview.pine_script(dataclasses.replace(result.feed, provenance=evil))
+    title = next(line for line in script.splitlines() if line.startswith("indicator("))
+    assert title.count('"') == 4 and "\\" not in title
+    assert title.startswith('indicator("rotation regime: x) // ')

@@ -3,8 +3,8 @@
 The subprocess scenarios start together (one CLI start costs seconds: vectorbt and numba load)
 and each is checked by its own test. Kill points are seeded random delays after a landmark the
 test can see from outside: the CLI module starting its imports (``-X importtime`` prints it), the
-``.incomplete-*`` staging folder appearing (the run is being written), the final run folder
-appearing (the HTML report is being written). What must hold after any kill: every folder in the
+``.incomplete-*`` staging folder appearing (the run is being written), the staging folder's
+``manifest.json`` appearing (the HTML report is being written, before the folder is published). What must hold after any kill: every folder in the
 results folder without the ``.incomplete-`` prefix is a complete, readable run; SIGINT prints one
 line, ``interrupted``, and exits with 130; the data cache verifies clean.
 """
@@ -139,11 +139,12 @@ def after_landmark(name: str, delay: float) -> Callable[[Spawned, float], bool]:
 
     def due(spawned: Spawned, now: float) -> bool:
         if name not in spawned.landmarks:
-            if name in ("staging", "published") and spawned.results.is_dir():
+            if name in ("staging", "report") and spawned.results.is_dir():
                 names = os.listdir(spawned.results)
-                staging = any(n.startswith(".incomplete-") for n in names)
-                published = any(not n.startswith(".") for n in names)
-                if (name == "staging" and staging) or (name == "published" and published):
+                staged = [n for n in names if n.startswith(".incomplete-")]
+                # "report": the run's files are written and the report is being built
+                written = any((spawned.results / n / "manifest.json").exists() for n in staged)
+                if (name == "staging" and staged) or (name == "report" and written):
                     spawned.landmarks[name] = now
             if name == "manifest" and (spawned.results / "manifest.json").exists():
                 spawned.landmarks[name] = now
@@ -171,7 +172,7 @@ def supervise(spawned: list[Spawned], timeout: float = 400) -> None:
             reader.join(timeout=10)
 
 
-KILL_POINTS = ("importing", "staging", "published")
+KILL_POINTS = ("importing", "staging", "report")
 FRED_CSV = "/graph/fredgraph.csv"
 SERIES = ("DGS10", "WALCL", "NFCI")
 NFCI_SYNTHETIC = b"observation_date,NFCI\n2026-07-03,-0.5\n2026-07-10,-0.51\n"
@@ -245,7 +246,7 @@ def check_results(results: Path) -> tuple[list[Path], list[Path]]:
         assert entry.is_dir(), entry
         files = {p.name for p in entry.iterdir()}
         assert files >= RUN_FILES, f"{entry} lacks {RUN_FILES - files}"
-        assert files - RUN_FILES <= {"report.html", ".report.html.partial"}, files
+        assert files - RUN_FILES == {"report.html"}, files  # written before publishing
         manifest = json.loads((entry / "manifest.json").read_text())
         metrics = json.loads((entry / "metrics.json").read_text())
         assert manifest["run_id"] in entry.name
@@ -254,8 +255,7 @@ def check_results(results: Path) -> tuple[list[Path], list[Path]]:
         assert str(equity.index[-1]) == metrics["end"]
         for name in ("weights.csv", "signals.csv", "orders.csv", "regime.csv", "targets.csv"):
             pd.read_csv(entry / name)
-        if "report.html" in files:
-            assert (entry / "report.html").read_text().rstrip().endswith("</html>")
+        assert (entry / "report.html").read_text().rstrip().endswith("</html>")
         complete.append(entry)
     return complete, marked
 
@@ -269,7 +269,7 @@ def test_sigint_prints_interrupted_and_leaves_no_partial_run(point, scenarios):
     assert "Traceback" not in "\n".join(spawned.messages)
     complete, marked = check_results(spawned.results)
     assert marked == []  # Ctrl-C removes the staging folder
-    assert len(complete) == (1 if point == "published" else 0)
+    assert complete == []  # the report is written before the folder is published
 
 
 @pytest.mark.parametrize("point", KILL_POINTS)
@@ -278,7 +278,7 @@ def test_sigkill_leaves_a_complete_run_or_one_marked_incomplete(point, scenarios
     assert spawned.sent_at is not None, "the run ended before its kill point"
     assert spawned.returncode == -signal.SIGKILL
     complete, marked = check_results(spawned.results)
-    expected = {"importing": (0, 0), "staging": (0, 1), "published": (1, 0)}[point]
+    expected = {"importing": (0, 0), "staging": (0, 1), "report": (0, 1)}[point]
     assert (len(complete), len(marked)) == expected
 
 
@@ -292,9 +292,6 @@ def test_two_backtests_of_one_config_at_once_write_two_complete_folders(scenario
     assert sorted(complete) == sorted(folders) and marked == []
     # same config, same data: the same numbers, byte for byte, in each folder
     assert (folders[0] / "equity.csv").read_bytes() == (folders[1] / "equity.csv").read_bytes()
-    for label in ("SIGKILL-published", "SIGINT-published"):  # and the killed runs agree
-        (killed,) = check_results(scenarios[label].results)[0]
-        assert (killed / "equity.csv").read_bytes() == (folders[0] / "equity.csv").read_bytes()
 
 
 def test_a_full_disk_is_a_clear_error_and_leaves_nothing(scenarios):

@@ -81,7 +81,7 @@ BAD_CONFIGS = {
     ),
     "symbol twice in one sleeve": (
         "universe: {risky: [MU, MU]}\nstrategy: equal_weight\n",
-        "universe.risky: symbol 'MU' is also in sleeve 'risky'",
+        "universe.risky: symbol 'MU' is listed twice",
     ),
     "weights over 1": (
         "universe: {risky: [MU], defensive: [BIL]}\n"
@@ -95,7 +95,7 @@ BAD_CONFIGS = {
     ),
     "negative cash": (
         "universe: {risky: [MU]}\nstrategy: equal_weight\ninit_cash: -5\n",
-        "init_cash: must be > 0, got -5.0",
+        "init_cash: must be at least 1, got -5.0",
     ),
     "NaN cash": (
         "universe: {risky: [MU]}\nstrategy: equal_weight\ninit_cash: .nan\n",

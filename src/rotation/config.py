@@ -242,9 +242,12 @@ class Config:
                 raise ValueError(f"universe.{sleeve}: sleeve is empty")
             for symbol in symbols:
                 if symbol in seen:
-                    raise ValueError(
-                        f"universe.{sleeve}: symbol {symbol!r} is also in sleeve {seen[symbol]!r}"
+                    where = (
+                        "listed twice"
+                        if seen[symbol] == sleeve
+                        else (f"also in sleeve {seen[symbol]!r}")
                     )
+                    raise ValueError(f"universe.{sleeve}: symbol {symbol!r} is {where}")
                 seen[symbol] = sleeve
         if self.start and self.end and self.start >= self.end:
             raise ValueError(f"start: {self.start} is not before end {self.end}")
@@ -253,8 +256,8 @@ class Config:
                 f"execution_lag: must be >= 1 (trade at the earliest on the bar after the "
                 f"signal), got {self.execution_lag}"
             )
-        if self.init_cash <= 0:
-            raise ValueError(f"init_cash: must be > 0, got {self.init_cash}")
+        if self.init_cash < 1:
+            raise ValueError(f"init_cash: must be at least 1, got {self.init_cash}")
 
     @property
     def symbols(self) -> tuple[str, ...]:

@@ -25,7 +25,7 @@ import os
 import platform
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -85,13 +85,21 @@ def manifest(result: Backtest, created: dt.datetime) -> dict[str, Any]:
     }
 
 
-def save(result: Backtest, results_dir: Path) -> Path:
-    """Write ``result`` into a new folder under ``results_dir``; return its path."""
+def save(
+    result: Backtest, results_dir: Path, *, finish: Callable[[Path], object] | None = None
+) -> Path:
+    """Write ``result`` into a new folder under ``results_dir``; return its path.
+
+    ``finish(folder)`` runs on the complete folder before it is published (e.g. writing the
+    report), so a published folder always holds everything.
+    """
     created = dt.datetime.now(dt.UTC)
     info = manifest(result, created)
     final_name = f"{_safe_name(result.config.name)}-{created:%Y%m%dT%H%M%S}-{info['run_id']}"
     with new_folder(results_dir, final_name) as staging:
         _write_files(result, staging.path, info)
+        if finish is not None:
+            finish(staging.path)
     return staging.published
 
 

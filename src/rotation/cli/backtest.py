@@ -9,7 +9,7 @@ import click
 
 from rotation.backtest import run_backtest
 from rotation.config import load_config
-from rotation.report import write_report
+from rotation.report import REPORT_FILE, write_report
 from rotation.runs import save
 from rotation.strategy import available_strategies, load_strategy
 from rotation.summary import comparison_table
@@ -58,8 +58,8 @@ def backtest(configs, start, end, results_dir, quiet):
         for config in bar:
             config = config.replace(**overrides) if overrides else config
             result = run_backtest(config)
-            folder = save(result, results_dir)
-            reports.append(write_report(folder))
+            folder = save(result, results_dir, finish=write_report)
+            reports.append(folder / REPORT_FILE)
             names.append(config.name)
             metrics.append(result.metrics)
             for note in result.notes:
