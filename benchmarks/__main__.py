@@ -48,11 +48,12 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS_PATH, help="markdown to write")
     args = parser.parse_args()
 
-    from benchmarks import sim, sweep
+    from benchmarks import distributed, sim, sweep
 
     results = sim.run(n_variants=args.variants)
     report = sim.render_markdown(results, n_assets=20, machine=machine_description())
     report += "\n" + sweep.render_markdown(sweep.run())
+    report += "\n" + distributed.render_markdown(distributed.run())
     args.output.write_text(report)
     print(report)
     print(f"written to {args.output}")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -66,11 +67,29 @@ def compare(
         for c, i in zip(configs, inputs, strict=True)
     ]
     table = pd.DataFrame([{k: r.metrics.get(k) for k in COLUMNS} for r in results], index=names)
+    table["psr"], table["dsr"] = selection_odds(results)
     table.index.name = "config"
     if rank_by not in table.columns:
         raise DataError(f"cannot rank by {rank_by!r}; choose one of {', '.join(COLUMNS)}")
     table["rank"] = table[rank_by].rank(ascending=False, method="min").astype(int)
     return Comparison(table=table.sort_values("rank"), results=results, notes=tuple(notes))
+
+
+def selection_odds(results: Sequence[Backtest]) -> tuple[list, list]:
+    """Each run's Probabilistic Sharpe Ratio (true Sharpe > 0) and Deflated Sharpe Ratio,
+    taking the runs compared as the trials: n_trials = len(results), and the variance of
+    their daily Sharpe ratios (``rotation.overfit``)."""
+    from rotation.overfit import deflated_sharpe_ratio, moments, probabilistic_sharpe_ratio
+
+    stats = [moments(r.returns.iloc[1:].to_numpy()) for r in results]
+    srs = [m["sharpe"] for m in stats if np.isfinite(m["sharpe"])]
+    var_sr = float(np.var(srs, ddof=1)) if len(srs) > 1 else 0.0
+    psr, dsr = [], []
+    for m in stats:
+        args = (m["sharpe"], m["n_obs"], m["skew"], m["kurtosis"])
+        psr.append(probabilistic_sharpe_ratio(*args))
+        dsr.append(deflated_sharpe_ratio(*args, n_trials=len(results), var_sr=var_sr))
+    return psr, dsr
 
 
 def _unique_names(configs: Sequence[Config]) -> list[str]:

@@ -428,14 +428,18 @@ def sweep(
     variants: Sequence[Config] | None = None,
     memory_mb: float = 512,
     progress: Callable[[int], None] | None = None,
+    executor: Callable[..., SweepResult] | None = None,
 ) -> SweepResult:
     """All variants of ``grid`` over ``config``: a table of overrides and metrics per variant.
 
     ``variants``: the output of ``variants_of(config, grid)`` when the caller validated already.
+    ``executor``: runs the variants instead of ``run_variants``, with its signature and the same
+    numbers (e.g. ``rotation.distributed.DaskExecutor``).
     """
     overrides = expand_grid(grid)
     variants = variants if variants is not None else variants_of(config, grid)
-    result = run_variants(variants, inputs, memory_mb=memory_mb, progress=progress)
+    run = executor or run_variants
+    result = run(variants, inputs, memory_mb=memory_mb, progress=progress)
     params = pd.DataFrame(overrides, index=result.table.index)
     table = pd.concat([params, result.table], axis=1) if len(params.columns) else result.table
     return SweepResult(table=table, value=result.value, overrides=overrides)
@@ -446,6 +450,15 @@ def best(table: pd.DataFrame, metric: str) -> pd.Series:
     if metric not in table.columns:
         raise ConfigError(f"unknown metric {metric!r}; choose one of {', '.join(RANKABLE)}")
     return table.loc[table[metric].idxmax()]
+
+
+def overfitting(result: SweepResult, metric: str) -> dict[str, Any]:
+    """PSR, DSR and PBO (``rotation.overfit.selection_statistics``) of taking the best variant
+    by ``metric`` out of all the sweep's variants, from their daily returns."""
+    from rotation.overfit import selection_statistics
+
+    returns = result.value.pct_change().iloc[1:].to_numpy()
+    return selection_statistics(returns, int(best(result.table, metric).name))
 
 
 def heatmap(table: pd.DataFrame, keys: Sequence[str], metric: str):
@@ -481,8 +494,12 @@ def save(
     results_dir: Path,
     *,
     seconds: float | None = None,
+    overfit: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a sweep folder: every variant's parameters and metrics, the best, a heatmap."""
+    """Write a sweep folder: every variant's parameters and metrics, the best, a heatmap.
+
+    ``overfit``: the output of ``overfitting(result, metric)`` if the caller has it.
+    """
     from rotation.runs import new_folder, package_versions, timestamp
 
     top = best(result.table, metric)
@@ -495,6 +512,7 @@ def save(
         "metric": metric,
         "best_variant": int(top.name),
         "best": {k: _json_value(v) for k, v in top.items()},
+        "overfitting": overfit if overfit is not None else overfitting(result, metric),
         "seconds": seconds,
         "versions": package_versions(),
     }

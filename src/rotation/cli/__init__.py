@@ -2,7 +2,9 @@
 
 Each command parses its options, calls one library function and prints. Options default to
 None so a flag not given never overrides the config. Errors of the project's own types are
-printed as one line (no traceback) and exit with status 1.
+printed as one line (no traceback) and exit with status 2 (config errors) or 1. Ctrl-C (SIGINT)
+prints ``interrupted`` and exits with status 130; whatever was being written is not left
+looking complete (see ``rotation.runs``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,13 @@ class _Group(click.Group):
         except RotationError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
+        except KeyboardInterrupt:
+            _interrupted()
+
+
+def _interrupted() -> None:
+    click.echo("interrupted", err=True)
+    sys.exit(130)  # 128 + SIGINT, as shells report it
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,6 +55,7 @@ def _register() -> None:
     from rotation.cli.report import report
     from rotation.cli.signals import signals
     from rotation.cli.sweep import compare, sweep
+    from rotation.cli.walkforward import walkforward
 
     main.add_command(backtest)
     main.add_command(strategies)
@@ -56,9 +66,13 @@ def _register() -> None:
     main.add_command(report)
     main.add_command(signals)
     main.add_command(check)
+    main.add_command(walkforward)
 
 
-_register()
+try:  # importing the commands (vectorbt, numba) takes seconds: Ctrl-C then is no crash either
+    _register()
+except KeyboardInterrupt:
+    _interrupted()
 
 
 def entry() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ from rotation.compare import save as save_comparison
 from rotation.config import load_config
 from rotation.errors import ConfigError
 from rotation.summary import comparison_table
-from rotation.sweep import best, parse_grid, variants_of
+from rotation.sweep import best, overfitting, parse_grid, variants_of
 from rotation.sweep import save as save_sweep
 from rotation.sweep import sweep as run_sweep
 
@@ -50,6 +51,10 @@ def compare(configs, start, end, rank_by, results_dir, quiet):
     if not quiet:
         ranked = [result.results[list(result.table.index).index(n)] for n in result.table.index]
         click.echo(comparison_table(list(result.table.index), [r.metrics for r in ranked]))
+        n = len(result.table)
+        click.echo(f"\nluck check (the {n} configs compared count as {n} trials):")
+        for name, row in result.table.iterrows():
+            click.echo(f"  {name:<32} PSR {_odds(row['psr'])}  DSR {_odds(row['dsr'])}")
         click.echo()
         click.echo(f"ranked by {rank_by}: {', '.join(result.table.index)}")
     click.echo(f"wrote {folder}" if not quiet else str(folder))
@@ -66,17 +71,39 @@ def compare(configs, start, end, rank_by, results_dir, quiet):
 )
 @click.option("--metric", default=None, help="Metric that picks the best variant [sharpe].")
 @click.option("--memory-mb", type=float, default=None, help="Memory budget of one pass [512].")
+@click.option(
+    "--executor",
+    "executor_name",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Run the variants in this process, or in chunks on a Dask cluster.",
+)
+@click.option("--workers", type=int, default=None, help="dask: processes of the local cluster [2].")
+@click.option(
+    "--scheduler", metavar="URL", default=None, help="dask: join the cluster at tcp://HOST:PORT."
+)
 @_results
 @_quiet
-def sweep(config_path, grid_items, metric, memory_mb, results_dir, quiet):
+def sweep(
+    config_path, grid_items, metric, memory_mb, executor_name, workers, scheduler, results_dir,
+    quiet,
+):  # fmt: skip
     """Run every variant of a grid over CONFIG in one vectorized pass.
 
     Any config key can be swept, e.g. --grid regime.scarce_enter=0.3,0.5,0.8
     --grid strategy.params.vol_lookback=21,63 --grid costs.fees=0,0.001. Every variant is
     validated before any work starts. Writes RESULTS/<name>-sweep-<time>/ with variants.csv
     (parameters and metrics of each variant), summary.json, best.yaml and, for two keys,
-    heatmap.html.
+    heatmap.html. The output and summary.json also say how much of the best result may be
+    luck: its Probabilistic and Deflated Sharpe Ratios and the Probability of Backtest
+    Overfitting of the grid.
+
+    --executor dask runs chunks of variants on a local Dask cluster (--workers N processes),
+    or on a running cluster (--scheduler tcp://HOST:PORT); the numbers are the same.
     """
+    if executor_name == "local" and (workers is not None or scheduler):
+        raise ConfigError("--workers and --scheduler need --executor dask")
     config = load_config(config_path)
     settings = config.sweep
     grid = parse_grid(grid_items) if grid_items else dict(settings.grid) if settings else {}
@@ -85,15 +112,25 @@ def sweep(config_path, grid_items, metric, memory_mb, results_dir, quiet):
     metric = metric or (settings.metric if settings else "sharpe")
     memory_mb = memory_mb or (settings.memory_mb if settings else 512.0)
     variants = variants_of(config, grid)  # all validated before any work
-    started = time.perf_counter()
-    inputs = load_inputs(config)
-    show = not quiet and sys.stdout.isatty()
-    with click.progressbar(length=len(variants), label="variants", hidden=not show) as bar:
-        result = run_sweep(
-            config, grid, inputs, variants=variants, memory_mb=memory_mb, progress=bar.update
-        )
-    seconds = time.perf_counter() - started
-    folder = save_sweep(result, config, grid, metric, results_dir, seconds=seconds)
+    with contextlib.ExitStack() as stack:
+        executor = None
+        if executor_name == "dask":
+            from rotation.distributed import open_executor
+
+            executor = stack.enter_context(open_executor(scheduler=scheduler, workers=workers))
+            if not quiet:
+                click.echo(f"dask: {executor.describe()}", err=True)
+        started = time.perf_counter()
+        inputs = load_inputs(config)
+        show = not quiet and sys.stdout.isatty()
+        with click.progressbar(length=len(variants), label="variants", hidden=not show) as bar:
+            result = run_sweep(
+                config, grid, inputs, variants=variants, memory_mb=memory_mb,
+                progress=bar.update, executor=executor,
+            )  # fmt: skip
+        seconds = time.perf_counter() - started
+    overfit = overfitting(result, metric)
+    folder = save_sweep(result, config, grid, metric, results_dir, seconds=seconds, overfit=overfit)
     if not quiet:
         top = best(result.table, metric)
         click.echo(f"{len(variants):,} variants in {seconds:.2f} s; best by {metric}:")
@@ -101,4 +138,33 @@ def sweep(config_path, grid_items, metric, memory_mb, results_dir, quiet):
             click.echo(
                 f"  {key:<44} {value:.6g}" if isinstance(value, float) else f"  {key:<44} {value}"
             )
+        click.echo(_overfit_lines(overfit))
     click.echo(f"wrote {folder}" if not quiet else str(folder))
+
+
+def _odds(x) -> str:
+    return "  n/a" if x is None or x != x else f"{x:.3f}"
+
+
+def _overfit_lines(stats: dict) -> str:
+    """How much of the best variant's Sharpe ratio may be the luck of the search."""
+
+    def num(x, digits=2):
+        return "n/a" if x is None else f"{x:.{digits}f}"
+
+    lines = [
+        f"luck check (best of {stats['n_trials']:,} variants, {stats['n_obs']:,} days):",
+        f"  probabilistic Sharpe ratio (PSR, SR > 0)        {num(stats['psr'], 3)}",
+        f"  deflated Sharpe ratio (DSR)                     {num(stats['dsr'], 3)}   "
+        f"(vs {num(stats['expected_max_sharpe'])}, the expected best Sharpe of "
+        f"{stats['n_trials']:,} unskilled variants)",
+    ]
+    if stats["pbo"] is None:
+        lines.append(f"  probability of backtest overfitting (PBO)       n/a ({stats['pbo_note']})")
+    else:
+        lines.append(
+            f"  probability of backtest overfitting (PBO)       {num(stats['pbo'], 3)}   "
+            f"(CSCV by Sharpe, {stats['pbo_splits']} blocks, "
+            f"{stats['pbo_combinations']:,} splits)"
+        )
+    return "\n".join(lines)

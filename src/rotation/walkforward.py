@@ -1,0 +1,457 @@
+"""Walk-forward selection: pick the best variant on each training window, run it on the next.
+
+Windows. From the first day of the backtest window, a training window of ``train`` (e.g. 3
+years) is followed by a test window of ``test`` (e.g. 1 year); then both roll forward by
+``test``, so the test windows tile the span without overlap (``anchored``: every training
+window starts on the first day instead, and grows). A last test window shorter than
+``min_test_days`` trading days is dropped.
+
+Selection. Every variant of the grid is run once over the whole span (one sweep); a
+variant's daily value on day t depends only on data published by t, because signals (rolling
+and expanding z-scores, the HMM regime with its walk-forward refits), regimes, schedules and
+target weights are point-in-time by construction (``tests/test_lookahead.py``). So the
+sweep's daily returns sliced to a training window are exactly what was known at its end;
+the variant with the best ``metric`` over that slice wins the window (the first in grid order
+among those equal up to rounding). Nothing from the test
+window, or after it, enters the choice or the signals used in it.
+
+Out of sample. The winner is then run afresh on its test window (``run_backtest`` with
+``start`` / ``end`` set to the test window): it starts from cash, with the capital the
+previous test window ended with, and builds its positions on its first decision day (paying
+costs), exactly as a trader switching to it would. At each hand-over the positions are
+valued as if sold at the last close, paying the config's fees and slippage (long positions).
+The test windows' equity curves, chained, are the out-of-sample curve. For reference the
+base config (no selection) is run the same way, once, over the whole out-of-sample span.
+
+In-sample metrics of a window are the winner's over its training slice of the sweep (its
+state carried in from before the window, as in the sweep); out-of-sample metrics are the
+fresh run's. ``oos_rank`` says where the in-sample winner's sweep returns ranked among all
+variants over the test window by the same metric (1 = best), and ``oos_best_sharpe`` is the
+best Sharpe ratio any variant had there (in hindsight): persistently poor ranks mean the
+selection does not carry over.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import empyrical
+import numpy as np
+import pandas as pd
+
+from rotation.backtest import Inputs, run_backtest
+from rotation.config import Config
+from rotation.errors import ConfigError, DataError
+from rotation.metrics import PERIODS_PER_YEAR, performance
+from rotation.sweep import RANKABLE, SweepResult, expand_grid, run_variants, variants_of
+
+__all__ = [
+    "Fold",
+    "WalkForward",
+    "folds",
+    "parse_span",
+    "save",
+    "walk_forward",
+    "window_metrics",
+]
+
+_SPAN = re.compile(r"^\s*(\d+)\s*([ym])\s*$", re.IGNORECASE)
+
+
+def parse_span(text: str) -> pd.DateOffset:
+    """``"3y"`` -> 3 years, ``"18m"`` -> 18 months (calendar time)."""
+    match = _SPAN.match(str(text))
+    if not match or int(match.group(1)) < 1:
+        raise ConfigError(f"window length {text!r}: expected years or months, e.g. 3y or 18m")
+    n, unit = int(match.group(1)), match.group(2).lower()
+    return pd.DateOffset(years=n) if unit == "y" else pd.DateOffset(months=n)
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One walk-forward step; all dates are trading days of the calendar, inclusive."""
+
+    train_start: pd.Timestamp
+    train_end: pd.Timestamp
+    test_start: pd.Timestamp
+    test_end: pd.Timestamp
+
+
+def folds(
+    dates: pd.DatetimeIndex,
+    train: pd.DateOffset,
+    test: pd.DateOffset,
+    *,
+    anchored: bool = False,
+    min_test_days: int = 21,
+) -> list[Fold]:
+    """The train/test windows over the trading days ``dates`` (see the module docstring)."""
+    origin = dates[0]
+    out: list[Fold] = []
+    k = 0
+    while True:
+        test_from = origin + train + test * k if k else origin + train
+        test_to = test_from + test
+        train_from = origin if anchored or k == 0 else origin + test * k
+        train_days = dates[(dates >= train_from) & (dates < test_from)]
+        test_days = dates[(dates >= test_from) & (dates < test_to)]
+        if len(test_days) < min_test_days or len(train_days) < 2:
+            break
+        out.append(Fold(train_days[0], train_days[-1], test_days[0], test_days[-1]))
+        k += 1
+    if not out:
+        raise DataError(
+            f"no walk-forward window fits in {dates[0].date()} .. {dates[-1].date()}: the "
+            f"training window plus at least {min_test_days} test days is longer than the data"
+        )
+    return out
+
+
+def window_metrics(returns: np.ndarray) -> dict[str, np.ndarray]:
+    """Metrics of each column of ``(T, N)`` daily returns: the ``RANKABLE`` ones (higher is
+    better; ``max_drawdown`` is negative)."""
+    r = np.asarray(returns, dtype=np.float64)
+    wealth = np.cumprod(1.0 + r, axis=0)
+    peak = np.maximum(np.maximum.accumulate(wealth, axis=0), 1.0)
+    max_dd = np.minimum((wealth / peak - 1.0).min(axis=0), 0.0)
+    annual = empyrical.annual_return(r, annualization=PERIODS_PER_YEAR)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        calmar = np.where(max_dd < 0, annual / np.abs(max_dd), np.nan)
+    return {
+        "sharpe": empyrical.sharpe_ratio(r, annualization=PERIODS_PER_YEAR),
+        "sortino": empyrical.sortino_ratio(r, annualization=PERIODS_PER_YEAR),
+        "calmar": calmar,
+        "annual_return": annual,
+        "total_return": wealth[-1] - 1.0,
+        "max_drawdown": max_dd,
+    }
+
+
+@dataclass(frozen=True)
+class WalkForward:
+    """What ``walk_forward`` produced.
+
+    ``windows``: one row per fold (dates, winner and its overrides, in-sample and
+    out-of-sample metrics, capital). ``equity``: dates x (walk_forward, static, benchmark,
+    fold) over the out-of-sample span, all starting at ``init_cash``. ``summary``: overall
+    numbers (JSON-safe). ``sweep``: the whole-span sweep the choices were made from.
+    """
+
+    config: Config
+    grid: Mapping[str, Sequence[Any]]
+    metric: str
+    windows: pd.DataFrame
+    equity: pd.DataFrame
+    summary: dict[str, Any]
+    sweep: SweepResult
+
+
+def walk_forward(
+    config: Config,
+    grid: Mapping[str, Sequence[Any]],
+    inputs: Inputs,
+    *,
+    train: str | pd.DateOffset,
+    test: str | pd.DateOffset,
+    metric: str = "sharpe",
+    anchored: bool = False,
+    min_test_days: int = 21,
+    variants: Sequence[Config] | None = None,
+    memory_mb: float = 512,
+    executor: Callable[..., SweepResult] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> WalkForward:
+    """Walk-forward selection of ``grid``'s variants of ``config`` (see the module docstring).
+
+    ``train`` / ``test``: ``"3y"``, ``"18m"`` or a ``pd.DateOffset``. ``variants``: the
+    output of ``variants_of(config, grid)`` when the caller validated already.
+    ``executor``: runs the sweep (default ``rotation.sweep.run_variants``; a
+    ``rotation.distributed.DaskExecutor`` gives the same numbers).
+    """
+    if metric not in RANKABLE:
+        raise ConfigError(f"unknown metric {metric!r}; choose one of {', '.join(RANKABLE)}")
+    train_span = parse_span(train) if isinstance(train, str) else train
+    test_span = parse_span(test) if isinstance(test, str) else test
+    overrides = expand_grid(grid)
+    variants = variants if variants is not None else variants_of(config, grid)
+    run = executor or run_variants
+    result = run(variants, inputs, memory_mb=memory_mb, progress=progress)
+    value = result.value
+    returns = value.pct_change().fillna(0.0).to_numpy()
+    dates = value.index
+    steps = folds(dates, train_span, test_span, anchored=anchored, min_test_days=min_test_days)
+
+    rows, segments = [], []
+    capital = config.init_cash
+    for k, fold in enumerate(steps):
+        train_rows = (dates >= fold.train_start) & (dates <= fold.train_end)
+        test_rows = (dates >= fold.test_start) & (dates <= fold.test_end)
+        in_sample = window_metrics(returns[train_rows])
+        winner = _first_best(in_sample[metric])
+        hindsight = window_metrics(returns[test_rows])
+        oos_scores = np.where(np.isnan(hindsight[metric]), -np.inf, hindsight[metric])
+        chosen = variants[winner]
+        run_oos = _fresh_run(chosen, inputs, fold.test_start, fold.test_end, capital)
+        segment = run_oos.value
+        oos = performance(segment.pct_change().iloc[1:])
+        end_value = float(segment.iloc[-1])
+        handover = _liquidation_cost(chosen, run_oos) if k < len(steps) - 1 else 0.0
+        rows.append(
+            {
+                "fold": k,
+                "train_start": fold.train_start.date(),
+                "train_end": fold.train_end.date(),
+                "test_start": fold.test_start.date(),
+                "test_end": fold.test_end.date(),
+                "train_days": int(train_rows.sum()),
+                "test_days": int(test_rows.sum()),
+                "winner": winner,
+                "winner_overrides": _label(overrides[winner]),
+                **{f"winner.{key}": v for key, v in overrides[winner].items()},
+                **{f"is_{m}": float(in_sample[m][winner]) for m in _SHOWN},
+                **{f"oos_{m}": oos.get(m) for m in _SHOWN},
+                "oos_rank": int(1 + (oos_scores > oos_scores[winner]).sum()),
+                "oos_best_sharpe": float(np.nanmax(hindsight["sharpe"])),
+                "start_capital": capital,
+                "end_value": end_value,
+                "handover_cost": handover,
+            }
+        )
+        segments.append(segment.rename("walk_forward").to_frame().assign(fold=k))
+        capital = end_value - handover
+
+    windows = pd.DataFrame(rows)
+    equity = pd.concat(segments)
+    first, last = steps[0].test_start, steps[-1].test_end
+    static = _fresh_run(config, inputs, first, last, config.init_cash)
+    equity.insert(1, "static", static.value.reindex(equity.index))
+    equity.insert(2, "benchmark", static.benchmark.reindex(equity.index))
+    equity.index.name = "date"
+    summary = _summary(config, grid, metric, windows, equity, static, train, test, anchored)
+    summary["variants"] = len(variants)
+    return WalkForward(config, grid, metric, windows, equity, summary, result)
+
+
+def _first_best(scores: np.ndarray) -> int:
+    """The first variant, in grid order, whose score is the highest up to rounding (variants
+    that trade alike in a window tie up to the last bits)."""
+    scores = np.where(np.isnan(scores), -np.inf, scores)
+    top = scores.max()
+    if not np.isfinite(top):
+        return int(np.argmax(scores))
+    return int(np.argmax(scores >= top - 1e-9 * max(1.0, abs(top))))
+
+
+_SHOWN = ("sharpe", "annual_return", "max_drawdown", "sortino", "calmar", "total_return")
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """A fresh run cut at the end of its test window."""
+
+    value: pd.Series
+    benchmark: pd.Series
+    held: float  # gross value of the positions at the last close
+
+
+def _fresh_run(
+    config: Config, inputs: Inputs, start: pd.Timestamp, end: pd.Timestamp, cash: float
+) -> _Segment:
+    """``config`` run from ``cash`` starting on ``start``, cut at ``end``.
+
+    The run goes on to the config's own end (an asset listed after ``end`` would make a run
+    that stops at ``end`` invalid) and is cut: the engine is causal, so the days up to ``end``
+    are those of a run that stops there.
+    """
+    run = run_backtest(config.replace(start=start.date(), init_cash=float(cash)), inputs)
+    value = run.simulation.value.loc[:end]
+    shares = run.simulation.shares.loc[:end].iloc[-1].to_numpy()
+    close = run.prices.ffill().loc[:end].iloc[-1].to_numpy()
+    held = float(np.nansum(np.abs(shares * close)))
+    return _Segment(value, run.benchmark_value.loc[:end], held)
+
+
+def _liquidation_cost(config: Config, segment: _Segment) -> float:
+    """Fees and slippage of selling every position of ``segment`` at its last close."""
+    fees, slippage = config.costs.fees, config.costs.slippage
+    return segment.held * (1.0 - (1.0 - slippage) * (1.0 - fees))
+
+
+def _label(overrides: Mapping[str, Any]) -> str:
+    return "; ".join(f"{k}={v}" for k, v in overrides.items()) or "(base config)"
+
+
+def _summary(
+    config: Config,
+    grid: Mapping[str, Sequence[Any]],
+    metric: str,
+    windows: pd.DataFrame,
+    equity: pd.DataFrame,
+    static: _Segment,
+    train: Any,
+    test: Any,
+    anchored: bool,
+) -> dict[str, Any]:
+    def perf(values: pd.Series) -> dict[str, Any]:
+        stats = performance(values.pct_change().iloc[1:])
+        stats["total_return"] = float(values.iloc[-1] / values.iloc[0] - 1.0)
+        return {k: v for k, v in stats.items() if k in (*_SHOWN, "annual_volatility")}
+
+    winners = windows.groupby("winner_overrides", sort=False)["fold"].apply(list)
+    return {
+        "config": config.source_path,
+        "config_hash": config.config_hash(),
+        "grid": {k: list(v) for k, v in grid.items()},
+        "metric": metric,
+        "train": _span_text(train),
+        "test": _span_text(test),
+        "anchored": anchored,
+        "windows": len(windows),
+        "out_of_sample": {
+            "start": str(equity.index[0].date()),
+            "end": str(equity.index[-1].date()),
+        },
+        "in_sample_mean": {m: _float(windows[f"is_{m}"].mean()) for m in _SHOWN},
+        "out_of_sample_mean": {m: _float(windows[f"oos_{m}"].astype(float).mean()) for m in _SHOWN},
+        "walk_forward": perf(equity["walk_forward"]),
+        "static": perf(equity["static"]),
+        "benchmark": {"symbol": config.benchmark, **perf(equity["benchmark"])},
+        "winners": {label: folds_won for label, folds_won in winners.items()},
+        "handover_costs": _float(windows["handover_cost"].sum()),
+        "method": (
+            "one sweep over the whole span (point-in-time signals); the best variant by "
+            f"{metric} on each training slice is run afresh from cash on the next test window "
+            "with the capital the previous one ended with"
+        ),
+    }
+
+
+def _span_text(span: str | pd.DateOffset) -> str:
+    if isinstance(span, str):
+        return span.strip().lower()
+    return " ".join(f"{v}{k[0]}" for k, v in span.kwds.items())
+
+
+def _float(x: Any) -> float | None:
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+def figure(result: WalkForward):
+    """Out-of-sample equity (walk-forward, static config, benchmark; log scale) with the test
+    windows shaded, and in-sample vs out-of-sample Sharpe per window."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(
+        rows=2, cols=1, row_heights=[0.62, 0.38], vertical_spacing=0.1,
+        subplot_titles=(
+            "Out-of-sample equity (each test window run afresh)",
+            "Sharpe per window: in sample (training) vs out of sample (test)",
+        ),
+    )  # fmt: skip
+    eq = result.equity
+    names = {
+        "walk_forward": "walk-forward (out of sample)",
+        "static": f"{result.config.name} (no selection)",
+        "benchmark": result.config.benchmark,
+    }
+    for column, label in names.items():
+        fig.add_trace(go.Scatter(x=eq.index, y=eq[column], name=label), 1, 1)
+    for k, row in result.windows.iterrows():
+        if k % 2 == 0:
+            fig.add_vrect(
+                x0=row["test_start"], x1=row["test_end"], fillcolor="grey", opacity=0.08,
+                line_width=0, row=1, col=1,
+            )  # fmt: skip
+    labels = [f"{r.test_start}..{r.test_end}" for r in result.windows.itertuples()]
+    fig.add_trace(go.Bar(x=labels, y=result.windows["is_sharpe"], name="in-sample Sharpe"), 2, 1)
+    fig.add_trace(
+        go.Bar(x=labels, y=result.windows["oos_sharpe"], name="out-of-sample Sharpe"), 2, 1
+    )
+    fig.update_yaxes(type="log", dtick="D2", tickformat="~s", row=1, col=1)
+    fig.update_layout(height=820, template="plotly_white", barmode="group", hovermode="x")
+    return fig
+
+
+def html_page(result: WalkForward) -> str:
+    """A self-contained HTML page: headline numbers, the figure, the windows table."""
+    s = result.summary
+    shown = ["sharpe", "annual_return", "max_drawdown"]
+    head = pd.DataFrame(
+        {
+            "in sample (mean of windows)": [s["in_sample_mean"][m] for m in shown],
+            "out of sample (mean of windows)": [s["out_of_sample_mean"][m] for m in shown],
+            "walk-forward curve": [s["walk_forward"].get(m) for m in shown],
+            f"{result.config.name} (no selection)": [s["static"].get(m) for m in shown],
+            result.config.benchmark: [s["benchmark"].get(m) for m in shown],
+        },
+        index=shown,
+    )
+    columns = [
+        "fold", "train_start", "train_end", "test_start", "test_end", "winner_overrides",
+        "is_sharpe", "oos_sharpe", "oos_rank", "oos_best_sharpe", "is_annual_return",
+        "oos_annual_return", "oos_max_drawdown", "start_capital", "end_value",
+    ]  # fmt: skip
+    plot = figure(result).to_html(include_plotlyjs=True, full_html=False)
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{_escape(result.config.name)} walk-forward</title>"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
+        "font-size:13px}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right;"
+        "white-space:nowrap}"
+        "</style></head><body>"
+        f"<h1>{_escape(result.config.name)}: walk-forward</h1>"
+        f"<p>Train {_escape(s['train'])}, test {_escape(s['test'])}"
+        f"{' (anchored)' if s['anchored'] else ''}; {s['variants']} variants; best by "
+        f"{_escape(s['metric'])} on each training window. Out of sample "
+        f"{s['out_of_sample']['start']} .. {s['out_of_sample']['end']}.</p>"
+        f"<p>Method: {_escape(s['method'])}.</p>"
+        + head.to_html(float_format=lambda x: f"{x:.3f}", na_rep="n/a")
+        + plot
+        + "<h2>Windows</h2>"
+        + result.windows[columns].to_html(
+            index=False, float_format=lambda x: f"{x:,.3f}", na_rep="n/a"
+        )
+        + "</body></html>\n"
+    )
+
+
+def _escape(text: Any) -> str:
+    import html
+
+    return html.escape(str(text))
+
+
+def save(result: WalkForward, results_dir: Path, *, seconds: float | None = None) -> Path:
+    """Write ``results_dir/<name>-walkforward-<time>/``: windows.csv, oos_equity.csv,
+    summary.json and walkforward.html (plotly inline, no CDN)."""
+    from rotation.runs import new_folder, package_versions, timestamp
+
+    summary = {**result.summary, "seconds": seconds, "versions": package_versions()}
+    name = f"{result.config.name}-walkforward-{timestamp()}"
+    with new_folder(results_dir, name) as staging:
+        folder = staging.path
+        result.windows.to_csv(folder / "windows.csv", index=False)
+        result.equity.to_csv(folder / "oos_equity.csv")
+        (folder / "summary.json").write_text(
+            json.dumps(summary, indent=2, default=_json_default) + "\n"
+        )
+        (folder / "walkforward.html").write_text(html_page(result))
+    return staging.published
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"cannot serialize {type(value).__name__}")
