@@ -32,7 +32,8 @@ def machine_description() -> dict[str, str]:
                 break
     return {
         "date": subprocess.run(["date"], capture_output=True, text=True).stdout.strip(),
-        "nproc": subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip(),
+        # os.cpu_count, not `nproc`: nproc honours the OMP_NUM_THREADS=1 set above
+        "cores": f"{os.cpu_count()} (benchmarks run single-threaded)",
         "CPU": cpu_model,
         "versions": (
             f"python {platform.python_version()}, numpy {numpy.__version__}, "

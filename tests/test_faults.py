@@ -3,10 +3,11 @@
 The subprocess scenarios start together (one CLI start costs seconds: vectorbt and numba load)
 and each is checked by its own test. Kill points are seeded random delays after a landmark the
 test can see from outside: the CLI module starting its imports (``-X importtime`` prints it), the
-``.incomplete-*`` staging folder appearing (the run is being written), the staging folder's
-``manifest.json`` appearing (the HTML report is being written, before the folder is published). What must hold after any kill: every folder in the
-results folder without the ``.incomplete-`` prefix is a complete, readable run; SIGINT prints one
-line, ``interrupted``, and exits with 130; the data cache verifies clean.
+``.incomplete-*`` staging folder appearing (the run is being written), and its
+``manifest.json`` appearing (the report is being written, before the folder is published). What
+must hold after any kill: every folder in the results folder without the ``.incomplete-``
+prefix is a complete, readable run; SIGINT prints one line, ``interrupted``, and exits with 130;
+the data cache verifies clean.
 """
 
 from __future__ import annotations

@@ -142,8 +142,9 @@ def test_sweep_cli_writes_table_best_and_heatmap(tmp_path):
     out = CliRunner().invoke(
         main,
         [
-            "sweep", str(CONFIGS / "capital_scarcity.yaml"), "--grid", "regime.scarce_enter=0.3,0.8",
-            "--grid", "costs.fees=0,0.002", "--metric", "calmar", "--results", str(tmp_path),
+            "sweep", str(CONFIGS / "capital_scarcity.yaml"),
+            "--grid", "regime.scarce_enter=0.3,0.8", "--grid", "costs.fees=0,0.002",
+            "--metric", "calmar", "--results", str(tmp_path),
         ],
     )  # fmt: skip
     assert out.exit_code == 0, out.output

@@ -31,31 +31,53 @@ def classify(composite: pd.Series, rules: RegimeConfig) -> Regime:
     """
     if rules.method == "hmm":
         return hmm_classify(composite, rules)
-    values = composite.to_numpy(dtype="float64")
-    codes = np.full(len(values), -1, dtype=np.int8)  # -1 unknown, 0/1/2 = STATES
+    codes = _threshold_codes(
+        composite.to_numpy(dtype="float64"),
+        rules.scarce_enter,
+        rules.scarce_exit,
+        rules.abundant_enter,
+        rules.abundant_exit,
+        rules.min_days,
+    )
+    return _labelled(codes, composite.index)
+
+
+@numba.njit(cache=True)
+def _threshold_codes(
+    values: np.ndarray,
+    scarce_enter: float,
+    scarce_exit: float,
+    abundant_enter: float,
+    abundant_exit: float,
+    min_days: int,
+) -> np.ndarray:
+    """The walk of ``classify``: -1 unknown, else an index into ``STATES`` per row."""
+    codes = np.full(len(values), -1, dtype=np.int8)
     state, held = -1, 0  # held: rows the current state has lasted before this row
-    for i, x in enumerate(values):
+    for i in range(len(values)):
+        x = values[i]
         if np.isnan(x):
             codes[i] = state
-            held += state >= 0
+            if state >= 0:
+                held += 1
             continue
         if state == -1:
             state, held = 1, 0
         proposed = state
         if state == 1:
-            if x >= rules.scarce_enter:
+            if x >= scarce_enter:
                 proposed = 2
-            elif x <= rules.abundant_enter:
+            elif x <= abundant_enter:
                 proposed = 0
-        elif state == 2 and x < rules.scarce_exit:
-            proposed = 0 if x <= rules.abundant_enter else 1
-        elif state == 0 and x > rules.abundant_exit:
-            proposed = 2 if x >= rules.scarce_enter else 1
-        if proposed != state and held >= rules.min_days:
+        elif state == 2 and x < scarce_exit:
+            proposed = 0 if x <= abundant_enter else 1
+        elif state == 0 and x > abundant_exit:
+            proposed = 2 if x >= scarce_enter else 1
+        if proposed != state and held >= min_days:
             state, held = proposed, 0
         held += 1
         codes[i] = state
-    return _labelled(codes, composite.index)
+    return codes
 
 
 def _labelled(codes: np.ndarray, index: pd.DatetimeIndex) -> Regime:

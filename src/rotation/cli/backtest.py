@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from rotation.backtest import run_backtest
+from rotation.cli._options import quiet_option, results_option
 from rotation.config import load_config
 from rotation.report import REPORT_FILE, write_report
 from rotation.runs import save
@@ -19,15 +20,8 @@ from rotation.summary import comparison_table
 @click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="Override the config's start.")
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Override the config's end.")
-@click.option(
-    "--results",
-    "results_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("results"),
-    show_default=True,
-    help="Folder that receives one new run folder per config.",
-)
-@click.option("--quiet", "-q", is_flag=True, help="Print only the run folders.")
+@results_option("Folder that receives one new run folder per config.")
+@quiet_option("Print only the run folders.")
 def backtest(configs, start, end, results_dir, quiet):
     """Backtest each CONFIG and print the runs side by side.
 

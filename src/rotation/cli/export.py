@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from rotation.cli._options import results_option
 from rotation.config import load_config
 from rotation.errors import RotationError
 from rotation.export import TOOLS, ExportOptions, ExportResult, export_signal, send_orders
@@ -102,14 +103,7 @@ from rotation.export.orders import format_quantity
     default=None,
     help="Folder to write (must not exist or be empty).",
 )
-@click.option(
-    "--results",
-    "results_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("results"),
-    show_default=True,
-    help="Parent of the default export folder.",
-)
+@results_option("Parent of the default export folder.")
 @click.option(
     "--send",
     is_flag=True,

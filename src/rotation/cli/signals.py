@@ -3,10 +3,9 @@ forward returns of each sleeve per regime state."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
+from rotation.cli._options import results_option
 from rotation.config import load_config
 from rotation.diagnose import (
     current_state,
@@ -27,14 +26,7 @@ from rotation.diagnose import (
     is_flag=True,
     help="Also print state frequency, durations and forward 1/3/6-month sleeve returns per state.",
 )
-@click.option(
-    "--results",
-    "results_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("results"),
-    show_default=True,
-    help="Folder that receives a new RESULTS/<name>-signals-<time>/ folder.",
-)
+@results_option("Folder that receives a new RESULTS/<name>-signals-<time>/ folder.")
 def signals(config_path, with_diagnosis, results_dir):
     """Print CONFIG's current regime and components; write the history and a chart.
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from pathlib import Path
 
 import click
 
 from rotation.backtest import load_inputs
+from rotation.cli._options import quiet_option, results_option
 from rotation.compare import compare as compare_configs
 from rotation.compare import save as save_comparison
 from rotation.config import load_config
@@ -19,15 +19,8 @@ from rotation.sweep import best, overfitting, parse_grid, variants_of
 from rotation.sweep import save as save_sweep
 from rotation.sweep import sweep as run_sweep
 
-_results = click.option(
-    "--results",
-    "results_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("results"),
-    show_default=True,
-    help="Folder that receives the output folder.",
-)
-_quiet = click.option("--quiet", "-q", is_flag=True, help="Print only the output folder.")
+_results = results_option("Folder that receives the output folder.")
+_quiet = quiet_option()
 
 
 @click.command()

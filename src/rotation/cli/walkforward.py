@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 import click
 
 from rotation.backtest import load_inputs
+from rotation.cli._options import quiet_option, results_option
 from rotation.config import load_config
 from rotation.errors import ConfigError
 from rotation.sweep import parse_grid, variants_of
@@ -29,15 +29,8 @@ from rotation.walkforward import parse_span, save, walk_forward
 @click.option("--metric", default=None, help="Metric that picks each window's winner [sharpe].")
 @click.option("--anchored", is_flag=True, help="Training windows all start on the first day.")
 @click.option("--memory-mb", type=float, default=None, help="Memory budget of one pass [512].")
-@click.option(
-    "--results",
-    "results_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("results"),
-    show_default=True,
-    help="Folder that receives the output folder.",
-)
-@click.option("--quiet", "-q", is_flag=True, help="Print only the output folder.")
+@results_option("Folder that receives the output folder.")
+@quiet_option()
 def walkforward(
     config_path, train, test, grid_items, metric, anchored, memory_mb, results_dir, quiet
 ):

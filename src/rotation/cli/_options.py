@@ -1,0 +1,24 @@
+"""Options several commands share, defined once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def results_option(help: str):
+    """``--results DIR`` (default ``results``): where the command's new output folder goes."""
+    return click.option(
+        "--results",
+        "results_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("results"),
+        show_default=True,
+        help=help,
+    )
+
+
+def quiet_option(help: str = "Print only the output folder."):
+    """``--quiet/-q``: print only what a script needs."""
+    return click.option("--quiet", "-q", is_flag=True, help=help)
