@@ -175,6 +175,8 @@ def render_markdown(r: dict) -> str:
     lines += [
         "",
         f"- (a)/(b): **{rate / vbt_rate:,.0f}x**; (a)/(c): {rate / full_rate:,.0f}x.",
+        f"- One complete single backtest (`run_backtest`: signals, regime, weights, vectorbt, "
+        f"metrics): {r['full_loop_seconds_per_variant']:.2f} s.",
         f"- Largest relative difference of daily value, sweep vs vectorbt, over the sample: "
         f"{r['max_rel_diff_vs_vectorbt']:.2e}.",
         f"- Repeated sweeps bit-identical: {r['repeatable']}; 16 MB budget (chunked) equal to "
