@@ -249,3 +249,16 @@ def build(cls: type[T], raw: Any, where: str = "") -> T:
         raise
     except ValueError as exc:  # __post_init__ checks raise ValueError("key: message")
         raise ConfigError(f"{where + '.' if where else ''}{exc}") from None
+
+
+def to_plain(value: Any) -> Any:
+    """Dataclasses, mappings and tuples as plain dicts and lists (dates as ISO text)."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [to_plain(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from rotation._typed import build, check_plain, load_yaml, suggest
+from rotation._typed import build, check_plain, load_yaml, suggest, to_plain
 from rotation.errors import ConfigError, DataError
 
 # Yahoo exchange suffixes of non-USD listings. Such prices need an FX series to be compared
@@ -274,19 +274,7 @@ class Config:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON/YAML-safe), without ``source_path``."""
-
-        def plain(value: Any) -> Any:
-            if dataclasses.is_dataclass(value):
-                return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-            if isinstance(value, Mapping):
-                return {k: plain(v) for k, v in value.items()}
-            if isinstance(value, tuple | list):
-                return [plain(v) for v in value]
-            if isinstance(value, dt.date):
-                return value.isoformat()
-            return value
-
-        out = plain(self)
+        out = to_plain(self)
         out.pop("source_path")
         return out
 

@@ -56,7 +56,8 @@ def run_id(config_hash: str, fingerprint: str) -> str:
     return hashlib.sha256(f"{config_hash}:{fingerprint}".encode()).hexdigest()[:12]
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """``json.dumps(default=...)`` for dates and numpy scalars."""
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if hasattr(value, "item"):
@@ -170,7 +171,7 @@ def _write_files(result: Backtest, folder: Path, info: dict[str, Any]) -> None:
         yaml.safe_dump(result.config.to_dict(), sort_keys=False, allow_unicode=True)
     )
     (folder / "metrics.json").write_text(
-        json.dumps(result.metrics, indent=2, default=_json_default) + "\n"
+        json.dumps(result.metrics, indent=2, default=json_default) + "\n"
     )
     equity = sim.value.to_frame("value")
     equity["benchmark"] = result.benchmark_value
@@ -184,4 +185,4 @@ def _write_files(result: Backtest, folder: Path, info: dict[str, Any]) -> None:
     signals.to_csv(folder / "signals.csv", index_label="date")
     result.regime_table.to_csv(folder / "regime.csv")
     # the manifest goes last: its presence marks the folder's files as written
-    (folder / "manifest.json").write_text(json.dumps(info, indent=2, default=_json_default) + "\n")
+    (folder / "manifest.json").write_text(json.dumps(info, indent=2, default=json_default) + "\n")

@@ -33,7 +33,7 @@ import pandas as pd
 import yaml
 
 from rotation._sim import iter_variant_chunks, simulate_target_weights
-from rotation._typed import coerce, field_types, suggest
+from rotation._typed import coerce, field_types, suggest, to_plain
 from rotation.backtest import Inputs, backtest_window, build_signals
 from rotation.config import Config, validate_against_data
 from rotation.data.align import align_prices, trading_calendar
@@ -156,7 +156,7 @@ def _section(config: Config, top: str, items: list[tuple[str, Any]]) -> Any:
     current = getattr(config, top)
     if not (dataclasses.is_dataclass(current) or isinstance(current, Mapping)):
         raise ConfigError(f"cannot set {top}.{items[0][0]}: {top!r} is not a section")
-    raw = json.loads(json.dumps(_plain(current), default=str))
+    raw = json.loads(json.dumps(to_plain(current), default=str))
     for rest, value in items:
         _set_dotted(raw, rest, value)
     return raw
@@ -174,17 +174,7 @@ def variants_of(config: Config, grid: Mapping[str, Sequence[Any]]) -> list[Confi
 
 def _key(value: Any) -> str:
     """A canonical text for a config section (or a list of them), usable as a dict key."""
-    return json.dumps(_plain(value), sort_keys=True, default=str)
-
-
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    return value
+    return json.dumps(to_plain(value), sort_keys=True, default=str)
 
 
 @dataclass(frozen=True)

@@ -434,7 +434,7 @@ def _escape(text: Any) -> str:
 def save(result: WalkForward, results_dir: Path, *, seconds: float | None = None) -> Path:
     """Write ``results_dir/<name>-walkforward-<time>/``: windows.csv, oos_equity.csv,
     summary.json and walkforward.html (plotly inline, no CDN)."""
-    from rotation.runs import new_folder, package_versions, timestamp
+    from rotation.runs import json_default, new_folder, package_versions, timestamp
 
     summary = {**result.summary, "seconds": seconds, "versions": package_versions()}
     name = f"{result.config.name}-walkforward-{timestamp()}"
@@ -443,15 +443,7 @@ def save(result: WalkForward, results_dir: Path, *, seconds: float | None = None
         result.windows.to_csv(folder / "windows.csv", index=False)
         result.equity.to_csv(folder / "oos_equity.csv")
         (folder / "summary.json").write_text(
-            json.dumps(summary, indent=2, default=_json_default) + "\n"
+            json.dumps(summary, indent=2, default=json_default) + "\n"
         )
         (folder / "walkforward.html").write_text(html_page(result))
     return staging.published
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "item"):
-        return value.item()
-    raise TypeError(f"cannot serialize {type(value).__name__}")

@@ -22,3 +22,14 @@ def results_option(help: str):
 def quiet_option(help: str = "Print only the output folder."):
     """``--quiet/-q``: print only what a script needs."""
     return click.option("--quiet", "-q", is_flag=True, help=help)
+
+
+def grid_option():
+    """``--grid KEY=V1,V2,...`` (repeatable): a dotted config key and the values to try."""
+    return click.option(
+        "--grid",
+        "grid_items",
+        multiple=True,
+        metavar="KEY=V1,V2,...",
+        help="A dotted config key and its values (repeatable); replaces the config's sweep.grid.",
+    )

@@ -9,7 +9,7 @@ import time
 import click
 
 from rotation.backtest import load_inputs
-from rotation.cli._options import quiet_option, results_option
+from rotation.cli._options import grid_option, quiet_option, results_option
 from rotation.compare import compare as compare_configs
 from rotation.compare import save as save_comparison
 from rotation.config import load_config
@@ -55,13 +55,7 @@ def compare(configs, start, end, rank_by, results_dir, quiet):
 
 @click.command()
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
-@click.option(
-    "--grid",
-    "grid_items",
-    multiple=True,
-    metavar="KEY=V1,V2,...",
-    help="A dotted config key and its values (repeatable); replaces the config's sweep.grid.",
-)
+@grid_option()
 @click.option("--metric", default=None, help="Metric that picks the best variant [sharpe].")
 @click.option("--memory-mb", type=float, default=None, help="Memory budget of one pass [512].")
 @click.option(

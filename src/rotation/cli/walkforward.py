@@ -8,7 +8,7 @@ import time
 import click
 
 from rotation.backtest import load_inputs
-from rotation.cli._options import quiet_option, results_option
+from rotation.cli._options import grid_option, quiet_option, results_option
 from rotation.config import load_config
 from rotation.errors import ConfigError
 from rotation.sweep import parse_grid, variants_of
@@ -19,13 +19,7 @@ from rotation.walkforward import parse_span, save, walk_forward
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
 @click.option("--train", default="3y", show_default=True, help="Training window: 3y, 18m, ...")
 @click.option("--test", default="1y", show_default=True, help="Test window (and the roll).")
-@click.option(
-    "--grid",
-    "grid_items",
-    multiple=True,
-    metavar="KEY=V1,V2,...",
-    help="A dotted config key and its values (repeatable); replaces the config's sweep.grid.",
-)
+@grid_option()
 @click.option("--metric", default=None, help="Metric that picks each window's winner [sharpe].")
 @click.option("--anchored", is_flag=True, help="Training windows all start on the first day.")
 @click.option("--memory-mb", type=float, default=None, help="Memory budget of one pass [512].")
