@@ -49,6 +49,26 @@ RANKABLE = ("sharpe", "sortino", "calmar", "annual_return", "total_return", "max
 # --- grids ------------------------------------------------------------------------------------
 
 
+def sweep_settings(
+    config: Config,
+    grid_items: Sequence[str] = (),
+    metric: str | None = None,
+    memory_mb: float | None = None,
+    *,
+    purpose: str = "sweep",
+) -> tuple[dict[str, list[Any]], str, float]:
+    """(grid, metric, memory budget): command-line values where given, else the config's
+    ``sweep`` block, else the defaults (sharpe, 512 MB). An empty grid is an error."""
+    settings = config.sweep
+    grid = parse_grid(grid_items) if grid_items else dict(settings.grid) if settings else {}
+    if not grid:
+        where = config.source_path or config.name
+        raise ConfigError(f"{where}: nothing to {purpose}: give --grid or a sweep.grid block")
+    metric = metric or (settings.metric if settings else "sharpe")
+    memory_mb = memory_mb or (settings.memory_mb if settings else 512.0)
+    return {k: list(v) for k, v in grid.items()}, metric, memory_mb
+
+
 def parse_grid(items: Iterable[str]) -> dict[str, list[Any]]:
     """``["key=v1,v2", ...]`` -> ``{"key": [v1, v2]}``; each value is read as a YAML scalar."""
     grid: dict[str, list[Any]] = {}

@@ -15,7 +15,7 @@ from rotation.compare import save as save_comparison
 from rotation.config import load_config
 from rotation.errors import ConfigError
 from rotation.summary import comparison_table
-from rotation.sweep import best, overfitting, parse_grid, variants_of
+from rotation.sweep import best, overfitting, sweep_settings, variants_of
 from rotation.sweep import save as save_sweep
 from rotation.sweep import sweep as run_sweep
 
@@ -92,12 +92,7 @@ def sweep(
     if executor_name == "local" and (workers is not None or scheduler):
         raise ConfigError("--workers and --scheduler need --executor dask")
     config = load_config(config_path)
-    settings = config.sweep
-    grid = parse_grid(grid_items) if grid_items else dict(settings.grid) if settings else {}
-    if not grid:
-        raise ConfigError(f"{config_path}: nothing to sweep: give --grid or a sweep.grid block")
-    metric = metric or (settings.metric if settings else "sharpe")
-    memory_mb = memory_mb or (settings.memory_mb if settings else 512.0)
+    grid, metric, memory_mb = sweep_settings(config, grid_items, metric, memory_mb)
     variants = variants_of(config, grid)  # all validated before any work
     with contextlib.ExitStack() as stack:
         executor = None

@@ -10,8 +10,7 @@ import click
 from rotation.backtest import load_inputs
 from rotation.cli._options import grid_option, quiet_option, results_option
 from rotation.config import load_config
-from rotation.errors import ConfigError
-from rotation.sweep import parse_grid, variants_of
+from rotation.sweep import sweep_settings, variants_of
 from rotation.walkforward import parse_span, save, walk_forward
 
 
@@ -38,12 +37,9 @@ def walkforward(
     out-of-sample metrics per window), oos_equity.csv, summary.json and walkforward.html.
     """
     config = load_config(config_path)
-    settings = config.sweep
-    grid = parse_grid(grid_items) if grid_items else dict(settings.grid) if settings else {}
-    if not grid:
-        raise ConfigError(f"{config_path}: nothing to select from: give --grid or a sweep.grid")
-    metric = metric or (settings.metric if settings else "sharpe")
-    memory_mb = memory_mb or (settings.memory_mb if settings else 512.0)
+    grid, metric, memory_mb = sweep_settings(
+        config, grid_items, metric, memory_mb, purpose="select from"
+    )
     parse_span(train), parse_span(test)  # errors before any work
     variants = variants_of(config, grid)  # every variant validated before any work
     started = time.perf_counter()
