@@ -209,6 +209,28 @@ def _sort_call_seq(
 
 
 @njit(cache=True)
+def _value_days(
+    close: np.ndarray,
+    position: np.ndarray,
+    held: np.ndarray,
+    n_held: int,
+    cash: float,
+    start: int,
+    stop: int,
+    value_out: np.ndarray,
+    cash_out: np.ndarray,
+) -> None:
+    """Rows ``start`` .. ``stop - 1`` without trades: value the held shares at each close."""
+    for day in range(start, stop):
+        asset_value = 0.0
+        for h in range(n_held):
+            asset = held[h]
+            asset_value += position[asset] * close[day, asset]
+        value_out[day] = cash + asset_value
+        cash_out[day] = cash
+
+
+@njit(cache=True)
 def _simulate_nb(
     close: np.ndarray,
     targets: np.ndarray,
@@ -253,14 +275,8 @@ def _simulate_nb(
         for r in range(n_rebalances):
             row = rebalance_rows[r]
             # Days before this rebalance: value the shares held.
-            while day < row:
-                asset_value = 0.0
-                for h in range(n_held):
-                    asset = held[h]
-                    asset_value += position[asset] * close[day, asset]
-                value_out[v, day] = cash + asset_value
-                cash_out[v, day] = cash
-                day += 1
+            _value_days(close, position, held, n_held, cash, day, row, value_out[v], cash_out[v])
+            day = row
             if row > prev_row + 1:
                 # vectorbt visited the no-trade rows in between, which snapped cash and positions.
                 cash = _snap(cash)
@@ -350,14 +366,7 @@ def _simulate_nb(
                 shares_out[v, r] = position
             prev_row = row
 
-        while day < n_rows:
-            asset_value = 0.0
-            for h in range(n_held):
-                asset = held[h]
-                asset_value += position[asset] * close[day, asset]
-            value_out[v, day] = cash + asset_value
-            cash_out[v, day] = cash
-            day += 1
+        _value_days(close, position, held, n_held, cash, day, n_rows, value_out[v], cash_out[v])
         turnover_out[v] = turnover
         traded_out[v] = traded
         fees_out[v] = fees_total
