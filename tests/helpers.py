@@ -26,3 +26,41 @@ def base_config(**changes) -> dict:
     }
     raw.update(changes)
     return raw
+
+
+class LoopbackServer:
+    """A ThreadingHTTPServer on 127.0.0.1 (port chosen by the OS) in a daemon thread.
+
+    Subclasses set their state, then call ``super().__init__(handler_class)``; use it as a
+    context manager or with ``start()`` / ``stop()``.
+    """
+
+    def __init__(self, handler: type) -> None:
+        import threading
+        from http.server import ThreadingHTTPServer
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

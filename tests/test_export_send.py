@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from click.testing import CliRunner
@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from rotation.cli import main
 from rotation.errors import RotationError
 from rotation.export.alpaca import PAPER_URL, resolve_base_url, send_orders
-from tests.helpers import CONFIGS
+from tests.helpers import CONFIGS, LoopbackServer
 
 KEY_ID = "PKTESTKEYID0000000000"
 SECRET = "s3cr3t-test-value-that-must-never-be-written"
@@ -43,23 +43,14 @@ class Received:
     body: dict
 
 
-class RecordingServer:
+class RecordingServer(LoopbackServer):
     """ThreadingHTTPServer on 127.0.0.1: records requests, answers from a queue of replies."""
 
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.replies: list[tuple[int, bytes, dict[str, str]]] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__(self._handler())
 
     def reply(self, status: int, body: dict | str, headers: dict[str, str] | None = None) -> None:
         data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
@@ -94,14 +85,6 @@ class RecordingServer:
                 pass
 
         return Handler
-
-    def __enter__(self) -> RecordingServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 @pytest.fixture

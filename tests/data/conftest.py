@@ -15,11 +15,13 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+
+from tests.helpers import LoopbackServer
 
 RECORDED = Path(__file__).parent / "recorded"
 SEC_USER_AGENT = "rotation-tests tests@example.com"
@@ -53,7 +55,7 @@ class Seen:
     headers: dict[str, str]
 
 
-class LocalServer:
+class LocalServer(LoopbackServer):
     """Route table + request log of a ThreadingHTTPServer on 127.0.0.1 (port chosen by the OS)."""
 
     def __init__(self) -> None:
@@ -61,17 +63,7 @@ class LocalServer:
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
         self.route("/v1/test/getcrumb", b"crumb-for-tests", content_type="text/plain")
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__(self._handler())
 
     def route(
         self,
@@ -130,13 +122,6 @@ class LocalServer:
                 pass
 
         return Handler
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 @pytest.fixture
