@@ -363,3 +363,23 @@ def test_a_results_path_under_a_file_is_a_clear_error_from_the_cli(tmp_path):
     assert out.exit_code == 1
     assert out.output.strip() == f"error: cannot write to results folder {results}: Not a directory"
     assert blocker.read_text() == "a file where a folder should be\n"
+
+
+def test_an_error_raised_while_handling_ctrl_c_is_still_an_interrupt(monkeypatch):
+    """Ctrl-C inside a library's lazy import can surface as another error (the library's
+    handler fails): the CLI still reports the interrupt, not a crash."""
+    from click.testing import CliRunner
+
+    import rotation.cli.backtest as backtest_cli
+    from rotation.cli import main
+
+    def interrupted_import(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise AttributeError("partially initialized module 'scipy'") from None
+
+    monkeypatch.setattr(backtest_cli, "load_config", interrupted_import)
+    out = CliRunner().invoke(main, ["backtest", "whatever.yaml"])
+    assert out.exit_code == 130
+    assert out.output.strip().splitlines()[-1] == "interrupted"

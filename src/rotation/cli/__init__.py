@@ -26,14 +26,32 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except ConfigError as exc:
-            click.echo(f"config error: {exc}", err=True)
-            sys.exit(2)
-        except RotationError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
+        except Exception as exc:
+            if _interrupt_in_chain(exc):
+                # Ctrl-C landed inside a library (often a lazy import) that raised another
+                # error while handling it: it is still the user's interrupt, not a crash
+                _interrupted()
+            if isinstance(exc, ConfigError):
+                click.echo(f"config error: {exc}", err=True)
+                sys.exit(2)
+            if isinstance(exc, RotationError):
+                click.echo(f"error: {exc}", err=True)
+                sys.exit(1)
+            raise
         except KeyboardInterrupt:
             _interrupted()
+
+
+def _interrupt_in_chain(exc: BaseException) -> bool:
+    """Whether a KeyboardInterrupt is among the exceptions ``exc`` was raised while handling."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _interrupted() -> None:
