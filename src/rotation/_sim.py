@@ -69,6 +69,7 @@ class SimResult:
     traded_value: (V,) total traded notional, buys + sells, in currency.
     fees_paid: (V,) total fees, in currency.
     shares: (V, R, N) shares held after each rebalance row, or None if not recorded.
+    orders: per variant, its fills in execution order, or None if not recorded.
     """
 
     value: np.ndarray
@@ -77,6 +78,23 @@ class SimResult:
     traded_value: np.ndarray
     fees_paid: np.ndarray
     shares: np.ndarray | None
+    orders: list[Fills] | None = None
+
+
+@dataclass(frozen=True)
+class Fills:
+    """One variant's fills in execution order (rows ascending, sells before buys in a row).
+
+    row, asset: (K,) positions in ``close``; side: (K,) 0 = buy, 1 = sell; shares (> 0), price
+    (execution price, slippage included) and fees (currency): (K,).
+    """
+
+    row: np.ndarray
+    asset: np.ndarray
+    side: np.ndarray
+    shares: np.ndarray
+    price: np.ndarray
+    fees: np.ndarray
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,8 +264,17 @@ def _simulate_nb(
     traded_out: np.ndarray,
     fees_out: np.ndarray,
     shares_out: np.ndarray,
+    record_orders: bool,
+    order_float_out: np.ndarray,
+    order_int_out: np.ndarray,
+    n_orders_out: np.ndarray,
 ) -> None:
-    """Fill the (V, T) ``value_out``/``cash_out`` and (V,) totals; see the module docstring."""
+    """Fill the (V, T) ``value_out``/``cash_out`` and (V,) totals; see the module docstring.
+
+    With ``record_orders``, each fill of variant v is written, in execution order, to
+    ``order_int_out[v, k] = (row, asset, side)`` (side 0 buy, 1 sell) and
+    ``order_float_out[v, k] = (shares, price, fees)``; ``n_orders_out[v]`` counts them.
+    """
     n_rows, n_assets = close.shape
     n_variants = target_of_variant.shape[0]
     n_rebalances = rebalance_rows.shape[0]
@@ -271,6 +298,7 @@ def _simulate_nb(
         fees_total = 0.0
         day = 0
         prev_row = -1
+        n_orders = 0
 
         for r in range(n_rebalances):
             row = rebalance_rows[r]
@@ -353,6 +381,14 @@ def _simulate_nb(
                 notional = final_size * adj_price
                 traded_row += notional
                 fees_total += fees_paid
+                if record_orders:
+                    order_int_out[v, n_orders, 0] = row
+                    order_int_out[v, n_orders, 1] = asset
+                    order_int_out[v, n_orders, 2] = 0 if order_size > 0 else 1
+                    order_float_out[v, n_orders, 0] = final_size
+                    order_float_out[v, n_orders, 1] = adj_price
+                    order_float_out[v, n_orders, 2] = fees_paid
+                    n_orders += 1
 
             traded += traded_row
             if value_now > 0:
@@ -370,6 +406,7 @@ def _simulate_nb(
         turnover_out[v] = turnover
         traded_out[v] = traded
         fees_out[v] = fees_total
+        n_orders_out[v] = n_orders
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,6 +431,7 @@ def simulate_target_weights(
     init_cash: float,
     *,
     record_shares: bool = False,
+    record_orders: bool = False,
 ) -> SimResult:
     """Simulate V target-weight variants that rebalance on the same rows, in one compiled pass.
 
@@ -405,6 +443,7 @@ def simulate_target_weights(
     fees, slippage: scalar or (V,) fractions (0.001 = 0.1 %) of traded notional / of price.
     init_cash: starting cash of every variant.
     record_shares: also return the (V, R, N) shares held after each rebalance.
+    record_orders: also return each variant's fills (``Fills``).
     """
     close = np.ascontiguousarray(close, dtype=np.float64)
     if close.ndim != 2:
@@ -463,6 +502,10 @@ def simulate_target_weights(
     fees_paid = np.empty(n_variants)
     shares_shape = (n_variants, n_rebalances, n_assets) if record_shares else (0, 0, 0)
     shares = np.zeros(shares_shape)
+    order_shape = (n_variants, n_rebalances * n_assets) if record_orders else (0, 0)
+    order_float = np.zeros((*order_shape, 3))
+    order_int = np.zeros((*order_shape, 3), dtype=np.int64)
+    n_orders = np.zeros(n_variants, dtype=np.int64)
     _simulate_nb(
         close,
         targets,
@@ -478,7 +521,24 @@ def simulate_target_weights(
         traded_value,
         fees_paid,
         shares,
+        record_orders,
+        order_float,
+        order_int,
+        n_orders,
     )
+    fills = None
+    if record_orders:
+        fills = [
+            Fills(
+                row=order_int[v, : n_orders[v], 0],
+                asset=order_int[v, : n_orders[v], 1],
+                side=order_int[v, : n_orders[v], 2],
+                shares=order_float[v, : n_orders[v], 0],
+                price=order_float[v, : n_orders[v], 1],
+                fees=order_float[v, : n_orders[v], 2],
+            )
+            for v in range(n_variants)
+        ]
     return SimResult(
         value=value.T,
         cash=cash.T,
@@ -486,6 +546,7 @@ def simulate_target_weights(
         traded_value=traded_value,
         fees_paid=fees_paid,
         shares=shares if record_shares else None,
+        orders=fills,
     )
 
 
@@ -524,6 +585,85 @@ def simulate_from_weights_frame(
         record_shares=record_shares,
     )
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Books of one variant, as vectorbt keeps them
+
+
+@dataclass(frozen=True)
+class Books:
+    """One variant's daily books, rebuilt from its fills exactly as vectorbt rebuilds them.
+
+    cash, value: (T,); shares, asset_value: (T, N) position and its value at each close.
+    """
+
+    cash: np.ndarray
+    value: np.ndarray
+    shares: np.ndarray
+    asset_value: np.ndarray
+
+
+@njit(cache=True)
+def _books_nb(
+    close: np.ndarray,
+    row: np.ndarray,
+    asset: np.ndarray,
+    side: np.ndarray,
+    size: np.ndarray,
+    price: np.ndarray,
+    fees: np.ndarray,
+    init_cash: float,
+):
+    """vectorbt 1.2's ``cash_flow_nb``, ``asset_flow_nb`` (direction both), ``assets_nb``,
+    ``cash_grouped_nb`` (one cash-sharing group), ``asset_value_nb`` (close zeroed where no
+    position) and ``value_nb``, operation for operation, so the books are bit-identical to a
+    ``Portfolio`` built from the same fills."""
+    n_rows, n_assets = close.shape
+    cash_flow = np.zeros((n_rows, n_assets))
+    asset_flow = np.zeros((n_rows, n_assets))
+    position_by_asset = np.zeros(n_assets)
+    for k in range(row.shape[0]):
+        i, j = row[k], asset[k]
+        signed = size[k] if side[k] == 0 else -size[k]
+        cash_flow[i, j] = _add(cash_flow[i, j], -signed * price[k] - fees[k])
+        position_by_asset[j] = _add(position_by_asset[j], signed)
+        asset_flow[i, j] = _add(asset_flow[i, j], signed)
+    shares = np.empty((n_rows, n_assets))
+    for j in range(n_assets):
+        position = 0.0
+        for i in range(n_rows):
+            position = _add(position, asset_flow[i, j])
+            shares[i, j] = position
+    cash = np.empty(n_rows)
+    cash_now = init_cash
+    flow = np.sum(cash_flow, axis=1)
+    for i in range(n_rows):
+        cash_now = _add(cash_now, flow[i])
+        cash[i] = cash_now
+    priced = close.copy()
+    for i in range(n_rows):
+        for j in range(n_assets):
+            if shares[i, j] == 0:
+                priced[i, j] = 0.0
+    asset_value = priced * shares
+    value = cash + np.sum(asset_value, axis=1)
+    return cash, value, shares, asset_value
+
+
+def books(close: np.ndarray, fills: Fills, init_cash: float) -> Books:
+    """The daily cash, value, shares and asset value of one variant from its ``fills``."""
+    cash, value, shares, asset_value = _books_nb(
+        np.ascontiguousarray(close, dtype=np.float64),
+        fills.row,
+        fills.asset,
+        fills.side,
+        fills.shares,
+        fills.price,
+        fills.fees,
+        float(init_cash),
+    )
+    return Books(cash=cash, value=value, shares=shares, asset_value=asset_value)
 
 # ---------------------------------------------------------------------------------------------
 # Memory budget

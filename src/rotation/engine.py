@@ -1,24 +1,30 @@
-"""The engine: simulate target weights with vectorbt (the only module that imports it).
+"""The engine: simulate target weights, one variant or thousands, in one numba kernel.
 
 Contract with strategies: a target-weights frame shaped like the prices, rows sum to <= 1
 (the rest is cash), NaN row = no trade that day. The engine applies the trading delay once,
 here, as ``execution_lag``: a target decided at the close of row t is traded at the close of row
 t + execution_lag (>= 1), so no decision can use the price it trades at.
 
-Accounting (vectorbt ``from_orders``, ``size_type="targetpercent"``, one cash-sharing group,
-``call_seq="auto"``): on a trading row each target is a fraction of the portfolio value at that
-row's close; sells execute before buys; each fill pays ``slippage`` on the price and ``fees`` on
-the traded value; buys are capped by the cash available (no leverage).
+Accounting is vectorbt's ``Portfolio.from_orders(size_type="targetpercent", group_by=True,
+cash_sharing=True, call_seq="auto")``, repeated operation for operation by the kernel in
+``rotation._sim`` (its docstring has the rules): on a trading row each target is a fraction of
+the portfolio value at that row's close; sells execute before buys; each fill pays ``slippage``
+on the price and ``fees`` on the traded value; buys are capped by the cash available (no
+leverage). The books (cash, shares, value) are rebuilt from the fills as vectorbt rebuilds
+them, so a run equals its vectorbt ``Portfolio`` bit for bit (tests/engine/). vectorbt itself
+is imported only when a run's ``Simulation.portfolio`` is asked for.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import vectorbt as vbt
 
+from rotation._sim import books, simulate_target_weights
 from rotation._types import Prices, Weights
 from rotation.errors import StrategyError
 
@@ -32,7 +38,9 @@ class Simulation:
     ``value``: portfolio value at each close (currency of ``init_cash``); ``cash``; ``shares``:
     dates x symbols held after the row's trades; ``weights``: dates x symbols of asset value /
     portfolio value at the close; ``executed_targets``: the lagged targets actually sent;
-    ``orders``: one row per fill (date, symbol, side, shares, price, value, fees).
+    ``orders``: one row per fill (date, symbol, side, shares, price, value, fees); ``close``:
+    the prices valued at (filled before listings); ``fees``, ``slippage``, ``init_cash``: the
+    costs and capital simulated.
     """
 
     value: pd.Series
@@ -41,6 +49,32 @@ class Simulation:
     weights: pd.DataFrame
     executed_targets: Weights
     orders: pd.DataFrame
+    close: Prices
+    fees: float
+    slippage: float
+    init_cash: float
+
+    @functools.cached_property
+    def portfolio(self) -> Any:
+        """The same simulation as a vectorbt ``Portfolio`` (``.stats()``, ``.plot()``, ...).
+
+        Built on first use with ``from_orders``; importing vectorbt takes seconds, which is why
+        nothing else in a run needs it.
+        """
+        import vectorbt as vbt
+
+        return vbt.Portfolio.from_orders(
+            self.close,
+            size=self.executed_targets,
+            size_type="targetpercent",
+            group_by=True,
+            cash_sharing=True,
+            call_seq="auto",
+            fees=self.fees,
+            slippage=self.slippage,
+            init_cash=self.init_cash,
+            freq="1D",
+        )
 
 
 def check_target_weights(targets: Weights, prices: Prices) -> None:
@@ -98,37 +132,35 @@ def simulate(
     # Before listing an asset has no price; its weight is 0 there, so any finite placeholder
     # price leaves the accounting unchanged. Back-fill is that placeholder.
     close = prices.ffill().bfill()
-    portfolio = vbt.Portfolio.from_orders(
-        close,
-        size=executed,
-        size_type="targetpercent",
-        group_by=True,
-        cash_sharing=True,
-        call_seq="auto",
-        fees=fees,
-        slippage=slippage,
-        init_cash=init_cash,
-        freq="1D",
-    )
-    value = portfolio.value().rename("value")
-    asset_value = portfolio.asset_value(group_by=False)
-    records = portfolio.orders.values
+    close_values = close.to_numpy(dtype=np.float64)
+    weights = executed.to_numpy(dtype=np.float64, na_value=np.nan)
+    rows = np.flatnonzero(~np.isnan(weights).all(axis=1))
+    fills = simulate_target_weights(
+        close_values, weights[rows], rows, fees, slippage, init_cash, record_orders=True
+    ).orders[0]
+    book = books(close_values, fills, init_cash)
+    index, columns = prices.index, prices.columns
+    value = pd.Series(book.value, index=index, name="value")
     orders = pd.DataFrame(
         {
-            "date": prices.index[records["idx"]],
-            "symbol": prices.columns[records["col"]],
-            "side": np.where(records["side"] == 0, "buy", "sell"),
-            "shares": records["size"],
-            "price": records["price"],
-            "value": records["size"] * records["price"],
-            "fees": records["fees"],
+            "date": index[fills.row],
+            "symbol": columns[fills.asset],
+            "side": np.where(fills.side == 0, "buy", "sell"),
+            "shares": fills.shares,
+            "price": fills.price,
+            "value": fills.shares * fills.price,
+            "fees": fills.fees,
         }
     )
     return Simulation(
         value=value,
-        cash=portfolio.cash().rename("cash"),
-        shares=portfolio.assets(),
-        weights=asset_value.div(value, axis=0),
+        cash=pd.Series(book.cash, index=index, name="cash"),
+        shares=pd.DataFrame(book.shares, index=index, columns=columns),
+        weights=pd.DataFrame(book.asset_value, index=index, columns=columns).div(value, axis=0),
         executed_targets=executed,
         orders=orders,
+        close=close,
+        fees=float(fees),
+        slippage=float(slippage),
+        init_cash=float(init_cash),
     )
