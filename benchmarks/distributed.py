@@ -22,8 +22,8 @@ import time
 import numpy as np
 
 from benchmarks.sweep import CONFIG, GRID
-from rotation.backtest import load_inputs
 from rotation.config import load_config
+from rotation.pipeline import load_inputs
 from rotation.sweep import sweep, variants_of
 
 BIG_GRID = {**GRID, "strategy.params.vol_lookback": [10, 21, 42, 63, 84, 105, 126, 147, 168, 189]}

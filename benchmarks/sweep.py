@@ -6,7 +6,7 @@ allocation, fees, execution lag and volatility lookback.
 
 - (a) ``rotation sweep`` end to end: variant validation, signals, regimes, weights, the kernel
   pass and the metrics, for all 1,000 variants.
-- (b) a loop of single vectorbt ``from_orders`` calls (``rotation.engine.simulate``) on the
+- (b) a loop of single vectorbt ``from_orders`` calls (vectorbt itself, the reference) on the
   same variants' weights (weights computed beforehand, not timed); a sample, extrapolated.
 - (c) a loop of complete single backtests (``run_backtest``); a sample, extrapolated.
 - (d) bt 1.4, one backtest at a time on the same weights (``WeighTarget``), when bt is
@@ -21,10 +21,11 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
+import vectorbt as vbt
 
-from rotation.backtest import compute_weights, load_inputs, run_backtest
+from rotation.backtest import run_backtest
 from rotation.config import load_config
-from rotation.engine import simulate
+from rotation.pipeline import load_inputs, prepare
 from rotation.sweep import best, expand_grid, sweep, variants_of, with_overrides
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "capital_scarcity.yaml"
@@ -89,18 +90,21 @@ def run(sample: int = 20) -> dict:
     prepared = []  # (variant number, its config, its prices and targets), not timed
     for i in picks:
         variant = with_overrides(config, overrides[i])
-        _, prices, _, _, targets = compute_weights(variant, inputs)
+        prepared_variant = prepare(variant, inputs)
+        prices, targets = prepared_variant.prices, prepared_variant.targets
         start, end = result.value.index[0], result.value.index[-1]
         prepared.append((i, variant, prices.loc[start:end], targets.loc[start:end]))
 
     started = time.perf_counter()
     values = []
     for _, variant, prices, targets in prepared:
-        sim = simulate(
-            prices, targets, fees=variant.costs.fees, slippage=variant.costs.slippage,
-            execution_lag=variant.execution_lag, init_cash=variant.init_cash,
+        portfolio = vbt.Portfolio.from_orders(
+            prices.ffill().bfill(), size=targets.shift(variant.execution_lag),
+            size_type="targetpercent", group_by=True, cash_sharing=True, call_seq="auto",
+            fees=variant.costs.fees, slippage=variant.costs.slippage,
+            init_cash=variant.init_cash, freq="1D",
         )  # fmt: skip
-        values.append(sim.value.to_numpy())
+        values.append(portfolio.value().to_numpy())
     vbt_loop = (time.perf_counter() - started) / sample
     worst = max(
         float(np.max(np.abs(value / result.value[i].to_numpy() - 1)))
@@ -175,7 +179,7 @@ def render_markdown(r: dict) -> str:
     lines += [
         "",
         f"- (a)/(b): **{rate / vbt_rate:,.0f}x**; (a)/(c): {rate / full_rate:,.0f}x.",
-        f"- One complete single backtest (`run_backtest`: signals, regime, weights, vectorbt, "
+        f"- One complete single backtest (`run_backtest`: signals, regime, weights, engine, "
         f"metrics): {r['full_loop_seconds_per_variant']:.2f} s.",
         f"- Largest relative difference of daily value, sweep vs vectorbt, over the sample: "
         f"{r['max_rel_diff_vs_vectorbt']:.2e}.",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rotation import Weights
+import numpy as np
+
 from rotation import strategy as steps
-from rotation.strategy import StrategyInputs
+from rotation.strategy import Batch
+
+_EQUAL = steps.Within(weigh="equal", min_days=1)
 
 
 @dataclass(frozen=True)
@@ -14,14 +18,11 @@ class Params:
     pass
 
 
-def target_weights(inputs: StrategyInputs, params: Params) -> Weights:
-    rows = {}
-    for date in inputs.schedule:
-        members = {
-            sleeve: steps.equal_weights(steps.listed(inputs.prices, date, symbols))
-            for sleeve, symbols in inputs.universe.items()
-        }
-        live = [s for s, m in members.items() if not m.empty]
-        sleeve_weights = {s: 1.0 / len(live) for s in live} if live else {}
-        rows[date] = steps.allocate(sleeve_weights, members, columns=inputs.prices.columns)
-    return steps.weights_frame(inputs.prices.index, inputs.prices.columns, rows)
+def target_weights(batch: Batch, params: Sequence[Params]) -> np.ndarray:
+    """(V, R, N): 1 / (sleeves with a listed member) per sleeve, equally within it."""
+    inner = steps.sleeve_members(batch, _EQUAL)  # (R, S, N)
+    live = inner.sum(axis=2) > 0  # (R, S)
+    share = np.where(live, 1.0 / np.maximum(live.sum(axis=1, keepdims=True), 1), 0.0)
+    sleeves = steps.SleeveWeights(tuple(batch.universe), share)
+    row = steps.allocate(batch, inner, sleeves, fallback=None)
+    return np.broadcast_to(row, (len(params), *row.shape)).copy()

@@ -6,12 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from rotation import Weights
-from rotation import strategy as steps
 from rotation.config import Config
-from rotation.strategy import StrategyInputs
+from rotation.strategy import Batch
 
 
 @dataclass(frozen=True)
@@ -29,19 +26,9 @@ def check(params: Params, config: Config) -> None:
         raise ValueError(f"weights: sum to {sum(params.weights.values())} > 1")
 
 
-def target_weights(inputs: StrategyInputs, params: Params) -> Weights:
-    """Each decision date holds the fixed weights; an unlisted symbol's share stays in cash."""
-    rows = {}
-    for date in inputs.schedule:
-        chosen = set(steps.listed(inputs.prices, date, list(params.weights)))
-        row = {s: (w if s in chosen else 0.0) for s, w in params.weights.items()}
-        rows[date] = pd.Series(row, dtype="float64")
-    return steps.weights_frame(inputs.prices.index, inputs.prices.columns, rows)
-
-
-def batch_target_weights(inputs, params: Sequence[Params]) -> np.ndarray:
-    """All variants at once: (V, R, N) fixed weights, 0 for symbols not yet listed."""
-    listed = inputs.prices.notna().to_numpy()[inputs.rows]  # (R, N)
-    columns = list(inputs.prices.columns)
-    weights = np.array([[p.weights.get(c, 0.0) for c in columns] for p in params])  # (V, N)
-    return weights[:, None, :] * listed[None, :, :]
+def target_weights(batch: Batch, params: Sequence[Params]) -> np.ndarray:
+    """(V, R, N): each variant's fixed weights; an unlisted symbol's share stays in cash."""
+    panel = batch.panel
+    listed = panel.listed(batch.rows, np.arange(len(panel.columns)))  # (R, N)
+    weights = np.array([[p.weights.get(c, 0.0) for c in panel.columns] for p in params])
+    return np.where(listed[None, :, :], weights[:, None, :], 0.0)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from rotation import Weights
+import numpy as np
+
 from rotation import strategy as steps
 from rotation.config import REGIME_STATES, Config
-from rotation.strategy import StrategyInputs, VolTarget, Within
+from rotation.strategy import Batch, VolTarget, Within
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,18 @@ def check(params: Params, config: Config) -> None:
         raise ValueError(f"drift_band: must be in [0, 1), got {params.drift_band}")
 
 
-def target_weights(inputs: StrategyInputs, params: Params) -> Weights:
+def target_weights(batch: Batch, params: Sequence[Params]) -> np.ndarray:
+    """(V, R, N): the whole portfolio in the sleeve of the regime known on the row."""
     return steps.sleeve_rotation(
-        inputs,
-        lambda date: steps.switch(inputs.regime.get(date), params.sleeves, params.warmup_state),
-        within=params.within,
-        fallback=params.fallback_sleeve,
-        volatility=params.vol_target,
-        drift_band=params.drift_band,
+        batch,
+        params,
+        lambda p, v: steps.by_state(
+            batch.regime[v],
+            {state: {sleeve: 1.0} for state, sleeve in p.sleeves.items()},
+            p.warmup_state,
+        ),
+        within=lambda p: p.within,
+        fallback=lambda p: p.fallback_sleeve,
+        volatility=lambda p: p.vol_target,
+        drift_band=lambda p: p.drift_band,
     )

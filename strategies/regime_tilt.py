@@ -6,13 +6,14 @@ Instead of jumping between fixed states, each sleeve's weight moves linearly wit
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from rotation import Weights
+import numpy as np
+
 from rotation import strategy as steps
 from rotation.config import Config
-from rotation.strategy import StrategyInputs, VolTarget, Within
+from rotation.strategy import Batch, VolTarget, Within
 
 
 @dataclass(frozen=True)
@@ -48,15 +49,14 @@ def check(params: Params, config: Config) -> None:
         raise ValueError(f"drift_band: must be in [0, 1), got {params.drift_band}")
 
 
-def target_weights(inputs: StrategyInputs, params: Params) -> Weights:
-    composite = inputs.signals["composite"]
+def target_weights(batch: Batch, params: Sequence[Params]) -> np.ndarray:
+    """(V, R, N): sleeve weights tilted by the composite known on the row."""
     return steps.sleeve_rotation(
-        inputs,
-        lambda date: steps.tilt(
-            composite.get(date), params.base, params.sensitivity, clip=params.clip
-        ),
-        within=params.within,
-        fallback=params.fallback_sleeve,
-        volatility=params.vol_target,
-        drift_band=params.drift_band,
+        batch,
+        params,
+        lambda p, v: steps.tilted(batch.composite[v], p.base, p.sensitivity, clip=p.clip),
+        within=lambda p: p.within,
+        fallback=lambda p: p.fallback_sleeve,
+        volatility=lambda p: p.vol_target,
+        drift_band=lambda p: p.drift_band,
     )

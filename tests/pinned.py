@@ -37,8 +37,11 @@ def digest(frame: pd.DataFrame | pd.Series) -> str:
     """SHA-256 of a frame's index, columns and float values (every NaN hashed alike)."""
     h = hashlib.sha256()
     frame = frame.to_frame() if isinstance(frame, pd.Series) else frame
-    h.update(pd.DatetimeIndex(frame.index).as_unit("ns").asi8.tobytes()
-             if isinstance(frame.index, pd.DatetimeIndex) else repr(list(frame.index)).encode())
+    h.update(
+        pd.DatetimeIndex(frame.index).as_unit("ns").asi8.tobytes()
+        if isinstance(frame.index, pd.DatetimeIndex)
+        else repr(list(frame.index)).encode()
+    )
     h.update(repr([str(c) for c in frame.columns]).encode())
     for column in frame.columns:
         values = frame[column]
@@ -77,8 +80,8 @@ def backtest_numbers(path: Path) -> dict[str, Any]:
 
 
 def sweep_numbers() -> dict[str, Any]:
-    from rotation.backtest import load_inputs
     from rotation.config import load_config
+    from rotation.pipeline import load_inputs
     from rotation.sweep import sweep
 
     config = load_config(SWEEP_CONFIG)
@@ -99,8 +102,9 @@ def diagnosis_numbers() -> dict[str, Any]:
     return {
         "signals": digest(history.signals),
         "states": digest(found.states),
-        "forward_returns": digest(found.returns.set_index(["state", "sleeve", "horizon"])
-                                  .reset_index(drop=True)),
+        "forward_returns": digest(
+            found.returns.set_index(["state", "sleeve", "horizon"]).reset_index(drop=True)
+        ),
     }
 
 

@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from rotation.backtest import load_inputs
 from rotation.cli import main
 from rotation.config import load_config
 from rotation.errors import RotationError
+from rotation.pipeline import load_inputs
 from rotation.sweep import sweep, variants_of
 from tests.helpers import CONFIGS
 

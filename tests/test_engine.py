@@ -9,8 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rotation.backtest import run_backtest
+from rotation.config import load_config
 from rotation.engine import apply_execution_lag, check_target_weights, simulate
 from rotation.errors import StrategyError
+from tests.helpers import CONFIGS
 
 
 def reference_equity(close, executed, fees, slippage, init_cash):
@@ -136,3 +139,18 @@ def test_weight_on_an_asset_without_price_is_rejected():
     targets.iloc[0] = [0.5, 0.5, 0.0]
     with pytest.raises(StrategyError, match="'b' on 2021-01-04 but it has no price"):
         check_target_weights(targets, prices)
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_config_equals_its_vectorbt_portfolio_bit_for_bit(path):
+    """The engine is vectorbt's ``from_orders`` accounting: the run's books and fills equal
+    the ``Portfolio`` it hands to notebook users, to the last bit."""
+    result = run_backtest(load_config(path))
+    sim, portfolio = result.simulation, result.portfolio
+    np.testing.assert_array_equal(sim.value.to_numpy(), portfolio.value().to_numpy())
+    np.testing.assert_array_equal(sim.cash.to_numpy(), portfolio.cash().to_numpy())
+    np.testing.assert_array_equal(sim.shares.to_numpy(), portfolio.assets().to_numpy())
+    records = portfolio.orders.values
+    np.testing.assert_array_equal(sim.orders["shares"].to_numpy(), records["size"])
+    np.testing.assert_array_equal(sim.orders["price"].to_numpy(), records["price"])
+    np.testing.assert_array_equal(sim.orders["fees"].to_numpy(), records["fees"])

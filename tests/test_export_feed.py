@@ -12,7 +12,7 @@ import json
 import pandas as pd
 import pytest
 
-from rotation.backtest import Inputs, load_inputs, run_backtest
+from rotation.backtest import run_backtest
 from rotation.config import load_config
 from rotation.errors import RotationError
 from rotation.export import (
@@ -23,6 +23,7 @@ from rotation.export import (
     feed_columns,
     write_feed,
 )
+from rotation.pipeline import Inputs, load_inputs
 from tests.helpers import CONFIGS, base_config
 
 ASOF = "2026-07-13"

@@ -17,12 +17,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from rotation.backtest import load_inputs
 from rotation.cli import main
 from rotation.config import load_config
 from rotation.errors import RotationError
 from rotation.export import ExportOptions, export_signal, ibkr, plan_orders, tradingview
 from rotation.export.orders import order_ids
+from rotation.pipeline import load_inputs
 from tests.helpers import CONFIGS
 
 CONFIG = CONFIGS / "capital_scarcity.yaml"

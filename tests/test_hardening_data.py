@@ -16,11 +16,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from rotation.backtest import load_inputs, run_backtest
+from rotation.backtest import run_backtest
 from rotation.cli import main
 from rotation.config import load_config
 from rotation.data.sources import BUNDLED_DIR, FolderSource
 from rotation.errors import ConfigError, DataError
+from rotation.pipeline import load_inputs
 from tests.helpers import STRATEGIES
 
 

@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from rotation.backtest import Inputs, compute_weights, load_inputs, run_backtest
+from rotation.backtest import run_backtest
 from rotation.config import load_config
+from rotation.pipeline import Inputs, load_inputs, prepare
 from tests.helpers import base_config
 
 
@@ -58,6 +59,12 @@ def _upto(frame, t):
     return frame.loc[:t]
 
 
+def _stages(config, inputs):
+    """Prices, signals, regime and targets of ``config`` on ``inputs``."""
+    prepared = prepare(config, inputs)
+    return prepared.prices, prepared.signals, prepared.regime, prepared.targets
+
+
 @settings(
     max_examples=8,
     deadline=None,
@@ -69,11 +76,9 @@ def test_future_inputs_do_not_change_the_past(case, day, seed):
     config, inputs = case
     calendar = pd.bdate_range("2021-01-04", "2024-06-28")
     t = calendar[min(day, len(calendar) - 1)]
-    original = compute_weights(config, inputs)
-    changed = compute_weights(config, perturb_after(inputs, t, seed))
-    for before, after in zip(
-        original[1:], changed[1:], strict=True
-    ):  # prices, signals, regime, targets
+    original = _stages(config, inputs)
+    changed = _stages(config, perturb_after(inputs, t, seed))
+    for before, after in zip(original, changed, strict=True):
         pd.testing.assert_frame_equal(
             _upto(pd.DataFrame(before), t), _upto(pd.DataFrame(after), t), check_exact=True
         )
@@ -83,10 +88,10 @@ def test_perturbation_does_change_the_future(case):
     """Guards the test above: the garbling reaches signals and weights after t."""
     config, inputs = case
     t = pd.Timestamp("2022-06-30")
-    original = compute_weights(config, inputs)
-    changed = compute_weights(config, perturb_after(inputs, t, 1))
-    assert not original[2].loc["2022-07-01":].equals(changed[2].loc["2022-07-01":])
-    assert not original[4].loc["2022-07-01":].equals(changed[4].loc["2022-07-01":])
+    original = _stages(config, inputs)
+    changed = _stages(config, perturb_after(inputs, t, 1))
+    assert not original[1].loc["2022-07-01":].equals(changed[1].loc["2022-07-01":])
+    assert not original[3].loc["2022-07-01":].equals(changed[3].loc["2022-07-01":])
 
 
 def test_equity_up_to_t_ignores_prices_after_t(case):
@@ -106,7 +111,7 @@ def test_macro_value_counts_only_after_its_publication_lag(case):
     dgs10 = macro["DGS10"].copy()
     dgs10.loc[t] = dgs10.loc[t] + 3.0
     macro["DGS10"] = dgs10
-    original = compute_weights(config, inputs)[2]["cost_of_capital"]
-    bumped = compute_weights(config, dataclasses.replace(inputs, macro=macro))[2]["cost_of_capital"]
+    original = prepare(config, inputs).signals["cost_of_capital"]
+    bumped = prepare(config, dataclasses.replace(inputs, macro=macro)).signals["cost_of_capital"]
     assert original.loc[t] == bumped.loc[t]
     assert original.loc[t + pd.Timedelta(days=1)] != bumped.loc[t + pd.Timedelta(days=1)]

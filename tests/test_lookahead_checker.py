@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from rotation import signals as sig
-from rotation.backtest import load_inputs
 from rotation.cli.check import check
 from rotation.config import load_config
 from rotation.lookahead import check_lookahead, perturb_after
+from rotation.pipeline import load_inputs
 from tests.helpers import CONFIGS, base_config
 
 LEAKY_STRATEGY = '''"""Leaky on purpose: weighs cash-flow names by tomorrow's return."""
@@ -23,9 +23,6 @@ LEAKY_STRATEGY = '''"""Leaky on purpose: weighs cash-flow names by tomorrow's re
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-
-from rotation import strategy as steps
 
 
 @dataclass(frozen=True)
@@ -33,14 +30,17 @@ class Params:
     sleeve: str = "cash_flow"
 
 
-def target_weights(inputs, params):
-    tomorrow = inputs.prices.pct_change(fill_method=None).shift(-1)  # the leak
-    rows = {}
-    for date in inputs.schedule:
-        chosen = steps.listed(inputs.prices, date, inputs.universe[params.sleeve])
-        score = np.exp(10 * tomorrow.loc[date, chosen].fillna(0.0))
-        rows[date] = score / score.sum() if len(chosen) else pd.Series(dtype=float)
-    return steps.weights_frame(inputs.prices.index, inputs.prices.columns, rows)
+def target_weights(batch, params):
+    panel = batch.panel
+    tomorrow = batch.prices.pct_change(fill_method=None).shift(-1).to_numpy()  # the leak
+    out = np.zeros((len(params), len(batch.rows), len(panel.columns)))
+    for v, p in enumerate(params):
+        cols = panel.columns_of(batch.universe[p.sleeve])
+        listed = panel.listed(batch.rows, cols)
+        score = np.where(listed, np.exp(10 * np.nan_to_num(tomorrow[batch.rows][:, cols])), 0.0)
+        total = score.sum(axis=1, keepdims=True)
+        out[v][:, cols] = np.divide(score, total, out=np.zeros_like(score), where=total > 0)
+    return out
 '''
 
 WINDOW = {"start": "2021-01-01", "end": "2023-12-29"}

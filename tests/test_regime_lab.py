@@ -124,14 +124,15 @@ def test_signals_command_prints_the_current_regime_and_writes_files(signals_run)
 
 
 def test_signals_history_matches_the_backtest_regime(signals_run):
-    from rotation.backtest import compute_weights, load_inputs
     from rotation.config import load_config
+    from rotation.pipeline import prepare
 
     _, results = signals_run
     (folder,) = results.iterdir()
     history = pd.read_csv(folder / "signals.csv", index_col="date", parse_dates=True)
     config = load_config(CONFIGS / "capital_scarcity.yaml")
-    _, _, sig, regime, _ = compute_weights(config, load_inputs(config))
+    prepared = prepare(config)
+    sig, regime = prepared.signals, prepared.regime
     regime = regime.loc[history.index]
     assert (history["regime"].fillna("-") == regime.fillna("-")).all()
     np.testing.assert_allclose(history["composite"], sig["composite"].loc[history.index])

@@ -149,35 +149,39 @@ def test_capex_acceleration_scores_growth_and_its_change():
 
 
 def test_zero_weight_component_is_shown_but_not_in_the_composite(write_config):
-    from rotation.backtest import build_signals, load_inputs
     from rotation.config import load_config
     from rotation.data.align import trading_calendar
+    from rotation.pipeline import load_inputs
+    from rotation.signals import build_signals, macro_series
     from tests.helpers import base_config
 
     plain = load_config(write_config(base_config(), "plain"))
     weights = {"cost_of_capital": 1, "credit": 1, "liquidity": 1, "capex": 1, "conditions": 0}
     crossed = load_config(write_config(base_config(signal={"weights": weights}), "crossed"))
-    assert "NFCI" in crossed.signal.series and "NFCI" not in plain.signal.series
+    assert "NFCI" in macro_series(crossed.signal) and "NFCI" not in macro_series(plain.signal)
     inputs = load_inputs(crossed)
     calendar = trading_calendar(inputs.closes)
-    a, b = build_signals(inputs, plain, calendar), build_signals(inputs, crossed, calendar)
+    a = build_signals(inputs.macro, inputs.capex, plain.signal, calendar)
+    b = build_signals(inputs.macro, inputs.capex, crossed.signal, calendar)
     assert list(b.columns) == [*a.columns[:-1], "conditions", "composite"]
     assert b["conditions"].loc["2020"].notna().all()
     pd.testing.assert_series_equal(a["composite"], b["composite"], check_exact=True)
 
 
 def test_opt_in_components_enter_the_composite(write_config):
-    from rotation.backtest import build_signals, load_inputs
     from rotation.config import load_config
     from rotation.data.align import trading_calendar
+    from rotation.pipeline import load_inputs
+    from rotation.signals import build_signals, macro_series
     from tests.helpers import base_config
 
     weights = {"real_yield": 1.0, "curve": 1.0, "high_yield": 1.0}
     signal = {"weights": weights, "curve_series": "T10Y3M", "normalization": "percentile"}
     config = load_config(write_config(base_config(signal=signal)))
-    assert set(config.signal.series) >= {"DFII10", "T10Y3M", "BAMLH0A0HYM2"}
+    assert set(macro_series(config.signal)) >= {"DFII10", "T10Y3M", "BAMLH0A0HYM2"}
     inputs = load_inputs(config)
-    s = build_signals(inputs, config, trading_calendar(inputs.closes)).loc["2022"]
+    calendar = trading_calendar(inputs.closes)
+    s = build_signals(inputs.macro, inputs.capex, config.signal, calendar).loc["2022"]
     expected = s[["real_yield", "curve", "high_yield"]].mean(axis=1)
     pd.testing.assert_series_equal(s["composite"], expected, check_names=False)
 

@@ -17,7 +17,7 @@ USER_STRATEGY = '''"""All in the first listed asset of the cash-flow sleeve (a t
 
 from dataclasses import dataclass
 
-from rotation import strategy as steps
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,14 @@ class Params:
     sleeve: str = "cash_flow"
 
 
-def target_weights(inputs, params):
-    rows = {}
-    for date in inputs.schedule:
-        chosen = steps.listed(inputs.prices, date, inputs.universe[params.sleeve])
-        rows[date] = steps.equal_weights(chosen[:1])
-    return steps.weights_frame(inputs.prices.index, inputs.prices.columns, rows)
+def target_weights(batch, params):
+    panel = batch.panel
+    out = np.zeros((len(params), len(batch.rows), len(panel.columns)))
+    for v, p in enumerate(params):
+        cols = panel.columns_of(batch.universe[p.sleeve])
+        listed = panel.listed(batch.rows, cols)
+        out[v][:, cols] = listed & (np.cumsum(listed, axis=1) == 1)  # the first listed
+    return out
 '''
 
 

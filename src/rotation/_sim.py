@@ -9,9 +9,8 @@ which visits every (day, asset) cell. A rotation trades on few days, so this ker
 orders only on the rebalance rows and, on the days between, only values the shares it holds.
 On the rows it trades it repeats vectorbt 1.2's arithmetic operation for operation
 (``simulate_from_orders_nb``, ``execute_order_nb``, ``buy_nb``, ``sell_nb``, with vectorbt's
-defaults for everything the call above does not set), so the shares it holds match vectorbt's
-to the last bit in practice and equity curves to rounding (tests/engine/test_sim.py requires
-1e-9 relative; differences seen are below 1e-11). What that means, on a rebalance row ``i``:
+defaults for everything the call above does not set), so its fills are vectorbt's to the last
+bit. What that means, on a rebalance row ``i``:
 
 - Valuation and execution price are ``close[i]`` (before slippage). The group value is computed
   once, before any order: ``cash + sum(shares * close[i])``; it is not updated between orders.
@@ -27,8 +26,11 @@ to the last bit in practice and equity curves to rounding (tests/engine/test_sim
   all orders when the group value is <= 0. Comparisons use vectorbt's tolerances (1e-9 relative,
   1e-12 absolute), and vectorbt snaps cash and positions within 1e-12 of zero to zero.
 
-Reported values are computed from the simulated cash and shares, ``cash + sum(shares * close)``,
-where vectorbt rebuilds them from its order records; the two agree to rounding.
+Reported cash and value are booked the way vectorbt rebuilds them from its order records
+(``_books_nb``): a row's cash flows (``-signed shares * price - fees`` per fill) summed in column
+order and added to the book cash, and the value as book cash plus the held shares at the close,
+summed in column order. So the daily value, cash and shares of a variant equal its vectorbt
+``Portfolio``'s bit for bit (tests/engine/), and a sweep's variant equals its own backtest.
 """
 
 from __future__ import annotations
@@ -232,20 +234,27 @@ def _value_days(
     position: np.ndarray,
     held: np.ndarray,
     n_held: int,
-    cash: float,
+    book_cash: float,
     start: int,
     stop: int,
     value_out: np.ndarray,
     cash_out: np.ndarray,
-) -> None:
-    """Rows ``start`` .. ``stop - 1`` without trades: value the held shares at each close."""
+) -> float:
+    """Rows ``start`` .. ``stop - 1`` without trades: value the held shares at each close.
+
+    Cash and value are reported as vectorbt's books have them (``_books_nb``): the book cash,
+    which its ``cash_grouped_nb`` snaps to 0 within tolerance each day, plus the held assets'
+    values summed in column order. Returns the book cash after the last row.
+    """
     for day in range(start, stop):
+        book_cash = _add(book_cash, 0.0)
         asset_value = 0.0
         for h in range(n_held):
             asset = held[h]
             asset_value += position[asset] * close[day, asset]
-        value_out[day] = cash + asset_value
-        cash_out[day] = cash
+        value_out[day] = book_cash + asset_value
+        cash_out[day] = book_cash
+    return book_cash
 
 
 @njit(cache=True)
@@ -285,6 +294,7 @@ def _simulate_nb(
     sort_keys_tmp = np.empty(n_assets)
     sort_index_tmp = np.empty(n_assets, dtype=np.int64)
     held = np.empty(n_assets, dtype=np.int64)
+    row_flow = np.zeros(n_assets)  # cash flow of each asset on the row, as vectorbt books it
 
     for v in range(n_variants):
         weights = targets[target_of_variant[v]]
@@ -292,6 +302,7 @@ def _simulate_nb(
         slip = slippage[v]
         position[:] = 0.0
         cash = init_cash
+        book_cash = init_cash  # cash as the books rebuild it from the fills (reported)
         n_held = 0
         turnover = 0.0
         traded = 0.0
@@ -303,7 +314,9 @@ def _simulate_nb(
         for r in range(n_rebalances):
             row = rebalance_rows[r]
             # Days before this rebalance: value the shares held.
-            _value_days(close, position, held, n_held, cash, day, row, value_out[v], cash_out[v])
+            book_cash = _value_days(
+                close, position, held, n_held, book_cash, day, row, value_out[v], cash_out[v]
+            )
             day = row
             if row > prev_row + 1:
                 # vectorbt visited the no-trade rows in between, which snapped cash and positions.
@@ -324,6 +337,7 @@ def _simulate_nb(
 
             value_now = _snap(group_value)
             traded_row = 0.0
+            row_flow[:] = 0.0
             for k in range(n_assets):
                 asset = call_seq[k]
                 cash = _snap(cash)
@@ -381,6 +395,8 @@ def _simulate_nb(
                 notional = final_size * adj_price
                 traded_row += notional
                 fees_total += fees_paid
+                signed = final_size if order_size > 0 else -final_size
+                row_flow[asset] = _add(row_flow[asset], -signed * adj_price - fees_paid)
                 if record_orders:
                     order_int_out[v, n_orders, 0] = row
                     order_int_out[v, n_orders, 1] = asset
@@ -401,8 +417,21 @@ def _simulate_nb(
             if record_shares:
                 shares_out[v, r] = position
             prev_row = row
+            flow_total = 0.0
+            for asset in range(n_assets):
+                flow_total += row_flow[asset]
+            book_cash = _add(book_cash, flow_total)
+            # the rebalance row itself is valued after its trades, from the books
+            day = row + 1
+            asset_value = 0.0
+            for h in range(n_held):
+                asset_value += position[held[h]] * close[row, held[h]]
+            value_out[v, row] = book_cash + asset_value
+            cash_out[v, row] = book_cash
 
-        _value_days(close, position, held, n_held, cash, day, n_rows, value_out[v], cash_out[v])
+        _value_days(
+            close, position, held, n_held, book_cash, day, n_rows, value_out[v], cash_out[v]
+        )
         turnover_out[v] = turnover
         traded_out[v] = traded
         fees_out[v] = fees_total
@@ -586,7 +615,6 @@ def simulate_from_weights_frame(
     )
 
 
-
 # ---------------------------------------------------------------------------------------------
 # Books of one variant, as vectorbt keeps them
 
@@ -636,18 +664,21 @@ def _books_nb(
             position = _add(position, asset_flow[i, j])
             shares[i, j] = position
     cash = np.empty(n_rows)
+    value = np.empty(n_rows)
+    asset_value = np.zeros((n_rows, n_assets))
     cash_now = init_cash
-    flow = np.sum(cash_flow, axis=1)
     for i in range(n_rows):
-        cash_now = _add(cash_now, flow[i])
-        cash[i] = cash_now
-    priced = close.copy()
-    for i in range(n_rows):
+        flow = 0.0  # sum_grouped_nb: the row's flows added in column order
         for j in range(n_assets):
-            if shares[i, j] == 0:
-                priced[i, j] = 0.0
-    asset_value = priced * shares
-    value = cash + np.sum(asset_value, axis=1)
+            flow += cash_flow[i, j]
+        cash_now = _add(cash_now, flow)
+        cash[i] = cash_now
+        total = 0.0
+        for j in range(n_assets):
+            if shares[i, j] != 0:  # vectorbt zeroes the price where nothing is held
+                asset_value[i, j] = close[i, j] * shares[i, j]
+                total += asset_value[i, j]
+        value[i] = cash_now + total
     return cash, value, shares, asset_value
 
 
@@ -664,6 +695,7 @@ def books(close: np.ndarray, fills: Fills, init_cash: float) -> Books:
         float(init_cash),
     )
     return Books(cash=cash, value=value, shares=shares, asset_value=asset_value)
+
 
 # ---------------------------------------------------------------------------------------------
 # Memory budget

@@ -12,10 +12,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rotation.backtest import Backtest, backtest_window, load_inputs, run_backtest
+from rotation.backtest import Backtest, simulate_prepared
 from rotation.config import Config
 from rotation.errors import DataError
 from rotation.metrics import drawdown
+from rotation.pipeline import Stages, load_inputs
 from rotation.runs import new_folder, timestamp
 
 COLUMNS = (
@@ -45,8 +46,8 @@ def compare(
     Configs whose own windows differ are aligned to the window they all have data for, with a
     note saying so.
     """
-    inputs = [load_inputs(c) for c in configs]
-    windows = [backtest_window(c, i.closes) for c, i in zip(configs, inputs, strict=True)]
+    stages = [Stages(load_inputs(c)) for c in configs]
+    windows = [s.window(c) for c, s in zip(configs, stages, strict=True)]
     common_start = max(w.start for w in windows) if start is None else pd.Timestamp(start)
     common_end = min(w.end for w in windows) if end is None else pd.Timestamp(end)
     if common_start >= common_end:
@@ -63,8 +64,8 @@ def compare(
                 )
     names = _unique_names(configs)
     results = [
-        run_backtest(c.replace(start=common_start.date(), end=common_end.date()), i)
-        for c, i in zip(configs, inputs, strict=True)
+        simulate_prepared(s.prepare(c.replace(start=common_start.date(), end=common_end.date())))
+        for c, s in zip(configs, stages, strict=True)
     ]
     table = pd.DataFrame([{k: r.metrics.get(k) for k in COLUMNS} for r in results], index=names)
     table["psr"], table["dsr"] = selection_odds(results)

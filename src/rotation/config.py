@@ -107,23 +107,6 @@ class SignalConfig:
         """The components computed: the four defaults, then the opt-in ones given a weight."""
         return (*DEFAULT_COMPONENTS, *(c for c in SIGNAL_COMPONENTS[4:] if c in self.weights))
 
-    @property
-    def series(self) -> tuple[str, ...]:
-        """The macro series (FRED ids) this signal reads."""
-        liquidity = (
-            ("WALCL", "WTREGEN", "RRPONTSYD")
-            if self.liquidity == "net_liquidity"
-            else ("RRPONTSYD",)
-        )
-        optional = {
-            "real_yield": self.real_yield_series,
-            "curve": self.curve_series,
-            "high_yield": self.high_yield_series,
-            "conditions": self.conditions_series,
-        }
-        extra = tuple(optional[c] for c in self.components if c in optional)
-        return (self.yield_series, self.credit_series, *liquidity, "PNFI", *extra)
-
 
 @dataclass(frozen=True)
 class RegimeConfig:

@@ -26,11 +26,10 @@ import numpy as np
 import pandas as pd
 
 from rotation._types import Prices, Regime
-from rotation.backtest import Inputs, Window, backtest_window, build_signals, load_inputs
 from rotation.config import Config
-from rotation.data.align import align_prices, trading_calendar
 from rotation.errors import DataError, RotationError
-from rotation.regime import STATES, classify, regime_changes
+from rotation.pipeline import Inputs, Window, load_inputs, prepare
+from rotation.regime import STATES, regime_changes
 
 HORIZONS: Mapping[str, int] = {"1m": 21, "3m": 63, "6m": 126}
 """Forward-return horizons in trading days."""
@@ -76,10 +75,9 @@ def signal_history(config: Config, inputs: Inputs | None = None) -> SignalHistor
         except DataError:
             inputs = None
     inputs = inputs or load_inputs(config)
-    calendar = trading_calendar(inputs.closes)
-    prices = align_prices({s: inputs.closes[s] for s in config.symbols}, calendar)
-    signals = build_signals(inputs, used, calendar)
-    regime = classify(signals["composite"], config.regime)
+    # the cross-check adds a weight-0 component: the same composite and regime as ``config``
+    prepared = prepare(used, inputs)
+    signals, regime, prices = prepared.signals, prepared.regime, prepared.prices
     known = signals["composite"].notna()
     if not known.any():
         raise DataError(f"{config.name}: the composite is never known; check the signal series")
@@ -89,7 +87,7 @@ def signal_history(config: Config, inputs: Inputs | None = None) -> SignalHistor
         signals=signals.loc[first:],
         regime=regime.loc[first:],
         prices=prices.loc[first:],
-        window=backtest_window(config, inputs.closes),
+        window=prepared.window,
         cross_check=cross_check,
     )
 

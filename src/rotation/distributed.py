@@ -39,9 +39,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rotation.backtest import Inputs
 from rotation.config import Config
 from rotation.errors import ConfigError, RotationError
+from rotation.pipeline import Inputs
 from rotation.sweep import SweepResult, run_variants
 
 __all__ = ["DaskExecutor", "open_executor", "require_dask", "run_chunk"]

@@ -3,7 +3,7 @@
 For a seeded sample of dates t in a config's backtest window, every input that was not public by
 the close of t is replaced by other values: closes dated after t, macro observations whose
 publication date (observation date + the series' publication lag, see ``data.align``) is after
-t, and capex quarters with ``known_from`` after t. ``compute_weights`` is run again on the
+t, and capex quarters with ``known_from`` after t. ``prepare`` is run again on the
 perturbed inputs, and the aligned prices, every signal column, the regime and every target
 weight on or before t must be identical, bit for bit (NaN equal to NaN).
 
@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rotation.backtest import Inputs, backtest_window, compute_weights, load_inputs
 from rotation.config import Config
 from rotation.data.align import publication
+from rotation.pipeline import Inputs, Stages, load_inputs, prepare
 
 PARTS = ("prices", "signals", "regime", "targets")
 
@@ -120,13 +120,14 @@ def perturb_after(
     return dataclasses.replace(inputs, closes=closes, macro=macro, capex=capex)
 
 
-def _frames(outputs: tuple) -> dict[str, pd.DataFrame]:
-    _, prices, signals, regime, targets = outputs
+def _frames(config: Config, inputs: Inputs) -> dict[str, pd.DataFrame]:
+    """The outputs compared: ``config``'s prepared stages and targets on ``inputs``."""
+    prepared = prepare(config, inputs)
     return {
-        "prices": prices,
-        "signals": signals,
-        "regime": regime.to_frame("regime"),
-        "targets": targets,
+        "prices": prepared.prices,
+        "signals": prepared.signals,
+        "regime": prepared.regime.to_frame("regime"),
+        "targets": prepared.targets,
     }
 
 
@@ -173,7 +174,7 @@ def sample_dates(
 
     About half are decision dates (rows of ``targets`` that are set), the rest any trading day.
     """
-    window = backtest_window(config, inputs.closes)
+    window = Stages(inputs).window(config)
     days = targets.index[(targets.index > window.start) & (targets.index <= window.end)][:-5]
     decisions = days[targets.loc[days].notna().any(axis=1).to_numpy()]
     rng = np.random.default_rng(seed)
@@ -201,7 +202,7 @@ def check_lookahead(
     """
     started = time.perf_counter()
     inputs = inputs or load_inputs(config)
-    original = _frames(compute_weights(config, inputs))
+    original = _frames(config, inputs)
     cutoffs = dates or sample_dates(config, inputs, original["targets"], samples, seed)
     lags = config.signal.publication_lags
     offences: list[Offence] = []
@@ -210,7 +211,7 @@ def check_lookahead(
         t = pd.Timestamp(t)
         rng = np.random.default_rng([seed, k])
         perturbed = perturb_after(inputs, t, rng, publication_lags=lags)
-        changed = _frames(compute_weights(config, perturbed))
+        changed = _frames(config, perturbed)
         reached += _reached(original, changed, t)
         hit = first_difference(original, changed, t)
         if hit is None:
@@ -246,6 +247,6 @@ def _blame(
             publication_lags=config.signal.publication_lags,
             only=key,
         )
-        if first_difference(original, _frames(compute_weights(config, perturbed)), t):
+        if first_difference(original, _frames(config, perturbed), t):
             guilty.append(key)
     return tuple(guilty)

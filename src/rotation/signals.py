@@ -30,13 +30,18 @@ The components (``C`` = ``change_days`` rows, ``s(.)`` = the normalization above
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from statistics import NormalDist
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from rotation._types import Scores
+
+if TYPE_CHECKING:
+    from rotation.config import SignalConfig
 
 NORMALIZATIONS = ("expanding", "rolling", "percentile")
 
@@ -212,3 +217,162 @@ def composite(scores: Scores, weights: Mapping[str, float], *, min_components: i
     total_weight = known.mul(w, axis=1).sum(axis=1)
     out = weighted / total_weight.replace(0.0, np.nan)
     return out.where(known.sum(axis=1) >= min_components).rename("composite")
+
+
+# --- the components, as one registry --------------------------------------------------------
+
+CAPEX_INPUT = "capex_growth_yoy"
+"""The name of the capex input: hyperscaler filings (``data.capex``) with PNFI before them."""
+
+
+class Known:
+    """The inputs of one signal config, each as known on each day of a calendar.
+
+    ``macro``: FRED id -> series by observation date; ``capex``: hyperscaler capex quarters
+    with ``known_from`` dates (empty = PNFI only); a series enters on the day its publication
+    rule (``rotation.data.align``) makes it public, and each is aligned once.
+    """
+
+    def __init__(
+        self,
+        macro: Mapping[str, pd.Series],
+        capex: pd.DataFrame,
+        signal: SignalConfig,
+        calendar: pd.DatetimeIndex,
+    ) -> None:
+        self.macro, self.capex, self.signal, self.calendar = macro, capex, signal, calendar
+        self._known: dict[str, pd.Series] = {}
+
+    def __call__(self, series_id: str) -> pd.Series:
+        if series_id not in self._known:
+            from rotation.data.align import as_known, publication
+
+            rule = publication(series_id, self.signal.publication_lags)
+            self._known[series_id] = as_known(self.macro[series_id], self.calendar, rule)
+        return self._known[series_id]
+
+    def capex_growth(self) -> pd.Series:
+        """Capex growth YoY known on each day: the hyperscaler aggregate where it is known,
+        PNFI's year-over-year growth (after its publication lag) before that."""
+        from rotation.data.align import as_known, publication
+
+        pnfi_yoy = as_known(
+            pct_change(self.macro["PNFI"], 4).dropna(),
+            self.calendar,
+            publication("PNFI", self.signal.publication_lags),
+        )
+        if self.signal.capex == "pnfi" or self.capex.empty:
+            return pnfi_yoy.rename(CAPEX_INPUT)
+        from rotation.data.capex import aggregate_capex_yoy
+
+        hyperscalers = aggregate_capex_yoy(self.capex, self.calendar)
+        return hyperscalers.combine_first(pnfi_yoy).rename(CAPEX_INPUT)
+
+
+@dataclass(frozen=True)
+class Component:
+    """One signal component: the inputs it reads (FRED ids, or ``CAPEX_INPUT``) and its score
+    (positive = capital scarcer), both as functions of the signal config."""
+
+    reads: Callable[[SignalConfig], tuple[str, ...]]
+    score: Callable[[Known], pd.Series]
+
+
+def _change_args(s: SignalConfig) -> dict[str, Any]:
+    return {"change_days": s.change_days, **_normalize_args(s)}
+
+
+def _normalize_args(s: SignalConfig) -> dict[str, Any]:
+    return {"method": s.normalization, "window": s.window_days, "min_periods": s.min_history_days}
+
+
+def _liquidity_reads(s: SignalConfig) -> tuple[str, ...]:
+    if s.liquidity == "net_liquidity":
+        return ("RRPONTSYD", "WALCL", "WTREGEN")
+    return ("RRPONTSYD",)
+
+
+def _liquidity(k: Known) -> pd.Series:
+    s = k.signal
+    net = None
+    if s.liquidity == "net_liquidity":
+        net = net_liquidity(k("WALCL"), k("WTREGEN"), k("RRPONTSYD"))
+    return liquidity_score(k("RRPONTSYD"), net, drain=s.liquidity_drain, **_change_args(s))
+
+
+def _capex(k: Known) -> pd.Series:
+    s = k.signal
+    acceleration = s.change_days if s.capex_acceleration else None
+    return capex_score(k.capex_growth(), acceleration_days=acceleration, **_normalize_args(s))
+
+
+COMPONENTS: Mapping[str, Component] = {
+    "cost_of_capital": Component(
+        lambda s: (s.yield_series,),
+        lambda k: cost_of_capital_score(k(k.signal.yield_series), **_change_args(k.signal)),
+    ),
+    "credit": Component(
+        lambda s: (s.credit_series,),
+        lambda k: credit_score(k(k.signal.credit_series), **_change_args(k.signal)),
+    ),
+    "liquidity": Component(_liquidity_reads, _liquidity),
+    "capex": Component(lambda s: (CAPEX_INPUT,), _capex),
+    "real_yield": Component(
+        lambda s: (s.real_yield_series,),
+        lambda k: cost_of_capital_score(k(k.signal.real_yield_series), **_change_args(k.signal)),
+    ),
+    "curve": Component(
+        lambda s: (s.curve_series,),
+        lambda k: curve_score(k(k.signal.curve_series), **_change_args(k.signal)),
+    ),
+    "high_yield": Component(
+        lambda s: (s.high_yield_series,),
+        lambda k: credit_score(k(k.signal.high_yield_series), **_change_args(k.signal)),
+    ),
+    "conditions": Component(
+        lambda s: (s.conditions_series,),
+        lambda k: conditions_score(k(k.signal.conditions_series), **_change_args(k.signal)),
+    ),
+}
+"""Component name -> what it reads and how it scores: the one place a component is defined.
+Its names are the config's ``SIGNAL_COMPONENTS``; the scores' formulas are in the module
+docstring."""
+
+
+def component_inputs(signal: SignalConfig) -> dict[str, tuple[str, ...]]:
+    """Component -> the inputs it reads, for every component the config computes."""
+    return {c: COMPONENTS[c].reads(signal) for c in signal.components}
+
+
+def macro_series(signal: SignalConfig) -> tuple[str, ...]:
+    """The FRED series a signal config reads (PNFI stands in for the capex input)."""
+    reads = (r for names in component_inputs(signal).values() for r in names)
+    return tuple(dict.fromkeys("PNFI" if r == CAPEX_INPUT else r for r in reads))
+
+
+def signal_calendar(macro: Mapping[str, pd.Series], end: pd.Timestamp) -> pd.DatetimeIndex:
+    """Business days from the first macro observation to ``end``.
+
+    Signals live on this calendar, not on the universe's trading days, so that one signal
+    config gives one regime history whatever assets a config trades.
+    """
+    first = min(series.index[0] for series in macro.values())
+    return pd.bdate_range(first, end, name="date")
+
+
+def build_signals(
+    macro: Mapping[str, pd.Series],
+    capex: pd.DataFrame,
+    signal: SignalConfig,
+    calendar: pd.DatetimeIndex,
+) -> Scores:
+    """Component scores and the composite on ``calendar`` (dates x components + composite).
+
+    Computed on the business-day ``signal_calendar`` and sampled on ``calendar`` by taking,
+    on each day, the latest business day's values at or before it.
+    """
+    days = signal_calendar(macro, calendar[-1])
+    known = Known(macro, capex, signal, days)
+    scores = pd.DataFrame({c: COMPONENTS[c].score(known) for c in signal.components}, index=days)
+    scores["composite"] = composite(scores, signal.weights, min_components=signal.min_components)
+    return scores.reindex(calendar, method="ffill")

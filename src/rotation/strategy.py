@@ -5,23 +5,26 @@ default); its name is the file name. The file defines
 
 - a module docstring whose first line describes the strategy (``rotation strategies`` lists it),
 - ``Params``: a frozen dataclass of its parameters (validated like the rest of the config),
-- ``target_weights(inputs: StrategyInputs, params: Params) -> Weights``,
+- ``target_weights(batch: Batch, params: Sequence[Params]) -> np.ndarray``,
 - optionally ``check(params: Params, config: Config) -> None`` raising ``ValueError("key: why")``.
 
-``target_weights`` returns a frame shaped like ``inputs.prices``: one fully specified row per
-decision date in ``inputs.schedule`` (0 for assets not held, rows sum to <= 1, the rest is cash),
-NaN elsewhere. It never trades: the engine applies the execution lag and the costs.
+One form serves a single backtest and a sweep of thousands of variants alike: ``batch`` holds
+V variants that share prices and universe (a single backtest is V = 1), and ``target_weights``
+returns their targets on the decision rows, shaped (V, R, N): one fully specified row per
+decision row (0 for assets not held, rows sum to <= 1, the rest is cash), or a NaN row for "no
+trade" (drift bands). Rows a variant does not decide on are ignored. It never trades: the engine
+applies the execution lag and the costs.
 
-The steps read like the sentence they implement:
+The steps read like the sentence they implement; each exists once, over decision rows:
 
-| kind      | steps                                                                              |
-|-----------|------------------------------------------------------------------------------------|
-| schedule  | ``schedule`` (monthly / weekly / ... and on regime change)                         |
-| select    | ``listed``, ``momentum_filter``                                                    |
-| weigh     | ``equal_weights``, ``inverse_vol_weights``, ``capped_weights``, ``sleeve_members`` |
-| sleeves   | ``switch`` (all in one sleeve per state), ``tilt`` (graded by the composite)       |
-| constrain | ``allocate`` (fall back, ``cash`` sleeve), ``vol_target``, ``drift_bands``         |
-| assemble  | ``weights_frame``, ``sleeve_rotation`` (the whole sentence for sleeve strategies)  |
+| kind      | steps                                                                        |
+|-----------|------------------------------------------------------------------------------|
+| schedule  | ``schedule`` (monthly / weekly / ... and on regime change)                   |
+| select    | ``Panel.listed``, ``Panel.rising`` (momentum)                                |
+| weigh     | ``Panel.inverse_vol``, ``cap``, ``sleeve_members`` (select, weigh, cap)      |
+| sleeves   | ``by_state`` (a mapping per regime state), ``tilted`` (graded by the score)  |
+| constrain | ``allocate`` (fall back, ``cash`` sleeve), ``vol_target``, ``drift_bands``   |
+| assemble  | ``sleeve_rotation`` (the whole sentence for sleeve strategies)               |
 
 ``Within`` and ``VolTarget`` are small parameter blocks a strategy's ``Params`` can nest, so the
 same keys mean the same thing in every strategy that uses these steps.
@@ -44,8 +47,9 @@ import numpy as np
 import pandas as pd
 
 from rotation._typed import build, suggest
-from rotation._types import Prices, Regime, Weights
+from rotation._types import Prices, Regime
 from rotation.errors import ConfigError, StrategyError
+from rotation.regime import STATES
 
 if TYPE_CHECKING:
     from rotation.config import Config
@@ -59,19 +63,40 @@ TRADING_DAYS_PER_YEAR = 252
 
 
 @dataclass(frozen=True)
-class StrategyInputs:
-    """Everything a strategy may read, all point-in-time on the trading calendar.
+class Batch:
+    """What a strategy reads, for V variants that share prices and universe (V = 1 for a
+    single backtest). All point in time: row r holds what was known at the close of
+    ``dates[r]``.
 
-    ``prices``: dates x symbols of the universe (NaN before listing); ``signals``: dates x
-    (components..., composite); ``regime``: state per date; ``universe``: sleeve -> symbols;
-    ``schedule``: the decision dates (a subset of ``prices.index``).
+    ``prices``: dates x symbols of the universe on the whole trading calendar (NaN before
+    listing); ``universe``: sleeve -> symbols; ``rows``: (R,) positions in ``prices.index`` of
+    the decision rows (the union of the variants' decision dates); ``decide``: (V, R) whether
+    variant v decides on row r; ``regime``: (V, R) index into ``rotation.regime.STATES`` of the
+    state known on the row (-1 while unknown); ``composite``: (V, R) composite score (NaN while
+    unknown); ``memo``: a dict that lives as long as the prices, where steps keep what variants
+    share (one ``Panel``, within-sleeve weights per ``Within``).
     """
 
     prices: Prices
-    signals: pd.DataFrame
-    regime: Regime
     universe: Mapping[str, tuple[str, ...]]
-    schedule: pd.DatetimeIndex
+    rows: np.ndarray
+    decide: np.ndarray
+    regime: np.ndarray
+    composite: np.ndarray
+    memo: dict[Any, Any] = dataclasses.field(default_factory=dict, compare=False)
+
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        """The decision dates, (R,)."""
+        return self.prices.index[self.rows]
+
+    @property
+    def panel(self) -> Panel:
+        """The prices as arrays, built once per ``memo``."""
+        if "panel" not in self.memo:
+            self.memo["panel"] = Panel(self.prices)
+        panel: Panel = self.memo["panel"]
+        return panel
 
 
 @dataclass(frozen=True)
@@ -79,11 +104,9 @@ class Strategy:
     name: str
     description: str
     params_type: type
-    target_weights: Callable[[StrategyInputs, Any], Weights]
+    target_weights: Callable[[Batch, Sequence[Any]], np.ndarray]
     check: Callable[[Any, Config], None] | None
     path: Path
-    # optional: all variants of a sweep at once (see rotation.sweep.BatchInputs)
-    batch_target_weights: Callable[..., Any] | None = None
 
     def parse_params(self, raw: Mapping[str, Any], config: Config) -> Any:
         """Build this strategy's ``Params`` from the config's ``strategy.params``."""
@@ -170,7 +193,7 @@ def load_strategy(name: str, folder: Path) -> Strategy:
     if not (isinstance(params_type, type) and dataclasses.is_dataclass(params_type)):
         raise StrategyError(f"{path}: must define a dataclass named Params")
     if not callable(function):
-        raise StrategyError(f"{path}: must define target_weights(inputs, params)")
+        raise StrategyError(f"{path}: must define target_weights(batch, params)")
     doc = (module.__doc__ or "").strip().splitlines()
     return Strategy(
         name=name,
@@ -179,7 +202,6 @@ def load_strategy(name: str, folder: Path) -> Strategy:
         target_weights=function,
         check=getattr(module, "check", None),
         path=path,
-        batch_target_weights=getattr(module, "batch_target_weights", None),
     )
 
 
@@ -215,97 +237,113 @@ def schedule(
     return index[first]
 
 
-# --- select -----------------------------------------------------------------------------------
+# --- the prices as arrays, and the select / weigh steps on decision rows ---------------------
 
 
-def listed(prices: Prices, date: pd.Timestamp, symbols: Sequence[str], min_days: int = 1) -> list:
-    """Symbols with a close on ``date`` and at least ``min_days`` closes up to it."""
-    history = _upto(prices, date, symbols)
-    known = ~np.isnan(history.to_numpy(dtype="float64"))
-    counts = known.sum(axis=0)
-    on_date = known[-1] if len(known) else counts.astype(bool)
-    return [s for s, on, n in zip(symbols, on_date, counts, strict=True) if on and n >= min_days]
+class Panel:
+    """Prices as arrays, for steps that run on many decision rows at once.
 
-
-def _upto(prices: Prices, date: pd.Timestamp, symbols: Sequence[str], rows: int | None = None):
-    """``prices.loc[:date, symbols]`` (its last ``rows`` rows), by position: the same frame
-    without pandas' label lookups, which dominate a strategy's run time."""
-    end = int(prices.index.searchsorted(date, side="right"))
-    cols = prices.columns.get_indexer(list(symbols))
-    if (cols < 0).any():
-        missing = [s for s, c in zip(symbols, cols, strict=True) if c < 0]
-        raise KeyError(f"not in prices: {missing}")
-    start = 0 if rows is None else max(0, end - rows)
-    return prices.iloc[start:end, cols]
-
-
-def momentum_filter(
-    prices: Prices, date: pd.Timestamp, symbols: Sequence[str], lookback: int, *, min_return=0.0
-) -> list:
-    """Symbols whose return over the ``lookback`` rows to ``date`` is above ``min_return``.
-
-    A symbol without a close ``lookback`` rows ago (too young) is left out.
+    ``values``: (T, N) closes (NaN before listing); ``returns``: (T, N) daily returns
+    ``P_t / P_{t-1} - 1`` (NaN on the first row and around missing closes); ``closes_so_far``:
+    (T, N) closes known up to each row; ``column``: symbol -> column position.
     """
-    if not symbols:
-        return []
-    window = prices.loc[:date, list(symbols)]
-    if len(window) <= lookback:
-        return []
-    change = window.iloc[-1] / window.iloc[-(lookback + 1)] - 1.0
-    return [s for s in symbols if np.isfinite(change[s]) and change[s] > min_return]
+
+    def __init__(self, prices: Prices) -> None:
+        self.index = prices.index
+        self.columns = list(prices.columns)
+        self.column = {s: j for j, s in enumerate(self.columns)}
+        self.values = prices.to_numpy(dtype="float64")
+        self.closes_so_far = np.cumsum(~np.isnan(self.values), axis=0)
+        returns = np.full(self.values.shape, np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            returns[1:] = self.values[1:] / self.values[:-1] - 1.0
+        self.returns = returns
+
+    def columns_of(self, symbols: Sequence[str]) -> np.ndarray:
+        return np.array([self.column[s] for s in symbols], dtype=np.intp)
+
+    def listed(self, rows: np.ndarray, cols: np.ndarray, min_days: int = 1) -> np.ndarray:
+        """(R, n): a close on the row and at least ``min_days`` closes up to it."""
+        values = self.values[np.ix_(rows, cols)]
+        return ~np.isnan(values) & (self.closes_so_far[np.ix_(rows, cols)] >= min_days)
+
+    def rising(self, rows: np.ndarray, cols: np.ndarray, days: int) -> np.ndarray:
+        """(R, n): the return over the ``days`` rows to each row is > 0 (False when the
+        asset has no close ``days`` rows back)."""
+        back = rows - days
+        ok = back >= 0
+        change = np.full((len(rows), len(cols)), np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            change[ok] = (
+                self.values[np.ix_(rows[ok], cols)] / self.values[np.ix_(back[ok], cols)] - 1.0
+            )
+        return np.isfinite(change) & (change > 0)
+
+    def inverse_vol(
+        self, rows: np.ndarray, cols: np.ndarray, lookback: int, members: np.ndarray
+    ) -> np.ndarray:
+        """(R, n): for each row's ``members`` ((R, n) mask), 1 / standard deviation (ddof 1) of
+        their daily returns over the ``lookback`` rows to the row; NaN for a member with fewer
+        than ``max(2, lookback // 2)`` returns or zero volatility, and for non-members.
+
+        Row by row: numpy's ``nanstd`` over a (days x members) window.
+        """
+        out = np.full((len(rows), len(cols)), np.nan)
+        for r, i in enumerate(rows):
+            picked = cols[members[r]]
+            if not len(picked):
+                continue
+            returns = self.returns[max(0, i - lookback) + 1 : i + 1][:, picked]
+            enough = (~np.isnan(returns)).sum(axis=0) >= max(2, lookback // 2)
+            vol = np.full(len(picked), np.nan)
+            if enough.any():
+                vol[enough] = np.nanstd(returns[:, enough], axis=0, ddof=1)
+            with np.errstate(divide="ignore"):
+                out[r, members[r]] = np.where(vol > 0, 1.0 / vol, np.nan)
+        return out
 
 
-# --- weigh ------------------------------------------------------------------------------------
+def inverse_vol_weights(inverse_vol: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """(R, n) weights proportional to ``inverse_vol`` over each row's members, summing to 1
+    (0 for rows without members). A member without a volatility gets the median inverse
+    volatility of the others; a row where no member has one is weighted equally."""
+    inv = np.where(members, inverse_vol, np.nan)
+    known = ~np.isnan(inv)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # rows without any: handled below
+        median = np.nanmedian(inv, axis=1)
+    inv = np.where(members & ~known, median[:, None], inv)
+    inv = np.where(known.any(axis=1)[:, None], inv, members.astype(float))  # equal weights
+    return _normalized(np.where(members, inv, 0.0))
 
 
-def equal_weights(symbols: Sequence[str]) -> pd.Series:
-    """1/n for each symbol (empty in, empty out)."""
-    n = len(symbols)
-    return pd.Series(1.0 / n if n else [], index=list(symbols), dtype="float64")
+def equal_weights(members: np.ndarray) -> np.ndarray:
+    """(R, n): 1 / (members on the row) for each member, 0 elsewhere."""
+    count = members.sum(axis=1, keepdims=True)
+    return np.where(members, 1.0 / np.maximum(count, 1), 0.0)
 
 
-def inverse_vol_weights(
-    prices: Prices, date: pd.Timestamp, symbols: Sequence[str], lookback: int
-) -> pd.Series:
-    """Weights proportional to 1 / stdev of daily returns over the ``lookback`` rows to ``date``.
-
-    Symbols with fewer than ``lookback // 2`` returns get the median inverse volatility of the
-    others (or equal weights when none has enough history).
-    """
-    if not symbols:
-        return equal_weights(symbols)
-    window = _upto(prices, date, symbols, rows=lookback + 1)
-    returns = window.pct_change(fill_method=None).iloc[1:]
-    enough = returns.count() >= max(2, lookback // 2)
-    vol = returns.std().where(enough)
-    inv = 1.0 / vol.replace(0.0, np.nan)
-    if inv.isna().all():
-        return equal_weights(symbols)
-    inv = inv.fillna(inv.median())
-    return inv / inv.sum()
+def _normalized(weights: np.ndarray) -> np.ndarray:
+    """Rows divided by their sum, summed column by column in order (0 rows stay 0)."""
+    total = np.zeros(weights.shape[0])
+    for j in range(weights.shape[1]):
+        total = total + weights[:, j]
+    return np.divide(weights, total[:, None], out=np.zeros_like(weights), where=total[:, None] > 0)
 
 
-def capped_weights(weights: pd.Series, cap: float) -> pd.Series:
-    """Weights clipped at ``cap`` each, the excess handed to the uncapped ones pro rata.
-
-    Repeats until no weight exceeds ``cap``. When ``len(weights) * cap < total`` the total
-    cannot be placed: every weight ends at ``cap`` and the rest stays unallocated (cash).
-    """
-    if weights.empty:
-        return weights
-    return pd.Series(_cap(weights.to_numpy(dtype="float64"), cap), index=weights.index)
-
-
-def _cap(weights: np.ndarray, cap: float) -> np.ndarray:
+def cap(weights: np.ndarray, limit: float) -> np.ndarray:
+    """One row of weights clipped at ``limit`` each, the excess handed to the uncapped ones pro
+    rata, repeated until none exceeds ``limit``. When ``len(weights) * limit`` is below the
+    total, every weight ends at ``limit`` and the rest stays unallocated (cash)."""
     out = weights.copy()
     total = float(out.sum())
     for _ in range(len(out)):
-        over = out > cap + 1e-15
+        over = out > limit + 1e-15
         if not over.any():
             break
-        out[over] = cap
+        out[over] = limit
         room = total - float(out.sum())
-        free = out < cap
+        free = out < limit
         if room <= 0 or not free.any():
             break
         base = out[free]
@@ -318,10 +356,10 @@ class Within:
     """How the members of a sleeve are chosen and weighed (a ``within:`` block in params).
 
     ``weigh``: equal or inverse volatility over ``lookback`` days; ``max_weight``: cap of one
-    asset as a fraction of its sleeve (excess to the others, see ``capped_weights``; never
-    below 1/n of the n members chosen, so a cap never pushes a sleeve into cash);
-    ``momentum_days``: when > 0, keep only members whose return over that many days is > 0;
-    ``min_days``: closes an asset needs before it counts as listed.
+    asset as a fraction of its sleeve (excess to the others, see ``cap``; never below 1/n of
+    the n members chosen, so a cap never pushes a sleeve into cash); ``momentum_days``: when
+    > 0, keep only members whose return over that many days is > 0; ``min_days``: closes an
+    asset needs before it counts as listed.
     """
 
     weigh: Literal["equal", "inverse_vol"] = "inverse_vol"
@@ -341,133 +379,119 @@ class Within:
             raise ValueError(f"min_days: must be >= 1, got {self.min_days}")
 
 
-def sleeve_members(
-    prices: Prices, date: pd.Timestamp, universe: Mapping[str, Sequence[str]], within: Within
-) -> dict[str, pd.Series]:
-    """sleeve -> weights of its members on ``date`` (summing to 1, or empty): select, weigh, cap."""
-    members = {}
-    for sleeve, symbols in universe.items():
-        chosen = listed(prices, date, symbols, min_days=within.min_days)
+def sleeve_members(batch: Batch, within: Within) -> np.ndarray:
+    """(R, S, N): each sleeve's within-sleeve weights on each decision row (summing to 1 over
+    the chosen members, 0 for a sleeve with none): select, weigh, cap. Kept in ``batch.memo``
+    for the variants that share ``within``."""
+    key = ("sleeve_members", within, batch.rows.tobytes())
+    if key in batch.memo:
+        cached: np.ndarray = batch.memo[key]
+        return cached
+    panel, rows = batch.panel, batch.rows
+    inner = np.zeros((len(rows), len(batch.universe), len(panel.columns)))
+    for s, symbols in enumerate(batch.universe.values()):
+        cols = panel.columns_of(symbols)
+        chosen = panel.listed(rows, cols, within.min_days)
         if within.momentum_days:
-            chosen = momentum_filter(prices, date, chosen, within.momentum_days)
-        weights = (
-            inverse_vol_weights(prices, date, chosen, within.lookback)
-            if within.weigh == "inverse_vol"
-            else equal_weights(chosen)
-        )
-        if within.max_weight is not None and len(weights):
-            weights = capped_weights(weights, max(within.max_weight, 1.0 / len(weights)))
-        members[sleeve] = weights
-    return members
+            chosen &= panel.rising(rows, cols, within.momentum_days)
+        if within.weigh == "inverse_vol":
+            inverse_vol = panel.inverse_vol(rows, cols, within.lookback, chosen)
+            weights = inverse_vol_weights(inverse_vol, chosen)
+        else:
+            weights = equal_weights(chosen)
+        if within.max_weight is not None:
+            for r in np.flatnonzero(chosen.sum(axis=1)):
+                picked = chosen[r]
+                limit = max(within.max_weight, 1.0 / picked.sum())
+                weights[r, picked] = cap(weights[r, picked], limit)
+        inner[:, s, cols] = weights
+    batch.memo[key] = inner
+    return inner
 
 
-# --- sleeves: how much of the portfolio each sleeve gets -------------------------------------
+# --- sleeves: how much of the portfolio each sleeve gets, per decision row -----------------
 
 
-def switch(state: Any, sleeve_by_state: Mapping[str, str], warmup_state: str) -> dict[str, float]:
-    """All in one sleeve: ``{sleeve_by_state[state]: 1.0}`` (the warm-up state while unknown)."""
-    state = state if isinstance(state, str) else warmup_state
-    return {sleeve_by_state[state]: 1.0}
+@dataclass(frozen=True)
+class SleeveWeights:
+    """Per decision row, the fraction of the portfolio each sleeve gets.
+
+    ``sleeves``: names, in the order their shares are combined (a sleeve may be ``cash``);
+    ``weights``: (R, K) one column per sleeve.
+    """
+
+    sleeves: tuple[str, ...]
+    weights: np.ndarray
 
 
-def tilt(
-    score: float,
+def by_state(
+    codes: np.ndarray, allocations: Mapping[str, Mapping[str, float]], warmup_state: str
+) -> SleeveWeights:
+    """The mapping of each row's regime state (``codes``: (R,) index into ``STATES``, -1 =
+    unknown, which takes ``warmup_state``): ``allocations[state][sleeve]`` (0 if not named)."""
+    sleeves = tuple(dict.fromkeys(s for state in STATES for s in allocations.get(state, {})))
+    states = np.where(codes >= 0, codes, STATES.index(warmup_state))
+    table = np.array(
+        [[allocations.get(state, {}).get(s, 0.0) for s in sleeves] for state in STATES]
+    ).reshape(len(STATES), len(sleeves))
+    return SleeveWeights(sleeves, table[states])
+
+
+def tilted(
+    score: np.ndarray,
     base: Mapping[str, float],
     sensitivity: Mapping[str, float],
     *,
     clip: float = 2.0,
-) -> dict[str, float]:
-    """Graded sleeve weights: ``base[s] + sensitivity[s] * clip(score, -clip, clip)``.
+) -> SleeveWeights:
+    """Graded sleeve weights: ``base[s] + sensitivity[s] * clip(score, -clip, clip)`` per row.
 
-    Negative results are set to 0; if the weights then sum to more than 1 they are scaled to 1
-    (less than 1 leaves the rest in cash). A NaN score (warm-up) gives ``base``. With
+    Negative results are set to 0; if a row's weights then sum to more than 1 they are scaled
+    to 1 (less than 1 leaves the rest in cash). A NaN score (warm-up) gives ``base``. With
     sensitivities summing to 0 the invested total stays that of ``base``.
     """
-    x = 0.0 if score is None or not np.isfinite(score) else float(np.clip(score, -clip, clip))
-    sleeves = dict.fromkeys([*base, *sensitivity])
-    raw = {s: max(0.0, base.get(s, 0.0) + sensitivity.get(s, 0.0) * x) for s in sleeves}
-    total = sum(raw.values())
-    return {s: w / total for s, w in raw.items()} if total > 1 else raw
+    x = np.where(np.isfinite(score), np.clip(score, -clip, clip), 0.0)
+    sleeves = tuple(dict.fromkeys([*base, *sensitivity]))
+    raw = np.column_stack(
+        [np.maximum(0.0, base.get(s, 0.0) + sensitivity.get(s, 0.0) * x) for s in sleeves]
+    ).reshape(len(x), len(sleeves))
+    total = np.zeros(len(x))
+    for k in range(len(sleeves)):
+        total = total + raw[:, k]
+    return SleeveWeights(sleeves, np.where(total[:, None] > 1, raw / total[:, None], raw))
 
 
 # --- constrain --------------------------------------------------------------------------------
 
 
 def allocate(
-    sleeve_weights: Mapping[str, float],
-    members: Mapping[str, pd.Series],
-    *,
-    fallback: str | None = None,
-    columns: Sequence[str],
-) -> pd.Series:
-    """Combine sleeve allocations with within-sleeve weights into one row over ``columns``.
+    batch: Batch, inner: np.ndarray, sleeve_weights: SleeveWeights, *, fallback: str | None
+) -> np.ndarray:
+    """(R, N): sleeve shares times within-sleeve weights (``inner``, from ``sleeve_members``).
 
-    A sleeve with no listed member passes its allocation to ``fallback`` (if that sleeve has
+    A sleeve with no listed member passes its share to ``fallback`` (if that sleeve has
     members) or leaves it in cash. The ``cash`` sleeve (when the universe has no sleeve of that
     name) is cash: its share stays out of every asset.
     """
-    row = pd.Series(0.0, index=list(columns))
-    spill = 0.0
-    for sleeve, weight in sleeve_weights.items():
-        inner = members.get(sleeve)
-        if weight <= 0 or (sleeve == CASH and inner is None):
+    names = list(batch.universe)
+    empty = inner.sum(axis=2) == 0  # (R, S)
+    out = np.zeros((inner.shape[0], inner.shape[2]))
+    spill = np.zeros(inner.shape[0])
+    for k, sleeve in enumerate(sleeve_weights.sleeves):
+        weight = sleeve_weights.weights[:, k]
+        if sleeve not in batch.universe:
+            if sleeve != CASH:
+                spill = spill + np.where(weight > 0, weight, 0.0)
             continue
-        if inner is None or inner.empty:
-            spill += weight
-            continue
-        row[inner.index] += weight * inner.to_numpy()
-    if spill and fallback is not None and members.get(fallback) is not None:
-        inner = members[fallback]
-        if not inner.empty:
-            row[inner.index] += spill * inner.to_numpy()
-    return row
-
-
-def weights_frame(index: pd.DatetimeIndex, columns: Sequence[str], rows: dict) -> Weights:
-    """A weights frame: the given rows (date -> Series), NaN on every other date."""
-    frame = pd.DataFrame(np.nan, index=index, columns=list(columns))
-    for date, row in rows.items():
-        frame.loc[date] = row.reindex(frame.columns).fillna(0.0).to_numpy()
-    return frame
-
-
-# --- the same steps for many decision dates at once (sweeps) --------------------------------
-
-
-def listed_table(prices: Prices, min_days: int = 1) -> pd.DataFrame:
-    """dates x symbols: ``listed`` for every date at once (a close that day, >= min_days)."""
-    known = prices.notna()
-    return known & (known.cumsum() >= min_days)
-
-
-def inverse_vol_table(prices: Prices, lookback: int) -> pd.DataFrame:
-    """dates x symbols: 1 / stdev of the last ``lookback`` daily returns (NaN when fewer than
-    ``lookback // 2`` returns or zero volatility): the input of ``inverse_vol_weights``."""
-    returns = prices.pct_change(fill_method=None)
-    vol = returns.rolling(lookback, min_periods=max(2, lookback // 2)).std()
-    return 1.0 / vol.where(vol > 0)
-
-
-def inverse_vol_rows(inverse_vol: np.ndarray, members: np.ndarray) -> np.ndarray:
-    """Row-wise ``inverse_vol_weights``: (R, n) inverse vols and (R, n) member masks -> (R, n)
-    weights summing to 1 over the members of each row (0 for rows without members).
-
-    A member without a volatility gets the median inverse volatility of the others; a row where
-    no member has one is weighted equally.
-    """
-    inv = np.where(members, inverse_vol, np.nan)
-    has_any = ~np.isnan(inv).all(axis=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: handled below
-        median = np.nanmedian(inv, axis=1)
-    inv = np.where(members & np.isnan(inv), median[:, None], inv)
-    inv = np.where(has_any[:, None], inv, members.astype(float))  # equal weights
-    inv = np.where(members, inv, 0.0)
-    total = inv.sum(axis=1, keepdims=True)
-    return np.divide(inv, total, out=np.zeros_like(inv), where=total > 0)
-
-
-# --- sleeve strategies: volatility target, drift bands, the whole sentence ------------------
+        s = names.index(sleeve)
+        take = (weight > 0) & ~empty[:, s]
+        out = out + np.where(take, weight, 0.0)[:, None] * inner[:, s]
+        spill = spill + np.where((weight > 0) & empty[:, s], weight, 0.0)
+    if fallback is not None and fallback in batch.universe:
+        s = names.index(fallback)
+        moved = np.where((spill != 0) & ~empty[:, s], spill, 0.0)
+        out = out + moved[:, None] * inner[:, s]
+    return out
 
 
 @dataclass(frozen=True)
@@ -488,36 +512,39 @@ class VolTarget:
             raise ValueError(f"lookback: must be >= 5 days, got {self.lookback}")
 
 
-def vol_target(
-    row: pd.Series, prices: Prices, date: pd.Timestamp, annual: float, lookback: int
-) -> pd.Series:
-    """``row`` scaled by min(1, annual / sigma), sigma = sqrt(252 * w' Cov w).
+def vol_target(batch: Batch, targets: np.ndarray, target: VolTarget) -> np.ndarray:
+    """(R, N) ``targets`` with each row scaled by min(1, annual / sigma), sigma = sqrt(252 *
+    w' Cov w).
 
-    Cov: sample covariance of the held assets' daily returns over the ``lookback`` rows to
-    ``date`` (pairwise complete; a missing return counts as 0). Unchanged when sigma is 0 or
-    unknown.
+    Cov: sample covariance of the held assets' daily returns over the ``lookback`` rows to the
+    decision row (a missing return counts as 0). A row is unchanged when sigma is 0 or unknown.
     """
-    held = row[row > 0]
-    if held.empty:
-        return row
-    window = prices.loc[:date, list(held.index)].iloc[-(lookback + 1) :]
-    returns = window.pct_change(fill_method=None).iloc[1:].fillna(0.0)
-    if len(returns) < 2:
-        return row
-    cov = returns.cov().to_numpy()
-    w = held.to_numpy()
-    sigma = float(np.sqrt(max(w @ cov @ w, 0.0) * TRADING_DAYS_PER_YEAR))
-    if not np.isfinite(sigma) or sigma == 0:
-        return row
-    return row * min(1.0, annual / sigma)
+    panel = batch.panel
+    out = targets.copy()
+    for r, i in enumerate(batch.rows):
+        row = targets[r]
+        cols = np.flatnonzero(row > 0)
+        if not len(cols):
+            continue
+        window = panel.values[max(0, i - target.lookback) : i + 1][:, cols]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            returns = np.nan_to_num(window[1:] / window[:-1] - 1.0, nan=0.0)
+        if len(returns) < 2:
+            continue
+        cov = np.atleast_2d(np.cov(returns, rowvar=False, ddof=1))
+        w = row[cols]
+        sigma = float(np.sqrt(max(w @ cov @ w, 0.0) * TRADING_DAYS_PER_YEAR))
+        if np.isfinite(sigma) and sigma != 0:
+            out[r] = row * min(1.0, target.annual / sigma)
+    return out
 
 
-def drift_bands(targets: Weights, prices: Prices, band: float) -> Weights:
+def drift_bands(batch: Batch, targets: np.ndarray, decide: np.ndarray, band: float) -> np.ndarray:
     """Trade only when a weight is off by more than ``band``: other decision rows become NaN.
 
-    Walks the decision rows (non-NaN) in order. After a traded row the held weights drift with
-    prices: ``h_i = w_i * P_t,i / P_last,i`` and cash stays, normalized by their sum. On the
-    next decision date the row is kept (a trade) when any ``|target_i - h_i| > band`` or a held
+    Walks the rows where ``decide`` is true, in order. After a traded row the held weights drift
+    with prices: ``h_i = w_i * P_t,i / P_last,i`` and cash stays, normalized by their sum. On the
+    next decision row the row is kept (a trade) when any ``|target_i - h_i| > band`` or a held
     asset has no price that day, and dropped (NaN, no trade) otherwise. The first row always
     trades. An approximation made without the engine: it ignores costs, and it compares at the
     decision close, not at the later execution price.
@@ -525,134 +552,64 @@ def drift_bands(targets: Weights, prices: Prices, band: float) -> Weights:
     if band <= 0:
         return targets
     out = targets.copy()
-    values = targets.to_numpy(dtype="float64")
-    closes = prices.reindex(index=targets.index, columns=targets.columns).to_numpy("float64")
+    closes = batch.panel.values[batch.rows]
     held = last_prices = None
-    for i in np.flatnonzero(~np.isnan(values).all(axis=1)):
-        target = np.nan_to_num(values[i])
+    for r in np.flatnonzero(decide & ~np.isnan(targets).all(axis=1)):
+        target = np.nan_to_num(targets[r])
         if held is not None:
-            ratio = closes[i] / last_prices
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = closes[r] / last_prices
             missing = (held > 0) & ~np.isfinite(ratio)
             grown = held * np.where(np.isfinite(ratio), ratio, 1.0)
             drifted = grown / (grown.sum() + max(0.0, 1.0 - held.sum()))
             if not missing.any() and np.all(np.abs(target - drifted) <= band):
-                out.iloc[i] = np.nan
+                out[r] = np.nan
                 continue
-        held, last_prices = target, closes[i]
+        held, last_prices = target, closes[r]
     return out
 
 
+# --- assemble ---------------------------------------------------------------------------------
+
+
 def sleeve_rotation(
-    inputs: StrategyInputs,
-    sleeve_weights: Callable[[pd.Timestamp], Mapping[str, float]],
+    batch: Batch,
+    params: Sequence[Any],
+    sleeve_weights: Callable[[Any, int], SleeveWeights],
     *,
-    within: Within,
-    fallback: str | None = None,
-    volatility: VolTarget | None = None,
-    drift_band: float = 0.0,
-) -> Weights:
-    """The sentence of a sleeve strategy, on each decision date of ``inputs.schedule``:
+    within: Callable[[Any], Within],
+    fallback: Callable[[Any], str | None],
+    volatility: Callable[[Any], VolTarget | None] = lambda p: None,
+    drift_band: Callable[[Any], float] = lambda p: 0.0,
+) -> np.ndarray:
+    """The sentence of a sleeve strategy, for every variant: (V, R, N) targets.
 
-    ``sleeve_weights(date)`` (how much each sleeve gets) -> ``sleeve_members`` (select and
-    weigh inside each sleeve) -> ``allocate`` (fall back, cash) -> ``vol_target`` (if given);
-    then ``drift_bands`` over the rows (if ``drift_band`` > 0).
-
-    Runs the same arithmetic as those steps on numpy arrays (``_Panel``): the per-date pandas
-    lookups would make a weekly strategy over 30 years take seconds.
+    For variant v with params p: ``sleeve_weights(p, v)`` (how much each sleeve gets on each
+    row) -> ``sleeve_members`` (select and weigh inside each sleeve, by ``within(p)``) ->
+    ``allocate`` (fall back, cash) -> ``vol_target`` (if ``volatility(p)``) -> ``drift_bands``
+    (if ``drift_band(p)`` > 0). Variants with the same params, regime, score and decision rows
+    are computed once.
     """
-    panel = _Panel(inputs.prices)
-    values = np.full(panel.values.shape, np.nan)
-    for date in inputs.schedule:
-        i = panel.row(date)
-        members = {s: panel.members(i, symbols, within) for s, symbols in inputs.universe.items()}
-        row = np.zeros(panel.values.shape[1])
-        spill = 0.0
-        for sleeve, weight in sleeve_weights(date).items():
-            inner = members.get(sleeve)
-            if weight <= 0 or (sleeve == CASH and inner is None):
-                continue
-            if inner is None or not len(inner[0]):
-                spill += weight
-                continue
-            row[inner[0]] += weight * inner[1]
-        if spill and fallback is not None and fallback in members and len(members[fallback][0]):
-            row[members[fallback][0]] += spill * members[fallback][1]
-        if volatility is not None:
-            row = panel.vol_target(i, row, volatility.annual, volatility.lookback)
-        values[i] = row
-    frame = pd.DataFrame(values, index=inputs.prices.index, columns=inputs.prices.columns)
-    return drift_bands(frame, inputs.prices, drift_band)
-
-
-class _Panel:
-    """Prices as a numpy array, with ``listed``, ``momentum_filter``, ``inverse_vol_weights``,
-    ``capped_weights`` and ``vol_target`` on row positions (same definitions, tested equal)."""
-
-    def __init__(self, prices: Prices) -> None:
-        self.index = prices.index
-        self.values = prices.to_numpy(dtype="float64")
-        self.closes_so_far = np.cumsum(~np.isnan(self.values), axis=0)
-        self.column = {s: j for j, s in enumerate(prices.columns)}
-
-    def row(self, date: pd.Timestamp) -> int:
-        return int(self.index.get_loc(date))
-
-    def members(self, i: int, symbols: Sequence[str], within: Within):
-        """(column positions, weights summing to 1) of a sleeve's chosen members on row i."""
-        cols = np.array([self.column[s] for s in symbols], dtype=np.intp)
-        cols = cols[
-            ~np.isnan(self.values[i, cols]) & (self.closes_so_far[i, cols] >= within.min_days)
-        ]
-        if within.momentum_days and len(cols):
-            back = i - within.momentum_days
-            if back < 0:
-                cols = cols[:0]
-            else:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    change = self.values[i, cols] / self.values[back, cols] - 1.0
-                cols = cols[np.isfinite(change) & (change > 0)]
-        if not len(cols):
-            return cols, np.zeros(0)
-        if within.weigh == "inverse_vol":
-            weights = self._inverse_vol(i, cols, within.lookback)
-        else:
-            weights = np.full(len(cols), 1.0 / len(cols))
-        if within.max_weight is not None:
-            weights = _cap(weights, max(within.max_weight, 1.0 / len(weights)))
-        return cols, weights
-
-    def _returns(self, i: int, cols: np.ndarray, lookback: int) -> np.ndarray:
-        window = self.values[max(0, i - lookback) : i + 1][:, cols]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return window[1:] / window[:-1] - 1.0
-
-    def _inverse_vol(self, i: int, cols: np.ndarray, lookback: int) -> np.ndarray:
-        returns = self._returns(i, cols, lookback)
-        count = (~np.isnan(returns)).sum(axis=0)
-        enough = count >= max(2, lookback // 2)
-        vol = np.full(len(cols), np.nan)
-        if enough.any():
-            vol[enough] = np.nanstd(returns[:, enough], axis=0, ddof=1)
-        with np.errstate(divide="ignore"):
-            inv = np.where(vol > 0, 1.0 / vol, np.nan)
-        if np.isnan(inv).all():
-            return np.full(len(cols), 1.0 / len(cols))
-        inv = np.where(np.isnan(inv), np.nanmedian(inv), inv)
-        return inv / inv.sum()
-
-    def vol_target(self, i: int, row: np.ndarray, annual: float, lookback: int) -> np.ndarray:
-        cols = np.flatnonzero(row > 0)
-        if not len(cols):
-            return row
-        returns = np.nan_to_num(self._returns(i, cols, lookback), nan=0.0)
-        if len(returns) < 2:
-            return row
-        cov = np.atleast_2d(np.cov(returns, rowvar=False, ddof=1))
-        w = row[cols]
-        sigma = float(np.sqrt(max(w @ cov @ w, 0.0) * TRADING_DAYS_PER_YEAR))
-        if not np.isfinite(sigma) or sigma == 0:
-            return row
-        return row * min(1.0, annual / sigma)
+    out = np.empty((len(params), len(batch.rows), len(batch.prices.columns)))
+    done: dict[tuple[Any, ...], int] = {}
+    for v, p in enumerate(params):
+        key = (
+            id(p),
+            batch.regime[v].tobytes(),
+            batch.composite[v].tobytes(),
+            batch.decide[v].tobytes(),
+        )
+        if key in done:
+            out[v] = out[done[key]]
+            continue
+        done[key] = v
+        inner = sleeve_members(batch, within(p))
+        targets = allocate(batch, inner, sleeve_weights(p, v), fallback=fallback(p))
+        target_vol = volatility(p)
+        if target_vol is not None:
+            targets = vol_target(batch, targets, target_vol)
+        out[v] = drift_bands(batch, targets, batch.decide[v], drift_band(p))
+    return out
 
 
 def check_sleeves(where: str, sleeves: Sequence[str], config: Config) -> None:

@@ -4,14 +4,14 @@ A variant is the base config with some dotted keys overridden (``regime.scarce_e
 ``strategy.params.vol_lookback=21``, ``costs.fees=0.002``). Work is shared as far as the
 parameters allow:
 
-- the data is loaded once; prices are aligned once per universe and window;
-- signals are computed once per distinct ``signal`` block, regimes once per distinct
-  (``signal``, ``regime``) pair, decision dates once per distinct (regime, ``rebalance``);
-- target weights come from the strategy's ``batch_target_weights`` when it has one (all
-  variants of a chunk in a few array operations), else from ``target_weights`` once per distinct
-  (strategy, regime, schedule) key;
+- the data is loaded once, and one ``rotation.pipeline.Stages`` computes each stage once per
+  distinct config section: signals per ``signal`` block, regimes per (``signal``, ``regime``)
+  pair, decision dates per (regime, ``rebalance``);
+- target weights come from the strategy's one ``target_weights``, called once per chunk with
+  all its variants (a single backtest is the same call with one);
 - every variant of a chunk is simulated in one pass of the numba kernel (``rotation._sim``),
-  which repeats vectorbt's accounting; a test checks each variant against its own vectorbt run.
+  the engine of single backtests too, so a variant's numbers equal its own backtest's bit for
+  bit; the tests also check them against vectorbt.
 
 Chunks of variants keep the arrays that grow with the variants under ``memory_mb``.
 """
@@ -19,7 +19,6 @@ Chunks of variants keep the arrays that grow with the variants under ``memory_mb
 from __future__ import annotations
 
 import dataclasses
-import functools
 import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,13 +33,11 @@ import yaml
 
 from rotation._sim import iter_variant_chunks, simulate_target_weights
 from rotation._typed import coerce, field_types, suggest, to_plain
-from rotation.backtest import Inputs, backtest_window, build_signals
 from rotation.config import Config, validate_against_data
-from rotation.data.align import align_prices, trading_calendar
 from rotation.errors import ConfigError
 from rotation.metrics import PERIODS_PER_YEAR
-from rotation.regime import STATES, classify
-from rotation.strategy import Strategy, StrategyInputs, load_strategy, schedule
+from rotation.pipeline import Inputs, Stages, section_key
+from rotation.strategy import Strategy, load_strategy
 
 MAX_VARIANTS = 1_000_000
 RANKABLE = ("sharpe", "sortino", "calmar", "annual_return", "total_return", "max_drawdown")
@@ -152,7 +149,7 @@ def with_overrides(
         for top, items in by_section.items():
             if top not in fields or top == "source_path":
                 raise ConfigError(f"unknown key {top!r}{suggest(top, fields)}")
-            cache_key = (top, _key(items))
+            cache_key = (top, section_key(items))
             if cache_key not in built:
                 built[cache_key] = coerce(_section(config, top, items), hints[top], top)
             changes[top] = built[cache_key]
@@ -192,30 +189,6 @@ def variants_of(config: Config, grid: Mapping[str, Sequence[Any]]) -> list[Confi
 # --- evaluation -------------------------------------------------------------------------------
 
 
-def _key(value: Any) -> str:
-    """A canonical text for a config section (or a list of them), usable as a dict key."""
-    return json.dumps(to_plain(value), sort_keys=True, default=str)
-
-
-@dataclass(frozen=True)
-class BatchInputs:
-    """What ``batch_target_weights`` reads, for V variants sharing prices and universe.
-
-    ``rows``: (R,) positions in ``prices.index`` of the union of the variants' decision dates;
-    ``decide``: (V, R) whether variant v decides on that row; ``regime``: (V, R) state index into
-    ``rotation.regime.STATES`` known on that row (-1 = unknown); ``composite``: (V, R) score;
-    ``memo``: a dict kept for the whole sweep, where a strategy may keep what its variants share.
-    """
-
-    prices: pd.DataFrame
-    universe: Mapping[str, tuple[str, ...]]
-    rows: np.ndarray
-    decide: np.ndarray
-    regime: np.ndarray
-    composite: np.ndarray
-    memo: dict
-
-
 @dataclass(frozen=True)
 class SweepResult:
     """Per-variant metrics (one row per variant, in grid order) and the daily values."""
@@ -246,128 +219,6 @@ def _metrics(value: np.ndarray, fees_paid: np.ndarray, traded: np.ndarray) -> di
     }
 
 
-class _Shared:
-    """Memoized pieces shared between variants (signals, regimes, schedules, strategies)."""
-
-    def __init__(self, inputs: Inputs, calendar: pd.DatetimeIndex) -> None:
-        self.inputs, self.calendar = inputs, calendar
-        self.signals: dict[str, pd.DataFrame] = {}
-        self.regimes: dict[str, pd.Series] = {}
-        self.schedules: dict[str, pd.DatetimeIndex] = {}
-        self.memo: dict = {}  # for strategies' batch_target_weights
-        self.keys: dict[tuple[int, ...], tuple[tuple, str]] = {}
-        self.strategies: dict[str, Strategy] = {}
-        self.codes: dict[str, np.ndarray] = {}
-        self.composites: dict[str, np.ndarray] = {}
-        self.parsed: dict[str, Any] = {}
-
-    def key(self, *parts: Any) -> str:
-        """``_key(parts)``, memoized by the identity of the parts (variants share sections)."""
-        ident = tuple(id(p) for p in parts)
-        if ident not in self.keys:
-            self.keys[ident] = (parts, _key(list(parts)))  # parts kept alive: ids stay unique
-        return self.keys[ident][1]
-
-    def signal(self, config: Config) -> pd.DataFrame:
-        key = self.key(config.signal)
-        if key not in self.signals:
-            self.signals[key] = build_signals(self.inputs, config, self.calendar)
-        return self.signals[key]
-
-    def regime(self, config: Config) -> pd.Series:
-        key = self.key(config.signal, config.regime)
-        if key not in self.regimes:
-            self.regimes[key] = classify(self.signal(config)["composite"], config.regime)
-        return self.regimes[key]
-
-    def strategy(self, config: Config) -> Strategy:
-        key = self.key(config.strategy.name, config.strategies_dir, config.source_path)
-        if key not in self.strategies:
-            folder = config.resolve_path(config.strategies_dir)
-            self.strategies[key] = load_strategy(config.strategy.name, folder)
-        return self.strategies[key]
-
-    def params(self, strategy: Strategy, config: Config) -> Any:
-        """The strategy's parsed ``Params`` of a variant (one parse per strategy section)."""
-        key = self.key(config.strategy, config.universe)
-        if key not in self.parsed:
-            self.parsed[key] = strategy.parse_params(config.strategy.params, config)
-        return self.parsed[key]
-
-    def regime_codes(self, config: Config, dates: pd.DatetimeIndex) -> np.ndarray:
-        """Index into ``STATES`` of the regime on ``dates`` (-1 = unknown)."""
-        key = self.key(config.signal, config.regime) + dates.asi8.tobytes().hex()
-        if key not in self.codes:
-            codes = {s: i for i, s in enumerate(STATES)}
-            regime = self.regime(config).reindex(dates)
-            self.codes[key] = regime.map(codes).fillna(-1).to_numpy(dtype=np.int64)
-        return self.codes[key]
-
-    def composite_at(self, config: Config, dates: pd.DatetimeIndex) -> np.ndarray:
-        key = self.key(config.signal) + dates.asi8.tobytes().hex()
-        if key not in self.composites:
-            self.composites[key] = self.signal(config)["composite"].reindex(dates).to_numpy()
-        return self.composites[key]
-
-    def decisions(self, config: Config, in_window: pd.DatetimeIndex) -> pd.DatetimeIndex:
-        key = self.key(config.signal, config.regime, config.rebalance) + str(in_window[0])
-        if key not in self.schedules:
-            self.schedules[key] = schedule(
-                in_window,
-                config.rebalance.every,
-                regime=self.regime(config),
-                on_regime_change=config.rebalance.on_regime_change,
-            )
-        return self.schedules[key]
-
-
-def _weights_for(
-    variants: Sequence[Config],
-    shared: _Shared,
-    prices: pd.DataFrame,
-    in_window: pd.DatetimeIndex,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Decision rows (positions in ``prices``) and targets (V, R, N) for variants that share
-    one strategy."""
-    first = variants[0]
-    strategy = shared.strategy(first)
-    decisions = [shared.decisions(v, in_window) for v in variants]
-    distinct = {id(d): d for d in decisions}  # variants share schedule objects
-    union = functools.reduce(pd.DatetimeIndex.union, distinct.values())
-    rows = prices.index.get_indexer(union)
-    on_union = {key: union.isin(d) for key, d in distinct.items()}
-    decide = np.array([on_union[id(d)] for d in decisions])
-    batch = strategy.batch_target_weights
-    if batch is not None:
-        regimes = np.array([shared.regime_codes(v, union) for v in variants])
-        composite = np.array([shared.composite_at(v, union) for v in variants])
-        params = [shared.params(strategy, v) for v in variants]
-        batch_inputs = BatchInputs(
-            prices, first.universe, rows, decide, regimes, composite, shared.memo
-        )
-        targets = np.asarray(batch(batch_inputs, params), dtype=np.float64)
-    else:
-        targets = np.empty((len(variants), len(union), prices.shape[1]))
-        cache: dict[str, np.ndarray] = {}
-        for v, variant in enumerate(variants):
-            key = shared.key(variant.signal, variant.regime, variant.rebalance, variant.strategy)
-            if key not in cache:
-                frame = strategy.target_weights(
-                    StrategyInputs(
-                        prices=prices,
-                        signals=shared.signal(variant),
-                        regime=shared.regime(variant),
-                        universe=variant.universe,
-                        schedule=decisions[v],
-                    ),
-                    shared.params(strategy, variant),
-                )
-                cache[key] = frame.reindex(union).to_numpy(dtype=np.float64)
-            targets[v] = cache[key]
-    targets[~decide] = np.nan
-    return rows, targets
-
-
 def run_variants(
     variants: Sequence[Config],
     inputs: Inputs,
@@ -385,21 +236,19 @@ def run_variants(
             raise ConfigError("a sweep cannot vary the universe or the benchmark")
         if (v.start, v.end, v.init_cash) != (base.start, base.end, base.init_cash):
             raise ConfigError("a sweep cannot vary start, end or init_cash")
-    calendar = trading_calendar(inputs.closes)
-    prices = align_prices({s: inputs.closes[s] for s in base.symbols}, calendar)
-    window = backtest_window(base, inputs.closes)
-    in_window_mask = (calendar >= window.start) & (calendar <= window.end)
-    in_window = calendar[in_window_mask]
+    stages = Stages(inputs)
+    prepared = stages.prepare(base)
+    in_window_mask = prepared.in_window
+    in_window = prepared.calendar[in_window_mask]
     offset = int(np.argmax(in_window_mask))
-    close = prices.loc[in_window].ffill().bfill().to_numpy(dtype=np.float64)
-    shared = _Shared(inputs, calendar)
+    close = prepared.prices.loc[in_window].ffill().bfill().to_numpy(dtype=np.float64)
 
     n_rows, n_assets = close.shape
     values = np.empty((n_rows, len(variants)))
     columns: dict[str, np.ndarray] = {}
     by_strategy: dict[str, list[int]] = {}
     for i, v in enumerate(variants):
-        by_strategy.setdefault(shared.key(v.strategy.name, v.strategies_dir), []).append(i)
+        by_strategy.setdefault(stages.key(v.strategy.name, v.strategies_dir), []).append(i)
     for members in by_strategy.values():
         for lag in sorted({variants[i].execution_lag for i in members}):
             group = [i for i in members if variants[i].execution_lag == lag]
@@ -407,7 +256,7 @@ def run_variants(
             for chunk in iter_variant_chunks(len(group), n_rows, n_assets, estimate, memory_mb):
                 idx = group[chunk]
                 chunk_variants = [variants[i] for i in idx]
-                rows, targets = _weights_for(chunk_variants, shared, prices, in_window)
+                rows, targets = stages.targets(chunk_variants)
                 executed = rows - offset + lag
                 keep = executed < n_rows
                 result = simulate_target_weights(

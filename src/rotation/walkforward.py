@@ -15,7 +15,7 @@ the variant with the best ``metric`` over that slice wins the window (the first 
 among those equal up to rounding). Nothing from the test
 window, or after it, enters the choice or the signals used in it.
 
-Out of sample. The winner is then run afresh on its test window (``run_backtest`` with
+Out of sample. The winner is then run afresh on its test window (``simulate_prepared`` with
 ``start`` / ``end`` set to the test window): it starts from cash, with the capital the
 previous test window ended with, and builds its positions on its first decision day (paying
 costs), exactly as a trader switching to it would. At each hand-over the positions are
@@ -44,10 +44,11 @@ import empyrical
 import numpy as np
 import pandas as pd
 
-from rotation.backtest import Inputs, run_backtest
+from rotation.backtest import simulate_prepared
 from rotation.config import Config
 from rotation.errors import ConfigError, DataError
 from rotation.metrics import PERIODS_PER_YEAR, performance
+from rotation.pipeline import Inputs, Stages
 from rotation.sweep import RANKABLE, SweepResult, expand_grid, run_variants, variants_of
 
 __all__ = [
@@ -181,6 +182,7 @@ def walk_forward(
     variants = variants if variants is not None else variants_of(config, grid)
     run = executor or run_variants
     result = run(variants, inputs, memory_mb=memory_mb, progress=progress)
+    stages = Stages(inputs)  # the fresh runs share signals and regimes
     value = result.value
     returns = value.pct_change().fillna(0.0).to_numpy()
     dates = value.index
@@ -196,7 +198,7 @@ def walk_forward(
         hindsight = window_metrics(returns[test_rows])
         oos_scores = np.where(np.isnan(hindsight[metric]), -np.inf, hindsight[metric])
         chosen = variants[winner]
-        run_oos = _fresh_run(chosen, inputs, fold.test_start, fold.test_end, capital)
+        run_oos = _fresh_run(chosen, stages, fold.test_start, fold.test_end, capital)
         segment = run_oos.value
         oos = performance(segment.pct_change().iloc[1:])
         end_value = float(segment.iloc[-1])
@@ -228,7 +230,7 @@ def walk_forward(
     windows = pd.DataFrame(rows)
     equity = pd.concat(segments)
     first, last = steps[0].test_start, steps[-1].test_end
-    static = _fresh_run(config, inputs, first, last, config.init_cash)
+    static = _fresh_run(config, stages, first, last, config.init_cash)
     equity.insert(1, "static", static.value.reindex(equity.index))
     equity.insert(2, "benchmark", static.benchmark.reindex(equity.index))
     equity.index.name = "date"
@@ -260,7 +262,7 @@ class _Segment:
 
 
 def _fresh_run(
-    config: Config, inputs: Inputs, start: pd.Timestamp, end: pd.Timestamp, cash: float
+    config: Config, stages: Stages, start: pd.Timestamp, end: pd.Timestamp, cash: float
 ) -> _Segment:
     """``config`` run from ``cash`` starting on ``start``, cut at ``end``.
 
@@ -268,7 +270,8 @@ def _fresh_run(
     that stops at ``end`` invalid) and is cut: the engine is causal, so the days up to ``end``
     are those of a run that stops there.
     """
-    run = run_backtest(config.replace(start=start.date(), init_cash=float(cash)), inputs)
+    fresh = config.replace(start=start.date(), init_cash=float(cash))
+    run = simulate_prepared(stages.prepare(fresh))
     value = run.simulation.value.loc[:end]
     shares = run.simulation.shares.loc[:end].iloc[-1].to_numpy()
     close = run.prices.ffill().loc[:end].iloc[-1].to_numpy()

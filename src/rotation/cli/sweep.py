@@ -8,12 +8,12 @@ import time
 
 import click
 
-from rotation.backtest import load_inputs
 from rotation.cli._options import grid_option, quiet_option, results_option
 from rotation.compare import compare as compare_configs
 from rotation.compare import save as save_comparison
 from rotation.config import load_config
 from rotation.errors import ConfigError
+from rotation.pipeline import load_inputs
 from rotation.summary import comparison_table
 from rotation.sweep import best, overfitting, sweep_settings, variants_of
 from rotation.sweep import save as save_sweep

@@ -7,9 +7,9 @@ import time
 
 import click
 
-from rotation.backtest import load_inputs
 from rotation.cli._options import grid_option, quiet_option, results_option
 from rotation.config import load_config
+from rotation.pipeline import load_inputs
 from rotation.sweep import sweep_settings, variants_of
 from rotation.walkforward import parse_span, save, walk_forward
 

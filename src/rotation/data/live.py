@@ -183,8 +183,11 @@ def fetch_plan(
     plan: list[tuple[str, str]] = [(source or "yfinance", key) for key in symbols]
     if config is not None:
         plan += [("yfinance", key) for key in (*config.symbols, config.benchmark)]
+        from rotation.signals import macro_series
+
         plan += [
-            ("yfinance" if key.startswith("^") else "fred", key) for key in config.signal.series
+            ("yfinance" if key.startswith("^") else "fred", key)
+            for key in macro_series(config.signal)
         ]
         if config.signal.capex == "hyperscalers" and config.signal.weights.get("capex", 0) > 0:
             plan += [("sec", ticker) for ticker in HYPERSCALER_CIKS]

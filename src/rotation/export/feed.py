@@ -29,15 +29,15 @@ from typing import Any
 
 import pandas as pd
 
-from rotation.backtest import Inputs, capex_growth, compute_weights, load_inputs
-from rotation.config import DEFAULT_COMPONENTS, Config
+from rotation.config import Config
 from rotation.data.align import as_known, publication
 from rotation.data.capex import MAX_QUARTER_AGE_DAYS
 from rotation.errors import DataError, RotationError
+from rotation.pipeline import Inputs, load_inputs, prepare
+from rotation.signals import CAPEX_INPUT, Known, component_inputs
 
 SCHEMA_VERSION = 1
 DEFAULT_MAX_AGE_DAYS = 7  # calendar days: a long weekend plus a holiday still passes
-CAPEX_INPUT = "capex_growth_yoy"  # hyperscaler capex filings, PNFI as the fallback
 
 # (name, type, meaning): one row of the CSV / Parquet feed per decision date and symbol.
 FEED_FIELDS: tuple[tuple[str, str, str], ...] = (
@@ -261,7 +261,14 @@ def build_feed(
     known = known_by(inputs or load_inputs(config), asof_day)
     missing = check_freshness(config, known, asof_day, max_age_days=max_age_days, allowed=allowed)
     live = config.replace(end=None)
-    calendar, prices, signals, regime, targets = compute_weights(live, known)
+    prepared = prepare(live, known)
+    calendar, prices, signals, regime, targets = (
+        prepared.calendar,
+        prepared.prices,
+        prepared.signals,
+        prepared.regime,
+        prepared.targets,
+    )
     data_end = calendar[-1]
     current = _decision(calendar, data_end, signals, regime, targets, prices, config, weights=False)
     _check_scores(config, current, asof_day, excused={*allowed, *missing})
@@ -341,18 +348,8 @@ def known_by(inputs: Inputs, asof: pd.Timestamp) -> Inputs:
 
 def signal_inputs(config: Config) -> dict[str, tuple[str, ...]]:
     """Component -> the inputs it reads (FRED ids, or ``capex_growth_yoy``), weighted ones only."""
-    s = config.signal
-    liquidity = (
-        ("RRPONTSYD", "WALCL", "WTREGEN") if s.liquidity == "net_liquidity" else ("RRPONTSYD",)
-    )
-    reads = {
-        "cost_of_capital": (s.yield_series,),
-        "credit": (s.credit_series,),
-        "liquidity": liquidity,
-        "capex": (CAPEX_INPUT,),
-        **{c: (getattr(s, f"{c}_series"),) for c in s.components if c not in DEFAULT_COMPONENTS},
-    }
-    return {c: reads[c] for c in s.components if s.weights.get(c, 0) > 0}
+    weights = config.signal.weights
+    return {c: r for c, r in component_inputs(config.signal).items() if weights.get(c, 0) > 0}
 
 
 def check_freshness(
@@ -412,7 +409,7 @@ def check_freshness(
 def _input_gap(config: Config, inputs: Inputs, name: str, day: pd.DatetimeIndex) -> str | None:
     """Why input ``name`` is not known on ``day`` (None when it is)."""
     if name == CAPEX_INPUT:
-        value = capex_growth(inputs, config, day).iloc[0]
+        value = Known(inputs.macro, inputs.capex, config.signal, day).capex_growth().iloc[0]
         if pd.notna(value):
             return None
         if config.signal.capex == "pnfi":

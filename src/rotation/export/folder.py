@@ -34,7 +34,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rotation.backtest import Inputs
 from rotation.config import Config
 from rotation.errors import RotationError
 from rotation.export import alpaca, generic, ibkr, tradingview
@@ -46,6 +45,7 @@ from rotation.export.feed import (
     write_feed,
 )
 from rotation.export.orders import OrderPlan, order_ids, plan_orders, read_positions
+from rotation.pipeline import Inputs
 
 FORMATS = ("csv", "json", "parquet")
 TOOLS = ("tradingview", "alpaca", "ibkr", "generic")

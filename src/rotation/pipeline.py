@@ -1,0 +1,379 @@
+"""The stage sequence, written once: inputs -> calendar -> prices -> signals -> regime ->
+window -> decisions -> target weights.
+
+Every command runs its configs through here: ``prepare(config)`` for one config, or one
+``Stages`` for many configs that share their inputs (a sweep's variants, walk-forward folds, a
+look-ahead check's reruns). ``Stages`` computes each stage once per distinct config section
+(signals once per ``signal`` block, a regime once per ``signal`` and ``regime`` pair, decision
+dates once per regime, ``rebalance`` and window) and hands every config the same objects.
+
+``load_inputs`` is the only step that reads data; everything after it is deterministic given
+a config and its inputs (same inputs, same numbers, bit for bit), which is what lets the tests
+and ``rotation check lookahead`` change or cut the inputs after a date and check that nothing
+before it moves.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rotation._typed import to_plain
+from rotation._types import Prices, Regime, Scores, Weights
+from rotation.config import Config
+from rotation.data.align import MAX_PRICE_CARRY_DAYS, align_prices, trading_calendar
+from rotation.data.sources import DataSource, open_source
+from rotation.errors import DataError, StrategyError
+from rotation.regime import STATES, classify
+from rotation.signals import build_signals, macro_series
+from rotation.strategy import Batch, Strategy, load_strategy, schedule
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Raw inputs by observation date, exactly as the source returned them.
+
+    ``closes``: symbol -> close series (universe and benchmark); ``macro``: FRED id -> series;
+    ``capex``: hyperscaler capex quarters with ``known_from`` dates (see ``data.capex``).
+    """
+
+    closes: Mapping[str, pd.Series]
+    macro: Mapping[str, pd.Series]
+    capex: pd.DataFrame
+    source: str
+
+    def fingerprint(self) -> str:
+        """SHA-256 over every input's dates and values: the data half of a run's identity."""
+        digest = hashlib.sha256()
+        for group in (self.closes, self.macro):
+            for key in sorted(group):
+                series = group[key]
+                digest.update(key.encode())
+                # one unit, so equal dates hash equal whatever their resolution (CSV reads
+                # give microseconds under pandas 3, Parquet and the live cache nanoseconds)
+                digest.update(series.index.as_unit("us").asi8.tobytes())
+                digest.update(series.to_numpy(dtype="float64").tobytes())
+        digest.update(pd.util.hash_pandas_object(self.capex, index=False).to_numpy().tobytes())
+        return digest.hexdigest()
+
+
+def load_inputs(config: Config, source: DataSource | None = None) -> Inputs:
+    """Read every series the config needs from its data source (or ``source``)."""
+    source = source or open_source(config)
+    symbols = dict.fromkeys([*config.symbols, config.benchmark])
+    closes = {s: source.prices(s) for s in symbols}
+    macro = {m: source.macro(m) for m in macro_series(config.signal)}
+    reads_capex = config.signal.capex == "hyperscalers" and config.signal.weights.get("capex", 0)
+    capex = source.capex_quarters() if reads_capex else pd.DataFrame()
+    return Inputs(closes=closes, macro=macro, capex=capex, source=source.description)
+
+
+@dataclass(frozen=True)
+class Window:
+    start: pd.Timestamp
+    end: pd.Timestamp
+    notes: tuple[str, ...] = ()
+
+
+def backtest_window(
+    config: Config, closes: Mapping[str, pd.Series], calendar: pd.DatetimeIndex | None = None
+) -> Window:
+    """[start, end] of the simulation: from the config, inside the span every asset has data.
+
+    The end defaults to the earliest last close among the assets (so no asset silently stops
+    mid-test); an explicit end beyond an asset's data is an error naming it. The window must
+    hold more trading days than ``execution_lag`` (else nothing could ever trade), and no asset
+    may go without a close, once listed, for longer than the alignment carries one
+    (``MAX_PRICE_CARRY_DAYS``): such a gap is an error naming the symbol and its dates, where
+    it would otherwise surface as a stale price or as a strategy-contract error.
+    ``calendar``: the trading calendar of ``closes``, when the caller has it.
+    """
+    notes = []
+    bench = closes[config.benchmark]
+    start = pd.Timestamp(config.start) if config.start else bench.index[0]
+    if start < bench.index[0]:
+        notes.append(
+            f"start moved from {start.date()} to {bench.index[0].date()}, the first close "
+            f"of the benchmark {config.benchmark}"
+        )
+        start = bench.index[0]
+    last = {s: c.index[-1] for s, c in closes.items()}
+    first_to_end = min(last, key=last.get)
+    end = last[first_to_end]
+    if config.end is not None:
+        wanted = pd.Timestamp(config.end)
+        if wanted > end:
+            raise DataError(
+                f"end {wanted.date()} is after the last close of {first_to_end!r} "
+                f"({end.date()}); set end on or before it"
+            )
+        end = wanted
+    elif any(v > end for v in last.values()):
+        notes.append(f"end set to {end.date()}, the last close of {first_to_end!r}")
+    for symbol, series in closes.items():
+        if series.index[0] > end:
+            raise DataError(f"{symbol!r} has no data before the backtest end {end.date()}")
+    if start >= end:
+        why = f" (the last close of {first_to_end!r})" if config.end is None else ""
+        raise DataError(
+            f"no overlap: backtest start {start.date()} is not before end {end.date()}{why}"
+        )
+    calendar = trading_calendar(closes) if calendar is None else calendar
+    days = calendar[(calendar >= start) & (calendar <= end)]
+    if len(days) <= config.execution_lag:
+        raise DataError(
+            f"the backtest window {start.date()} .. {end.date()} holds {len(days)} trading "
+            f"day(s); with execution_lag {config.execution_lag} it needs at least "
+            f"{config.execution_lag + 1} for any decision to trade"
+        )
+    for symbol, series in closes.items():
+        _check_no_gap(symbol, series, calendar, days)
+    return Window(start=start, end=end, notes=tuple(notes))
+
+
+def _check_no_gap(
+    symbol: str, series: pd.Series, calendar: pd.DatetimeIndex, days: pd.DatetimeIndex
+) -> None:
+    """Raise ``DataError`` when ``series`` has no price on some of ``days`` after its listing."""
+    aligned = align_prices({symbol: series}, days)[symbol]
+    missing = aligned.isna().to_numpy() & (days >= series.index[0])
+    if not missing.any():
+        return
+    first_missing = days[int(missing.argmax())]
+    before = series.index[series.index < first_missing][-1]
+    after = series.index[series.index > first_missing]
+    until = after[0] if len(after) else calendar[-1]
+    skipped = int(((calendar > before) & (calendar < until)).sum())
+    raise DataError(
+        f"{symbol!r} has no close from {before.date()} to {until.date()} ({skipped} trading "
+        f"days) inside the backtest window {days[0].date()} .. {days[-1].date()}; a close is "
+        f"carried at most {MAX_PRICE_CARRY_DAYS} days, so the asset would have no price. Fill "
+        "the gap in the data or move start/end outside it"
+    )
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One config's stages on its inputs, each computed once.
+
+    ``calendar``: the trading days of every close the config reads; ``prices``: the universe on
+    it (NaN before listing); ``signals``: dates x (components..., composite) and ``regime``:
+    the state known at each close, both on ``calendar``; ``window``: the simulated span;
+    ``decisions``: the decision dates inside it.
+    """
+
+    config: Config
+    inputs: Inputs
+    calendar: pd.DatetimeIndex
+    prices: Prices
+    signals: Scores
+    regime: Regime
+    window: Window
+    decisions: pd.DatetimeIndex
+    stages: Stages = field(repr=False, compare=False)
+
+    @property
+    def in_window(self) -> np.ndarray:
+        """(T,) whether each calendar day is inside the backtest window."""
+        return np.asarray((self.calendar >= self.window.start) & (self.calendar <= self.window.end))
+
+    @functools.cached_property
+    def targets(self) -> Weights:
+        """The strategy's target weights on ``calendar``: a row per decision date, NaN
+        elsewhere (a batch of one through ``Stages.targets``)."""
+        rows, targets = self.stages.targets([self.config])
+        frame = np.full(self.prices.shape, np.nan)
+        frame[rows] = targets[0]
+        return pd.DataFrame(frame, index=self.prices.index, columns=self.prices.columns)
+
+
+def prepare(config: Config, inputs: Inputs | None = None) -> Prepared:
+    """``config``'s stages on ``inputs`` (loaded from its data source when omitted)."""
+    return Stages(inputs or load_inputs(config)).prepare(config)
+
+
+def section_key(value: Any) -> str:
+    """A canonical text for a config section (or a list of them), usable as a dict key."""
+    return json.dumps(to_plain(value), sort_keys=True, default=str)
+
+
+class Stages:
+    """The stages of every config prepared from one ``inputs``, each computed once.
+
+    Keys are the canonical text of the config sections a stage reads, memoized by the
+    sections' identity (the variants of a sweep share section objects), so equal sections
+    share one computation whether or not they are the same object.
+    """
+
+    def __init__(self, inputs: Inputs) -> None:
+        self.inputs = inputs
+        self.calendar = trading_calendar(inputs.closes)
+        self.memo: dict[Any, Any] = {}  # strategies keep what variants share (Batch.memo)
+        self._texts: dict[tuple[int, ...], tuple[tuple[Any, ...], str]] = {}
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def key(self, *parts: Any) -> str:
+        """``section_key(parts)``, memoized by the identity of the parts."""
+        ident = tuple(id(p) for p in parts)
+        if ident not in self._texts:
+            self._texts[ident] = (
+                parts,
+                section_key(list(parts)),
+            )  # parts kept alive: ids stay unique
+        return self._texts[ident][1]
+
+    def _once(self, stage: str, key: str, compute: Any) -> Any:
+        if (stage, key) not in self._cache:
+            self._cache[(stage, key)] = compute()
+        return self._cache[(stage, key)]
+
+    def prices(self, config: Config) -> Prices:
+        symbols = config.symbols
+        return self._once(
+            "prices",
+            self.key(symbols),
+            lambda: align_prices({s: self.inputs.closes[s] for s in symbols}, self.calendar),
+        )
+
+    def signals(self, config: Config) -> Scores:
+        inputs = self.inputs
+        return self._once(
+            "signals",
+            self.key(config.signal),
+            lambda: build_signals(inputs.macro, inputs.capex, config.signal, self.calendar),
+        )
+
+    def regime(self, config: Config) -> Regime:
+        return self._once(
+            "regime",
+            self.key(config.signal, config.regime),
+            lambda: classify(self.signals(config)["composite"], config.regime),
+        )
+
+    def window(self, config: Config) -> Window:
+        return self._once(
+            "window",
+            self.key(
+                config.start, config.end, config.symbols, config.benchmark, config.execution_lag
+            ),
+            lambda: backtest_window(config, self.inputs.closes, self.calendar),
+        )
+
+    def decisions(self, config: Config) -> pd.DatetimeIndex:
+        def compute() -> pd.DatetimeIndex:
+            window = self.window(config)
+            days = self.calendar[(self.calendar >= window.start) & (self.calendar <= window.end)]
+            return schedule(
+                days,
+                config.rebalance.every,
+                regime=self.regime(config),
+                on_regime_change=config.rebalance.on_regime_change,
+            )
+
+        key = self.key(
+            config.signal,
+            config.regime,
+            config.rebalance,
+            config.start,
+            config.end,
+            config.symbols,
+            config.benchmark,
+            config.execution_lag,
+        )
+        return self._once("decisions", key, compute)
+
+    def strategy(self, config: Config) -> Strategy:
+        return self._once(
+            "strategy",
+            self.key(config.strategy.name, config.strategies_dir, config.source_path),
+            lambda: load_strategy(config.strategy.name, config.resolve_path(config.strategies_dir)),
+        )
+
+    def params(self, config: Config) -> Any:
+        """The strategy's parsed ``Params`` (one parse per strategy section and universe)."""
+        return self._once(
+            "params",
+            self.key(config.strategy, config.universe),
+            lambda: self.strategy(config).parse_params(config.strategy.params, config),
+        )
+
+    def prepare(self, config: Config) -> Prepared:
+        return Prepared(
+            config=config,
+            inputs=self.inputs,
+            calendar=self.calendar,
+            prices=self.prices(config),
+            signals=self.signals(config),
+            regime=self.regime(config),
+            window=self.window(config),
+            decisions=self.decisions(config),
+            stages=self,
+        )
+
+    def batch(self, configs: Sequence[Config]) -> Batch:
+        """What the strategy reads for ``configs`` (one strategy, universe and window): the
+        union of their decision rows, which of them each decides on, and the regime and
+        composite known on each."""
+        decisions = [self.decisions(c) for c in configs]
+        distinct = {id(d): d for d in decisions}  # variants share schedule objects
+        union = functools.reduce(pd.DatetimeIndex.union, distinct.values())
+        on_union = {key: union.isin(d) for key, d in distinct.items()}
+        codes = {state: i for i, state in enumerate(STATES)}
+
+        def regime_codes(config: Config) -> np.ndarray:
+            regime = self.regime(config).reindex(union)
+            return regime.map(codes).fillna(-1).to_numpy(dtype=np.int64)
+
+        def composite(config: Config) -> np.ndarray:
+            return self.signals(config)["composite"].reindex(union).to_numpy()
+
+        rows_key = union.asi8.tobytes().hex()
+        return Batch(
+            prices=self.prices(configs[0]),
+            universe=configs[0].universe,
+            rows=self.calendar.get_indexer(union),
+            decide=np.array([on_union[id(d)] for d in decisions]),
+            regime=np.array(
+                [
+                    self._once(
+                        "codes",
+                        self.key(c.signal, c.regime) + rows_key,
+                        functools.partial(regime_codes, c),
+                    )
+                    for c in configs
+                ]
+            ),
+            composite=np.array(
+                [
+                    self._once(
+                        "composite", self.key(c.signal) + rows_key, functools.partial(composite, c)
+                    )
+                    for c in configs
+                ]
+            ),
+            memo=self.memo,
+        )
+
+    def targets(self, configs: Sequence[Config]) -> tuple[np.ndarray, np.ndarray]:
+        """Decision rows (positions in ``calendar``) and (V, R, N) targets of ``configs``,
+        which share one strategy, universe and window; NaN where a config does not decide."""
+        batch = self.batch(configs)
+        strategy = self.strategy(configs[0])
+        params = [self.params(c) for c in configs]
+        targets = np.asarray(strategy.target_weights(batch, params), dtype=np.float64)
+        expected = (len(configs), len(batch.rows), len(batch.prices.columns))
+        if targets.shape != expected:
+            raise StrategyError(
+                f"{strategy.path}: target_weights returned shape {targets.shape}; expected "
+                f"(variants, decision rows, assets) = {expected}"
+            )
+        targets = targets.copy()
+        targets[~batch.decide] = np.nan
+        return batch.rows, targets
