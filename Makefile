@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test browser lint bench bundle clean
+.PHONY: demo test typecheck browser lint bench bundle clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,13 @@ demo: $(STAMP)
 	$(BIN)/rotation backtest configs/capital_scarcity.yaml configs/spy_buy_hold.yaml \
 		configs/sixty_forty.yaml configs/equal_weight.yaml
 
-test: $(STAMP) browser
+test: typecheck browser
 	$(BIN)/python -m pytest
+
+# mypy --strict over src/, as configured in pyproject.toml; its cache (.mypy_cache) makes a
+# second run take seconds.
+typecheck: $(STAMP)
+	$(BIN)/python -m mypy
 
 # The report's browser test needs Chromium and chromedriver. Install them (Debian packages)
 # when missing and we may (root with apt-get); otherwise that test skips and says why.
@@ -46,4 +51,4 @@ bundle: $(STAMP)
 	$(BIN)/python -m rotation.data.bundle $(SHARED_DATA)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build src/*.egg-info

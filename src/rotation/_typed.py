@@ -22,7 +22,7 @@ import math
 import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
 import yaml
@@ -38,7 +38,7 @@ MAX_VALUES = 100_000
 class _ConfigLoader(yaml.SafeLoader):
     """``yaml.SafeLoader`` that refuses duplicate keys and reads ``1e-3`` as a number."""
 
-    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict:
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Hashable, Any]:
         if isinstance(node, yaml.MappingNode):
             seen: dict[Any, yaml.Mark] = {}
             for key_node, _ in node.value:
@@ -56,7 +56,8 @@ class _ConfigLoader(yaml.SafeLoader):
                         f"duplicate key {key!r} (first given at line {first.line + 1})",
                         key_node.start_mark,
                     )
-        return super().construct_mapping(node, deep=deep)
+        # The base class itself refuses a node that is not a mapping (`!!map` on a scalar).
+        return super().construct_mapping(node, deep=deep)  # type: ignore[arg-type]
 
 
 # YAML 1.1 reads 1e-3 and 2e5 as text; configs take them as the numbers they look like.
@@ -161,7 +162,7 @@ def coerce(value: Any, annotation: Any, where: str) -> Any:
             hint = suggest(str(value), [str(c) for c in choices])
             raise ConfigError(f"{where}: must be one of {listed}, got {value!r}{hint}")
         return value
-    if dataclasses.is_dataclass(annotation):
+    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         return build(annotation, value, where)
     if origin is tuple:
         if isinstance(value, str) or not isinstance(value, list | tuple):
@@ -219,7 +220,7 @@ def coerce(value: Any, annotation: Any, where: str) -> Any:
 
 
 @functools.cache
-def field_types(cls: type) -> tuple[dict[str, dataclasses.Field], dict[str, Any]]:
+def field_types(cls: type) -> tuple[dict[str, dataclasses.Field[Any]], dict[str, Any]]:
     """The init fields and resolved type hints of a dataclass (resolving hints is slow)."""
     return {f.name: f for f in dataclasses.fields(cls) if f.init}, typing.get_type_hints(cls)
 
@@ -231,7 +232,8 @@ def build(cls: type[T], raw: Any, where: str = "") -> T:
         raw = {}
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{label}: expected a mapping of keys, got {_describe(raw)}")
-    fields, hints = field_types(cls)
+    # A class is hashable, but mypy does not see it through type[T].
+    fields, hints = field_types(cls)  # type: ignore[arg-type]
     for key in raw:
         if key not in fields:
             path = f"{where}.{key}" if where else str(key)

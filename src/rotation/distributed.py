@@ -34,7 +34,7 @@ import socket
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -43,6 +43,9 @@ from rotation.config import Config
 from rotation.errors import ConfigError, RotationError
 from rotation.pipeline import Inputs
 from rotation.sweep import SweepResult, run_variants
+
+if TYPE_CHECKING:  # an optional dependency: imported where a sweep asks for it
+    from distributed import Future
 
 __all__ = ["DaskExecutor", "open_executor", "require_dask", "run_chunk"]
 
@@ -107,7 +110,7 @@ class DaskExecutor:
 
     def __init__(
         self,
-        client: Any,
+        client: Any,  # a distributed.Client, whose methods are untyped
         *,
         chunk_size: int | None = None,
         retries: int = 2,
@@ -157,7 +160,7 @@ class DaskExecutor:
         slices = self.chunks(len(variants))
         run = uuid.uuid4().hex[:12]
         [data] = self.client.scatter([inputs], broadcast=True, hash=False)
-        futures: list = []
+        futures: list[Future[SweepResult]] = []
         try:
             futures = [
                 self.client.submit(

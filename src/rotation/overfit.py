@@ -249,7 +249,15 @@ def _cscv_sharpe(
 
 
 @njit(cache=True)
-def _sharpe_from_sums(s1, s2, shift, count, blocks_in, out):
+def _sharpe_from_sums(
+    s1: np.ndarray,
+    s2: np.ndarray,
+    shift: np.ndarray,
+    count: int,
+    blocks_in: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """``out[j]``: column j's Sharpe ratio over the blocks ``blocks_in`` (-inf if flat)."""
     n = s1.shape[1]
     for j in range(n):
         a = 0.0
@@ -266,7 +274,10 @@ def _sharpe_from_sums(s1, s2, shift, count, blocks_in, out):
 
 
 @njit(cache=True)
-def _cscv_sharpe_nb(s1, s2, shift, count, train):
+def _cscv_sharpe_nb(
+    s1: np.ndarray, s2: np.ndarray, shift: np.ndarray, count: int, train: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The loop of ``_cscv_sharpe`` over the combinations ``train`` (combos x splits)."""
     n_combos, n_splits = train.shape
     n = s1.shape[1]
     chosen = np.empty(n_combos, dtype=np.int64)

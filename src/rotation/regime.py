@@ -8,6 +8,7 @@ Gaussian hidden Markov model refitted walk-forward on past composite values only
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numba
 import numpy as np
@@ -80,7 +81,7 @@ def _threshold_codes(
     return codes
 
 
-def _labelled(codes: np.ndarray, index: pd.DatetimeIndex) -> Regime:
+def _labelled(codes: np.ndarray, index: pd.Index) -> Regime:
     labels = np.array(STATES, dtype=object)
     out = pd.Series(np.where(codes >= 0, labels[np.clip(codes, 0, 2)], None), index=index)
     return out.astype("object").rename("regime")
@@ -112,7 +113,9 @@ _VARIANCE_FLOOR = 1e-4
 
 
 @numba.njit(cache=True)
-def _emission(x, means, variances):  # pragma: no cover - numba
+def _emission(
+    x: np.ndarray, means: np.ndarray, variances: np.ndarray
+) -> np.ndarray:  # pragma: no cover - numba
     n, k = x.shape[0], means.shape[0]
     out = np.empty((n, k))
     for t in range(n):
@@ -123,7 +126,13 @@ def _emission(x, means, variances):  # pragma: no cover - numba
 
 
 @numba.njit(cache=True)
-def _forward(x, initial, transition, means, variances):  # pragma: no cover - numba
+def _forward(
+    x: np.ndarray,
+    initial: np.ndarray,
+    transition: np.ndarray,
+    means: np.ndarray,
+    variances: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, float]:  # pragma: no cover - numba
     """Scaled forward pass: alpha[t] = P(state_t | x_1..x_t) (filtered), and log P(x)."""
     n, k = x.shape[0], means.shape[0]
     b = _emission(x, means, variances)
@@ -147,7 +156,15 @@ def _forward(x, initial, transition, means, variances):  # pragma: no cover - nu
 
 
 @numba.njit(cache=True)
-def _baum_welch(x, initial, transition, means, variances, max_iter, tol):  # pragma: no cover
+def _baum_welch(
+    x: np.ndarray,
+    initial: np.ndarray,
+    transition: np.ndarray,
+    means: np.ndarray,
+    variances: np.ndarray,
+    max_iter: int,
+    tol: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, int]:  # pragma: no cover - numba
     n, k = x.shape[0], means.shape[0]
     previous = -np.inf
     loglik = -np.inf
@@ -252,7 +269,7 @@ def hmm_classify(composite: pd.Series, rules: RegimeConfig) -> Regime:
     """
     known = composite.dropna()
     x = known.to_numpy(dtype="float64")
-    index = known.index
+    index = cast(pd.DatetimeIndex, known.index)  # the composite is indexed by date
     raw = np.full(len(x), -1, dtype=np.int8)
     if len(x) > rules.hmm_min_train_days:
         periods = index.to_period(_REFIT_PERIOD[rules.hmm_refit])

@@ -101,6 +101,7 @@ def save(
         _write_files(result, staging.path, info)
         if finish is not None:
             finish(staging.path)
+    assert staging.published is not None  # new_folder sets it when the block succeeds
     return staging.published
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import pandas as pd
 
@@ -95,11 +96,14 @@ def as_known(series: pd.Series, calendar: pd.DatetimeIndex, rule: Publication) -
     The observation dated ``d`` becomes usable on ``d + rule.lag_days``; later values never
     leak backwards, because sampling takes the latest value whose known date is <= the day.
     """
-    known_dates = series.index + pd.Timedelta(days=rule.lag_days)
+    dates = cast(pd.DatetimeIndex, series.index)  # every series is indexed by date
+    known_dates = dates + pd.Timedelta(days=rule.lag_days)
     shifted = pd.Series(series.to_numpy(), index=known_dates).groupby(level=0).last()
     sampled = shifted.reindex(calendar, method="ffill")
     observed = pd.Series(series.index, index=known_dates).groupby(level=0).last()
     observed = observed.reindex(calendar, method="ffill")
     age = calendar - pd.DatetimeIndex(observed)
     stale = age > pd.Timedelta(days=rule.max_age_days + rule.lag_days)
-    return sampled.mask(stale).rename(series.name)
+    known = sampled.mask(stale)
+    known.name = series.name  # not rename(): pandas-stubs refuse a Hashable name there
+    return known

@@ -17,6 +17,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 BUNDLED_DIR = Path(__file__).parent / "bundled"
 
@@ -48,24 +49,25 @@ def _gzip_deterministic(data: bytes) -> bytes:
 def _drop_partial_rows(text: str, cutoff: str) -> tuple[str, list[str]]:
     """Drop data rows whose ISO date (first field) is on or after ``cutoff``; keep the header."""
     lines = text.splitlines(keepends=True)
-    kept, dropped = lines[:1], []
+    kept: list[str] = lines[:1]
+    dropped: list[str] = []
     for line in lines[1:]:
         (dropped if line.split(",", 1)[0] >= cutoff else kept).append(line)
     return "".join(kept), [line.split(",", 1)[0] for line in dropped]
 
 
-def build(shared_data: Path, out: Path = BUNDLED_DIR) -> list[dict]:
+def build(shared_data: Path, out: Path = BUNDLED_DIR) -> list[dict[str, Any]]:
     """Copy the shared dataset into ``out``; return the bundle manifest entries."""
     upstream = json.loads((shared_data / "manifest.json").read_text())
     if out.exists():
         shutil.rmtree(out)
-    entries = []
+    entries: list[dict[str, Any]] = []
     for item in upstream:
         source = shared_data / item["file"]
         raw = source.read_bytes()
         if _sha256(raw) != item["sha256"]:
             raise SystemExit(f"{source}: checksum differs from manifest.json; refusing to bundle")
-        entry = {
+        entry: dict[str, Any] = {
             "file": item["file"],
             "upstream_sha256": item["sha256"],
             "repo": item["repo"],

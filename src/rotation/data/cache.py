@@ -158,9 +158,7 @@ def _locked(path: Path, *, shared: bool) -> Iterator[None]:
     """Hold an advisory lock on ``path`` (flock; msvcrt on Windows, exclusive only)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+b") as handle:
-        try:
-            import fcntl
-        except ImportError:  # Windows
+        if sys.platform == "win32":
             import msvcrt
 
             handle.seek(0)
@@ -171,6 +169,8 @@ def _locked(path: Path, *, shared: bool) -> Iterator[None]:
                 handle.seek(0)
                 msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
             return
+        import fcntl
+
         fcntl.flock(handle.fileno(), fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         try:
             yield
@@ -486,7 +486,8 @@ def refresh(
         warnings.warn(f"{exc}; fetching {kind}/{key} again", CacheWarning, stacklevel=2)
 
     reaches_start = cached is not None and (
-        cached[1].start is None or (start is not None and start >= _entry_start(cached[1]))
+        cached[1].start is None
+        or (start is not None and start >= dt.date.fromisoformat(cached[1].start))
     )
     if cached is not None and not full:
         frame, entry = cached

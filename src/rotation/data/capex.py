@@ -30,7 +30,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, ParamSpec, TypeAlias, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,10 @@ from rotation.errors import DataError
 
 CapexQuarters: TypeAlias = pd.DataFrame
 """rows = (ticker, fiscal quarter); columns ``COLUMNS``; sorted by ticker, period_end."""
+
+_Period: TypeAlias = tuple[pd.Timestamp, pd.Timestamp]  # (start, end) of a reported fact
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 COLUMNS = ("ticker", "period_start", "period_end", "known_from", "capex_usd", "source")
 
@@ -144,7 +148,7 @@ def _date(value: Any, where: str) -> pd.Timestamp:
 # --- SEC companyfacts ------------------------------------------------------------------------
 
 
-def _companyfacts_tags(doc: Mapping) -> Mapping:
+def _companyfacts_tags(doc: Mapping[str, Any]) -> Mapping[str, Any]:
     if not isinstance(doc, Mapping):
         raise DataError(f"companyfacts: expected a JSON object, got {type(doc).__name__}")
     if "facts" not in doc:
@@ -152,7 +156,8 @@ def _companyfacts_tags(doc: Mapping) -> Mapping:
     facts = doc["facts"]
     if not isinstance(facts, Mapping) or not isinstance(facts.get("us-gaap"), Mapping):
         raise DataError("companyfacts: missing key 'facts' -> 'us-gaap'")
-    return facts["us-gaap"]
+    by_tag: Mapping[str, Any] = facts["us-gaap"]
+    return by_tag
 
 
 def _usd_facts(entry: Any, tag: str) -> pd.DataFrame:
@@ -194,7 +199,7 @@ def _as_of(versions: pd.DataFrame, when: pd.Timestamp) -> float:
 
 
 def parse_companyfacts(
-    doc: Mapping, ticker: str, tags: Sequence[str] = CAPEX_TAGS
+    doc: Mapping[str, Any], ticker: str, tags: Sequence[str] = CAPEX_TAGS
 ) -> CapexQuarters:
     """Single quarters, first-reported, from an SEC EDGAR companyfacts document.
 
@@ -217,11 +222,16 @@ def parse_companyfacts(
     if tag is None:
         raise DataError(f"companyfacts for {ticker}: none of the tags {list(tags)} is present")
     facts = _usd_facts(by_tag[tag], tag).sort_values(["filed", "accn"], kind="stable")
-    versions = {period: group for period, group in facts.groupby(["start", "end"], sort=True)}
-    first_filed = {period: group["filed"].iloc[0] for period, group in versions.items()}
+    # Grouped on two date columns, each key is a (start, end) pair of Timestamps.
+    versions: dict[_Period, pd.DataFrame] = {
+        cast(_Period, period): group for period, group in facts.groupby(["start", "end"], sort=True)
+    }
+    first_filed: dict[_Period, pd.Timestamp] = {
+        period: group["filed"].iloc[0] for period, group in versions.items()
+    }
 
     # (quarter start, quarter end) -> [(known_from, rank, period added, period subtracted | None)]
-    candidates: dict[tuple[pd.Timestamp, pd.Timestamp], list[tuple]] = {}
+    candidates: dict[_Period, list[tuple[pd.Timestamp, int, _Period, _Period | None]]] = {}
     months = {period: int(group["months"].iloc[0]) for period, group in versions.items()}
     for (start, end), length in months.items():
         if length == 3:
@@ -282,7 +292,9 @@ def _quarter_number(label: Any, where: str) -> int:
     return int(match.group(1))
 
 
-def _release_dates(links: Sequence[Mapping] | None) -> dict[tuple[int, int], pd.Timestamp]:
+def _release_dates(
+    links: Sequence[Mapping[str, Any]] | None,
+) -> dict[tuple[int, int], pd.Timestamp]:
     """(fiscal year, quarter) -> earnings 8-K date; the earliest date if a quarter repeats."""
     dates: dict[tuple[int, int], pd.Timestamp] = {}
     if links is None:
@@ -302,12 +314,12 @@ def _release_dates(links: Sequence[Mapping] | None) -> dict[tuple[int, int], pd.
 
 
 def parse_press_release(
-    cash_flows: Mapping,
+    cash_flows: Mapping[str, Any],
     ticker: str,
     *,
     fiscal_year_end_month: int,
     capex_key: str,
-    links: Sequence[Mapping] | None = None,
+    links: Sequence[Mapping[str, Any]] | None = None,
     lag_days: int = PRESS_RELEASE_LAG_DAYS,
 ) -> CapexQuarters:
     """Single quarters from earnings-release cash flows ``{"FY2021": {"Q1": {key: -4907}}}``.
@@ -393,20 +405,20 @@ def parse_sec_partial_csv(
     if table.duplicated(["ticker", "year", "quarter"]).any():
         dup = table[table.duplicated(["ticker", "year", "quarter"])].iloc[0]
         raise DataError(f"{origin}: duplicate row {dup['ticker']} {dup['year']} Q{dup['quarter']}")
-    values = {
+    payments: dict[tuple[str, int, int], float] = {
         (t, y, q): v
         for t, y, q, v in table.itertuples(index=False)
         if (t, y, q, v) not in SEC_PARTIAL_CSV_DEFECTS
     }
 
     rows = []
-    for (ticker, year, quarter), value in values.items():
+    for (ticker, year, quarter), value in payments.items():
         if quarter == 0:
-            parts = [values.get((ticker, year, q)) for q in (1, 2, 3)]
+            parts = [payments[ticker, year, q] for q in (1, 2, 3) if (ticker, year, q) in payments]
             if (
                 FISCAL_YEAR_END_MONTH.get(ticker, 12) != 12
-                or (ticker, year, 4) in values
-                or any(part is None for part in parts)
+                or (ticker, year, 4) in payments
+                or len(parts) < 3
             ):
                 continue
             quarter, value = 4, value - sum(parts)
@@ -455,7 +467,8 @@ def combine_sources(frames: Sequence[pd.DataFrame]) -> CapexQuarters:
     table["_rank"] = table["source"].map(rank).fillna(len(rank))
     table = table.sort_values(["ticker", "period_end", "known_from", "_rank"], kind="stable")
     table = table.drop_duplicates(["ticker", "period_end"], keep="first")
-    return _table(table[list(COLUMNS)].to_dict("records"))
+    records = table[list(COLUMNS)].to_dict("records")
+    return _table(cast(list[dict[str, Any]], records))  # keyed by COLUMNS, which are text
 
 
 # --- reading a folder -------------------------------------------------------------------------
@@ -475,7 +488,7 @@ def _read_json(path: Path) -> Any:
         raise DataError(f"{path}: not valid JSON ({exc})") from None
 
 
-def _naming(path: Path, parse: Callable[..., pd.DataFrame], *args: Any, **kwargs: Any):
+def _naming(path: Path, parse: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
     """Call a parser; its DataError (which names the key) also names the file."""
     try:
         return parse(*args, **kwargs)

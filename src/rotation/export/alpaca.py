@@ -28,13 +28,14 @@ the trades.
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
 import os
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from rotation.data.align import is_crypto
@@ -110,7 +111,15 @@ def credentials(env: Mapping[str, str] | None = None) -> tuple[str, str]:
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
         return None  # a redirect becomes an HTTPError: the key headers stay with the first host
 
 
@@ -174,7 +183,7 @@ def send_orders(
     return log
 
 
-def _scrubber(secrets: Sequence[str]):
+def _scrubber(secrets: Sequence[str]) -> Callable[[str], str]:
     def scrub(text: str) -> str:
         for value in secrets:
             if value:
@@ -199,7 +208,7 @@ def _message(response: Any) -> str | None:
     return None
 
 
-def _write_log(path: Path, log: list[dict[str, Any]], scrub) -> None:
+def _write_log(path: Path, log: list[dict[str, Any]], scrub: Callable[[str], str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.tmp")
     staging.write_text(scrub(json.dumps(log, indent=2)) + "\n")

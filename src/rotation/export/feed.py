@@ -25,10 +25,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
+from rotation._types import Prices, Regime, Scores, Weights
 from rotation.config import Config
 from rotation.data.align import as_known, publication
 from rotation.data.capex import MAX_QUARTER_AGE_DAYS
@@ -428,7 +429,8 @@ def _input_gap(config: Config, inputs: Inputs, name: str, day: pd.DatetimeIndex)
     rule = publication(name, config.signal.publication_lags)
     if pd.notna(as_known(series, day, rule).iloc[0]):
         return None
-    published = series.index[series.index + pd.Timedelta(days=rule.lag_days) <= day[0]]
+    dates = cast(pd.DatetimeIndex, series.index)  # macro series are indexed by date
+    published = dates[dates + pd.Timedelta(days=rule.lag_days) <= day[0]]
     if len(published) == 0:
         return f"no observation published by {day[0].date()}"
     last = published[-1]
@@ -450,15 +452,26 @@ def _check_allowed_names(config: Config, names: Iterable[str]) -> tuple[str, ...
     return names
 
 
-def _decision(calendar, day, signals, regime, targets, prices, config, *, weights=True) -> Decision:
-    position = calendar.get_loc(day)
+def _decision(
+    calendar: pd.DatetimeIndex,
+    day: pd.Timestamp,
+    signals: Scores,
+    regime: Regime,
+    targets: Weights,
+    prices: Prices,
+    config: Config,
+    *,
+    weights: bool = True,
+) -> Decision:
+    position = cast(int, calendar.get_loc(day))  # one position: the calendar is unique
     lag = config.execution_lag
     if position + lag < len(calendar):
         trade_day = calendar[position + lag]
     else:
         beyond = position + lag - (len(calendar) - 1)
         trade_day = calendar[-1] + pd.offsets.BDay(beyond)
-    row = targets.loc[day] if weights else None
+    # One row of floats: the dates are unique.
+    row = cast("pd.Series[float]", targets.loc[day]) if weights else None
     return Decision(
         decided_at=day,
         trade_on_or_after=pd.Timestamp(trade_day),

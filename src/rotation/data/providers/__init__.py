@@ -64,7 +64,7 @@ def http_get(
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            body = response.read()
+            body: bytes = response.read()  # urlopen's answer is typed Any
             encoding = (response.headers.get("Content-Encoding") or "").lower()
     except urllib.error.HTTPError as exc:
         raise ProviderError(f"{what}: {_http_status_text(exc)} from {url}") from None

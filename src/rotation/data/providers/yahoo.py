@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -71,7 +71,7 @@ class _ChartExchange:
     error: Exception | None = None
 
 
-class _YahooSession(curl_requests.Session):
+class _YahooSession(curl_requests.Session[curl_requests.Response]):
     """yfinance's HTTP session, with a base URL, one time limit, and a record of chart requests."""
 
     def __init__(self, base_url: str | None, timeout: float) -> None:
@@ -139,7 +139,9 @@ def _timestamp(value: Any, tz: Any) -> pd.Timestamp | None:
     return None
 
 
-def drop_partial_day(closes: pd.Series, metadata: Mapping, now: pd.Timestamp) -> pd.Series:
+def drop_partial_day(
+    closes: pd.Series, metadata: Mapping[str, Any], now: pd.Timestamp
+) -> pd.Series:
     """``closes`` without a last bar whose session was still open at ``now``.
 
     During a session Yahoo's last daily bar is the latest trade, not a close. The chart's
@@ -154,7 +156,7 @@ def drop_partial_day(closes: pd.Series, metadata: Mapping, now: pd.Timestamp) ->
         regular = metadata.get("currentTradingPeriod", {}).get("regular", {})
     except AttributeError:
         return closes
-    tz = closes.index.tz or "UTC"
+    tz = cast(pd.DatetimeIndex, closes.index).tz or "UTC"
     start = _timestamp(regular.get("start"), tz)
     end = _timestamp(regular.get("end"), tz)
     if start is None or end is None:
