@@ -18,9 +18,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,8 @@ from rotation.errors import DataError, StrategyError
 from rotation.regime import STATES, classify
 from rotation.signals import build_signals, macro_series
 from rotation.strategy import Batch, Strategy, load_strategy, schedule
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,8 @@ class Inputs:
                 digest.update(key.encode())
                 # one unit, so equal dates hash equal whatever their resolution (CSV reads
                 # give microseconds under pandas 3, Parquet and the live cache nanoseconds)
-                digest.update(series.index.as_unit("us").asi8.tobytes())
+                index = pd.DatetimeIndex(series.index)  # dated series (pandas-stubs: Index)
+                digest.update(index.as_unit("us").asi8.tobytes())
                 digest.update(series.to_numpy(dtype="float64").tobytes())
         digest.update(pd.util.hash_pandas_object(self.capex, index=False).to_numpy().tobytes())
         return digest.hexdigest()
@@ -105,7 +108,7 @@ def backtest_window(
         )
         start = bench.index[0]
     last = {s: c.index[-1] for s, c in closes.items()}
-    first_to_end = min(last, key=last.get)
+    first_to_end = min(last, key=lambda symbol: last[symbol])
     end = last[first_to_end]
     if config.end is not None:
         wanted = pd.Timestamp(config.end)
@@ -229,10 +232,11 @@ class Stages:
             )  # parts kept alive: ids stay unique
         return self._texts[ident][1]
 
-    def _once(self, stage: str, key: str, compute: Any) -> Any:
+    def _once(self, stage: str, key: str, compute: Callable[[], T]) -> T:
         if (stage, key) not in self._cache:
             self._cache[(stage, key)] = compute()
-        return self._cache[(stage, key)]
+        value: T = self._cache[(stage, key)]
+        return value
 
     def prices(self, config: Config) -> Prices:
         symbols = config.symbols
