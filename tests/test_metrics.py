@@ -23,9 +23,7 @@ A = {"annualization": PERIODS_PER_YEAR}
 ORACLE = {
     "total_return": (metrics.total_return, empyrical.cum_returns_final),
     "annual_return": (metrics.annual_return, lambda r: empyrical.annual_return(r, **A)),
-    "annual_volatility": (
-        metrics.annual_volatility, lambda r: empyrical.annual_volatility(r, **A)
-    ),
+    "annual_volatility": (metrics.annual_volatility, lambda r: empyrical.annual_volatility(r, **A)),
     "sharpe": (metrics.sharpe_ratio, lambda r: empyrical.sharpe_ratio(r, **A)),
     "sortino": (metrics.sortino_ratio, lambda r: empyrical.sortino_ratio(r, **A)),
     "downside_risk": (metrics.downside_risk, lambda r: empyrical.downside_risk(r, **A)),
@@ -37,8 +35,10 @@ ORACLE = {
 def same(a, b) -> bool:
     """Equal bit for bit, NaN equal to NaN."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return a.shape == b.shape and a.tobytes() == np.where(np.isnan(b), a, b).tobytes() and (
-        np.array_equal(np.isnan(a), np.isnan(b))
+    return (
+        a.shape == b.shape
+        and a.tobytes() == np.where(np.isnan(b), a, b).tobytes()
+        and (np.array_equal(np.isnan(a), np.isnan(b)))
     )
 
 
@@ -142,7 +142,7 @@ def test_a_known_value_curve_gives_total_return_and_drawdown_from_it():
 def test_the_registry_is_complete_and_consistent():
     names = [m.name for m in METRICS]
     assert len(names) == len(set(names))
-    assert RANKABLE == tuple(m.name for m in METRICS if m.rankable)
+    assert tuple(m.name for m in METRICS if m.rankable) == RANKABLE
     assert all(m.better in ("higher", "lower", None) for m in METRICS)
     returns_only = compute(Sample(np.zeros((10, 2))))
     assert tuple(returns_only) == RANKABLE  # every rankable metric comes from returns alone

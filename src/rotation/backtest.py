@@ -11,7 +11,6 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from rotation import signals as sig
@@ -27,7 +26,7 @@ from rotation.data.align import (
 from rotation.data.sources import DataSource, open_source
 from rotation.engine import Simulation, simulate
 from rotation.errors import DataError
-from rotation.metrics import annual_turnover, by_regime, performance
+from rotation.metrics import annual_turnover, by_regime, finite_or_none, performance
 from rotation.regime import STATES, classify
 from rotation.strategy import StrategyInputs, load_strategy, schedule
 
@@ -342,7 +341,7 @@ def run_backtest(config: Config, inputs: Inputs | None = None) -> Backtest:
     )
     table = by_regime(returns, regime_w)
     metrics["return_by_regime"] = (
-        {str(k): _nan_to_none(v) for k, v in table["annual_return"].items()} if len(table) else {}
+        {str(k): finite_or_none(v) for k, v in table["annual_return"].items()} if len(table) else {}
     )
     return Backtest(
         config=config,
@@ -359,7 +358,3 @@ def run_backtest(config: Config, inputs: Inputs | None = None) -> Backtest:
         source=inputs.source,
         notes=window.notes,
     )
-
-
-def _nan_to_none(x: float) -> float | None:
-    return None if x is None or not np.isfinite(x) else float(x)

@@ -338,7 +338,7 @@ METRICS: tuple[Metric, ...] = (
            lambda s: s.alpha_beta()[1]),
     Metric("annual_turnover", "turnover / year", "lower", "pct", ("value", "traded"),
            lambda s: _turnover(s.traded, s.value)),
-    Metric("rebalances", "rebalances", None, "count", ("rebalances",), None),
+    Metric("rebalances", "rebalance days", None, "count", ("rebalances",), None),
     Metric("fees_paid", "fees paid", "lower", "money", ("fees_paid",), lambda s: s.fees_paid),
     Metric("final_value", "final value", "higher", "money", ("value",), lambda s: s.value[-1]),
 )  # fmt: skip
@@ -346,7 +346,7 @@ METRICS: tuple[Metric, ...] = (
 deep) is better."""
 
 _BY_NAME = {m.name: m for m in METRICS}
-if RANKABLE != tuple(m.name for m in METRICS if m.rankable):  # pragma: no cover
+if tuple(m.name for m in METRICS if m.rankable) != RANKABLE:  # pragma: no cover
     raise ImportError("rotation._metric_names.RANKABLE differs from the registry's rankable names")
 
 
