@@ -37,7 +37,7 @@ from rotation.backtest import Inputs, backtest_window, build_signals
 from rotation.config import Config, validate_against_data
 from rotation.data.align import align_prices, trading_calendar
 from rotation.errors import ConfigError
-from rotation.metrics import METRICS, Sample, compute, finite_or_none, rank_scores
+from rotation.metrics import METRICS, RANKABLE, Sample, compute, finite_or_none, rank_scores
 from rotation.regime import STATES, classify
 from rotation.strategy import Strategy, StrategyInputs, load_strategy, schedule
 
@@ -63,6 +63,11 @@ def sweep_settings(
         where = config.source_path or config.name
         raise ConfigError(f"{where}: nothing to {purpose}: give --grid or a sweep.grid block")
     metric = metric or (settings.metric if settings else "sharpe")
+    if metric not in RANKABLE:
+        raise ConfigError(
+            f"unknown metric {metric!r}{suggest(metric, RANKABLE)}; choose one of "
+            f"{', '.join(RANKABLE)}"
+        )
     memory_mb = memory_mb or (settings.memory_mb if settings else 512.0)
     return {k: list(v) for k, v in grid.items()}, metric, memory_mb
 
