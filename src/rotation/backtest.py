@@ -10,14 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from rotation._types import Prices, Regime, Weights
 from rotation.config import Config
 from rotation.data.align import align_prices
 from rotation.engine import Simulation, simulate
-from rotation.metrics import annual_turnover, by_regime, performance
+from rotation.metrics import annual_turnover, by_regime, finite_or_none, performance
 from rotation.pipeline import Inputs, Prepared, Window, prepare
 from rotation.regime import STATES
 
@@ -103,7 +102,7 @@ def simulate_prepared(prepared: Prepared) -> Backtest:
     )
     table = by_regime(returns, regime_w)
     metrics["return_by_regime"] = (
-        {str(k): _nan_to_none(v) for k, v in table["annual_return"].items()} if len(table) else {}
+        {str(k): finite_or_none(v) for k, v in table["annual_return"].items()} if len(table) else {}
     )
     return Backtest(
         config=config,
@@ -120,7 +119,3 @@ def simulate_prepared(prepared: Prepared) -> Backtest:
         source=inputs.source,
         notes=window.notes,
     )
-
-
-def _nan_to_none(x: float) -> float | None:
-    return None if x is None or not np.isfinite(x) else float(x)

@@ -15,14 +15,12 @@ from plotly.subplots import make_subplots
 from rotation.backtest import Backtest, simulate_prepared
 from rotation.config import Config
 from rotation.errors import DataError
-from rotation.metrics import drawdown
+from rotation.metrics import METRICS, drawdown, metric
 from rotation.pipeline import Stages, load_inputs
 from rotation.runs import new_folder, timestamp
 
-COLUMNS = (
-    "total_return", "annual_return", "annual_volatility", "sharpe", "sortino", "max_drawdown",
-    "calmar", "alpha", "beta", "annual_turnover", "rebalances", "fees_paid",
-)  # fmt: skip
+COLUMNS = tuple(m.name for m in METRICS)  # every registry metric a run reports
+SELECTION = ("psr", "dsr")  # the odds of the selection (higher is better), added to the table
 
 
 @dataclass(frozen=True)
@@ -68,11 +66,13 @@ def compare(
         for c, s in zip(configs, stages, strict=True)
     ]
     table = pd.DataFrame([{k: r.metrics.get(k) for k in COLUMNS} for r in results], index=names)
-    table["psr"], table["dsr"] = selection_odds(results)
+    table[SELECTION[0]], table[SELECTION[1]] = selection_odds(results)
     table.index.name = "config"
-    if rank_by not in table.columns:
-        raise DataError(f"cannot rank by {rank_by!r}; choose one of {', '.join(COLUMNS)}")
-    table["rank"] = table[rank_by].rank(ascending=False, method="min").astype(int)
+    rankable = [m.name for m in METRICS if m.better is not None] + list(SELECTION)
+    if rank_by not in rankable:
+        raise DataError(f"cannot rank by {rank_by!r}; choose one of {', '.join(rankable)}")
+    lower = rank_by not in SELECTION and metric(rank_by).better == "lower"
+    table["rank"] = table[rank_by].rank(ascending=lower, method="min").astype(int)
     return Comparison(table=table.sort_values("rank"), results=results, notes=tuple(notes))
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from rotation._metric_names import RANKABLE
 from rotation._typed import build, check_plain, load_yaml, suggest, to_plain
 from rotation.errors import ConfigError, DataError
 
@@ -181,12 +182,14 @@ class SweepConfig:
     variant, and the memory budget of one engine pass."""
 
     grid: Mapping[str, tuple[Any, ...]] = field(default_factory=lambda: _frozen_map({}))
-    metric: Literal[
-        "sharpe", "sortino", "calmar", "annual_return", "total_return", "max_drawdown"
-    ] = "sharpe"
+    metric: str = "sharpe"  # a rankable name of the metrics registry
     memory_mb: float = 512.0
 
     def __post_init__(self) -> None:
+        if self.metric not in RANKABLE:
+            listed = ", ".join(repr(m) for m in RANKABLE)
+            hint = suggest(self.metric, RANKABLE)
+            raise ValueError(f"metric: must be one of {listed}, got {self.metric!r}{hint}")
         for key, values in self.grid.items():
             if not values:
                 raise ValueError(f"grid.{key}: give at least one value")

@@ -1,22 +1,382 @@
-"""Performance statistics (through empyrical), turnover, and per-regime breakdowns.
+"""Every statistic of a run, a sweep or a walk-forward window, defined once, in one registry.
 
-Returns are simple daily returns on the trading calendar; annualization uses 252 periods.
+Returns are simple daily returns on the trading calendar, shaped ``(T,)`` for one series or
+``(T, V)`` for V variants side by side (one column each); a statistic of a ``(T,)`` input is a
+float, of a ``(T, V)`` input a ``(V,)`` array. Annualization uses 252 periods, the risk-free
+rate is 0.
+
+The arithmetic is empyrical-reloaded's, operation for operation, with the same numpy and
+bottleneck primitives, so the numbers equal empyrical's bit for bit (``tests/test_metrics.py``
+checks every registry metric against it on random data with NaNs, zeros and short series).
+empyrical itself is not imported: it loads scipy and yfinance at import time, over a second of
+start-up that a command-line backtest cannot afford.
+
+``METRICS`` is the registry: name, label, which direction is better, unit (how it is printed)
+and the function that computes it from a ``Sample``. Run tables, sweep tables, walk-forward
+ranking, the compare table and the terminal summary all read it.
 """
 
 from __future__ import annotations
 
-import empyrical
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import bottleneck as bn
 import numpy as np
 import pandas as pd
 
+from rotation._metric_names import RANKABLE
 from rotation._types import Regime, Returns
+
+__all__ = [
+    "METRICS",
+    "PERIODS_PER_YEAR",
+    "RANKABLE",
+    "Metric",
+    "Sample",
+    "alpha_beta",
+    "annual_return",
+    "annual_turnover",
+    "annual_volatility",
+    "by_regime",
+    "calmar_ratio",
+    "compute",
+    "downside_risk",
+    "drawdown",
+    "finite_or_none",
+    "max_drawdown",
+    "metric",
+    "performance",
+    "regime_in_force",
+    "sharpe_ratio",
+    "sortino_ratio",
+    "total_return",
+]
 
 PERIODS_PER_YEAR = 252
 
+Stat = Any  # float for a (T,) input, np.ndarray (V,) for a (T, V) input
 
-def _finite(x: float) -> float | None:
+
+def finite_or_none(x: Any) -> float | None:
+    """``float(x)``, or None when ``x`` is None, NaN or infinite (JSON has no NaN)."""
+    if x is None:
+        return None
     x = float(x)
-    return x if np.isfinite(x) else None
+    return x if math.isfinite(x) else None
+
+
+# --- statistics (empyrical-reloaded's arithmetic) --------------------------------------------
+
+
+def _array(returns: Any) -> np.ndarray:
+    return np.asarray(returns, dtype=np.float64)
+
+
+def _undefined(r: np.ndarray) -> Stat:
+    return np.nan if r.ndim == 1 else np.full(r.shape[1:], np.nan)
+
+
+def _out(x: Any, r: np.ndarray) -> Stat:
+    return float(x) if r.ndim == 1 else np.asarray(x, dtype=np.float64)
+
+
+def total_return(returns: Any) -> Stat:
+    """Compounded return over the whole series (NaN days count as 0): prod(1 + r) - 1."""
+    r = _array(returns)
+    if len(r) == 0:
+        return _undefined(r)
+    return _out(np.nanprod(r + 1, axis=0) - 1, r)
+
+
+def annual_return(returns: Any, annualization: int = PERIODS_PER_YEAR) -> Stat:
+    """Compound annual growth rate: (1 + total return) ** (annualization / T) - 1."""
+    r = _array(returns)
+    if len(r) < 1:
+        return _undefined(r)
+    num_years = len(r) / annualization
+    ending_value = np.nanprod(r + 1, axis=0)
+    return _out(ending_value ** (1 / num_years) - 1, r)
+
+
+def annual_volatility(returns: Any, annualization: int = PERIODS_PER_YEAR) -> Stat:
+    """Standard deviation (ddof 1, NaNs skipped) times sqrt(annualization)."""
+    r = _array(returns)
+    if len(r) < 2:
+        return _undefined(r)
+    return _out(np.multiply(bn.nanstd(r, ddof=1, axis=0), annualization ** (1.0 / 2.0)), r)
+
+
+def _zero_dispersion_std(values: np.ndarray, std: Any) -> np.ndarray:
+    """``std`` with 0 where every present value of a column is equal (empyrical's rule: the
+    float residue of a constant column would otherwise make the ratio ~1e15)."""
+    with np.errstate(invalid="ignore"):
+        constant = (bn.nanmax(values, axis=0) == bn.nanmin(values, axis=0)) & np.isfinite(std)
+    return np.where(constant, 0.0, std)
+
+
+def sharpe_ratio(returns: Any, annualization: int = PERIODS_PER_YEAR) -> Stat:
+    """mean / std (ddof 1) * sqrt(annualization); NaN with fewer than 2 days."""
+    r = _array(returns)
+    if len(r) < 2:
+        return _undefined(r)
+    std = _zero_dispersion_std(r, bn.nanstd(r, ddof=1, axis=0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.multiply(np.divide(bn.nanmean(r, axis=0), std), np.sqrt(annualization))
+    return _out(ratio, r)
+
+
+def downside_risk(returns: Any, annualization: int = PERIODS_PER_YEAR) -> Stat:
+    """sqrt(mean(min(r, 0) ** 2)) * sqrt(annualization): the deviation below 0."""
+    r = _array(returns)
+    if len(r) < 1:
+        return _undefined(r)
+    below = np.clip(r, -np.inf, 0)
+    np.square(below, out=below)
+    risk = np.multiply(np.sqrt(bn.nanmean(below, axis=0)), np.sqrt(annualization))
+    return _out(risk, r)
+
+
+def sortino_ratio(returns: Any, annualization: int = PERIODS_PER_YEAR) -> Stat:
+    """Annualized mean return over annualized downside risk; NaN with fewer than 2 days."""
+    r = _array(returns)
+    if len(r) < 2:
+        return _undefined(r)
+    average_annual_return = bn.nanmean(r, axis=0) * annualization
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.divide(average_annual_return, downside_risk(r, annualization))
+    return _out(ratio, r)
+
+
+def max_drawdown(returns: Any) -> Stat:
+    """Deepest fall below the running peak of the compounded curve, which starts at 1 before
+    the first day (negative: -0.25 = 25 % below the peak; 0 if it never fell)."""
+    r = _array(returns)
+    if len(r) < 1:
+        return _undefined(r)
+    curve = np.empty((len(r) + 1, *r.shape[1:]))
+    curve[0] = 100  # the anchor: the peak before the first day
+    nan = np.isnan(r)
+    if np.any(nan):
+        r = r.copy()
+        r[nan] = 0
+    np.add(r, 1, out=curve[1:])
+    curve[1:].cumprod(axis=0, out=curve[1:])
+    np.multiply(curve[1:], 100, out=curve[1:])
+    peak = np.fmax.accumulate(curve, axis=0)
+    np.divide(curve - peak, peak, out=curve)
+    return _out(bn.nanmin(curve[1:], axis=0), r)
+
+
+def calmar_ratio(returns: Any, annualization: int = PERIODS_PER_YEAR) -> Stat:
+    """Annual return over the magnitude of the max drawdown; NaN without a drawdown."""
+    r = _array(returns)
+    return _out(_calmar(annual_return(r, annualization), max_drawdown(r)), r)
+
+
+def _calmar(annual: Stat, max_dd: Stat) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(np.asarray(max_dd) < 0, annual / np.abs(max_dd), np.nan)
+    return np.where(np.isinf(ratio), np.nan, ratio)
+
+
+def alpha_beta(
+    returns: Any, benchmark: Any, annualization: int = PERIODS_PER_YEAR
+) -> tuple[Stat, Stat]:
+    """(annualized alpha, beta) of ``returns`` against ``benchmark`` (same days, ``(T,)``).
+
+    beta = cov(r, b) / var(b) over the days r is known (NaN when var(b) < 1e-30); alpha =
+    (1 + mean(r - beta * b)) ** annualization - 1.
+    """
+    r, b = _array(returns), _array(benchmark)
+    columns = r if r.ndim == 2 else r[:, np.newaxis]
+    factor = b if b.ndim == 2 else b[:, np.newaxis]
+    if len(columns) < 1 or len(factor) < 2:
+        beta = np.full(columns.shape[1], np.nan)
+    else:
+        independent = np.where(np.isnan(columns), np.nan, factor)
+        residual = independent - bn.nanmean(independent, axis=0)
+        covariances = bn.nanmean(residual * columns, axis=0)
+        np.square(residual, out=residual)
+        variances = bn.nanmean(residual, axis=0)
+        variances[variances < 1.0e-30] = np.nan
+        beta = np.divide(covariances, variances)
+    if len(r) < 2:
+        return _undefined(r), _out(beta[0] if r.ndim == 1 else beta, r)
+    slope = float(beta[0]) if r.ndim == 1 else beta
+    residual_returns = r - slope * (b if r.ndim == 1 else factor)
+    alpha = np.subtract(np.power(np.add(bn.nanmean(residual_returns, axis=0), 1), annualization), 1)
+    return _out(alpha, r), _out(slope, r)
+
+
+def annual_turnover(orders: pd.DataFrame, value: pd.Series) -> float:
+    """One-way turnover per year of a run: sum of traded value / 2 / mean value / years."""
+    if value.empty:
+        return 0.0
+    traded = float(orders["value"].abs().sum()) if len(orders) else 0.0
+    return float(_turnover(traded, value.to_numpy(dtype=np.float64)))
+
+
+def _turnover(traded: Any, value: np.ndarray) -> Any:
+    years = len(value) / PERIODS_PER_YEAR
+    return traded / 2.0 / value.mean(axis=0) / years
+
+
+# --- the registry -----------------------------------------------------------------------------
+
+
+class Sample:
+    """What metrics are computed from: daily ``returns`` ((T,) or (T, V)) and, when known,
+    the ``value`` curve they come from (same shape), the ``benchmark``'s daily returns on the
+    same days ((T,)), and the engine's ``traded`` value and ``fees_paid`` (scalar or (V,)).
+
+    ``sample[name]`` computes a registry metric once and keeps it (calmar reuses the annual
+    return and max drawdown).
+    """
+
+    def __init__(
+        self,
+        returns: Any,
+        *,
+        value: Any = None,
+        benchmark: Any = None,
+        traded: Any = None,
+        fees_paid: Any = None,
+    ) -> None:
+        self.returns = _array(returns)
+        self.value = None if value is None else _array(value)
+        self.benchmark = None if benchmark is None else _array(benchmark)
+        self.traded, self.fees_paid = traded, fees_paid
+        self._done: dict[str, Stat] = {}
+        self._alpha_beta: tuple[Stat, Stat] | None = None
+
+    def has(self, needs: Iterable[str]) -> bool:
+        return all(getattr(self, need, None) is not None for need in needs)
+
+    def __getitem__(self, name: str) -> Stat:
+        if name not in self._done:
+            self._done[name] = metric(name).compute(self)
+        return self._done[name]
+
+    def alpha_beta(self) -> tuple[Stat, Stat]:
+        if self._alpha_beta is None:
+            self._alpha_beta = alpha_beta(self.returns, self.benchmark)
+        return self._alpha_beta
+
+
+def _total_return(s: Sample) -> Stat:
+    # A known value curve gives the exact ratio; compounding returns derived from it would
+    # agree only to the last bits.
+    if s.value is not None:
+        return s.value[-1] / s.value[0] - 1.0
+    return total_return(s.returns)
+
+
+def _max_drawdown(s: Sample) -> Stat:
+    if s.value is not None:  # as for the total return: read from the curve itself
+        return (s.value / np.maximum.accumulate(s.value, axis=0) - 1.0).min(axis=0)
+    return max_drawdown(s.returns)
+
+
+def _format(unit: str, x: Any, missing: str) -> str:
+    if x is None or pd.isna(x):
+        return missing
+    if unit == "pct":
+        return f"{x * 100:,.1f}%"
+    if unit == "ratio":
+        return f"{x:,.2f}"
+    if unit == "count":
+        return f"{int(x):,}"
+    return f"{x:,.0f}"  # money
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One registry entry.
+
+    ``better``: which direction ranks first ("higher" / "lower"; None: not a ranking metric).
+    ``unit``: "pct" (a fraction printed as %), "ratio", "count" or "money".
+    ``needs``: the ``Sample`` fields it is computed from; ``compute`` is None for a number the
+    engine reports itself (rebalance days).
+    """
+
+    name: str
+    label: str
+    better: Literal["higher", "lower"] | None
+    unit: Literal["pct", "ratio", "count", "money"]
+    needs: tuple[str, ...]
+    compute: Callable[[Sample], Stat] | None
+
+    @property
+    def rankable(self) -> bool:
+        """Computed from daily returns alone (so for any slice of days) and ranked."""
+        return self.better is not None and self.needs == ("returns",)
+
+    def format(self, x: Any, missing: str = "n/a") -> str:
+        """``x`` as text in this metric's unit (``missing`` for None / NaN)."""
+        return _format(self.unit, x, missing)
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("total_return", "total return", "higher", "pct", ("returns",), _total_return),
+    Metric("annual_return", "annual return", "higher", "pct", ("returns",),
+           lambda s: annual_return(s.returns)),
+    Metric("annual_volatility", "annual volatility", "lower", "pct", ("returns",),
+           lambda s: annual_volatility(s.returns)),
+    Metric("sharpe", "Sharpe", "higher", "ratio", ("returns",),
+           lambda s: sharpe_ratio(s.returns)),
+    Metric("sortino", "Sortino", "higher", "ratio", ("returns",),
+           lambda s: sortino_ratio(s.returns)),
+    Metric("max_drawdown", "max drawdown", "higher", "pct", ("returns",), _max_drawdown),
+    Metric("calmar", "Calmar", "higher", "ratio", ("returns",),
+           lambda s: _out(_calmar(s["annual_return"], s["max_drawdown"]), s.returns)),
+    Metric("alpha", "alpha (annual)", "higher", "pct", ("returns", "benchmark"),
+           lambda s: s.alpha_beta()[0]),
+    Metric("beta", "beta", None, "ratio", ("returns", "benchmark"),
+           lambda s: s.alpha_beta()[1]),
+    Metric("annual_turnover", "turnover / year", "lower", "pct", ("value", "traded"),
+           lambda s: _turnover(s.traded, s.value)),
+    Metric("rebalances", "rebalance days", None, "count", ("rebalances",), None),
+    Metric("fees_paid", "fees paid", "lower", "money", ("fees_paid",), lambda s: s.fees_paid),
+    Metric("final_value", "final value", "higher", "money", ("value",), lambda s: s.value[-1]),
+)  # fmt: skip
+"""The registry, in the order tables show it. ``max_drawdown`` is negative, so higher (less
+deep) is better."""
+
+_BY_NAME = {m.name: m for m in METRICS}
+if tuple(m.name for m in METRICS if m.rankable) != RANKABLE:  # pragma: no cover
+    raise ImportError("rotation._metric_names.RANKABLE differs from the registry's rankable names")
+
+
+def metric(name: str) -> Metric:
+    """The registry entry called ``name`` (KeyError naming the choices otherwise)."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown metric {name!r}; choose one of {', '.join(_BY_NAME)}") from None
+
+
+def compute(sample: Sample, names: Iterable[str] | None = None) -> dict[str, Stat]:
+    """Registry metrics of ``sample``, in registry order: ``names``, or every one it has the
+    inputs for."""
+    if names is None:
+        names = [m.name for m in METRICS if m.compute is not None and sample.has(m.needs)]
+    return {name: sample[name] for name in names}
+
+
+def rank_scores(values: Any, name: str) -> np.ndarray:
+    """``values`` of metric ``name`` turned so that higher is better (NaN ranks last)."""
+    entry = metric(name)
+    if entry.better is None:
+        raise KeyError(f"metric {name!r} has no better direction to rank by")
+    scores = np.asarray(values, dtype=np.float64)
+    scores = scores if entry.better == "higher" else -scores
+    return np.where(np.isnan(scores), -np.inf, scores)
+
+
+# --- runs: a pandas series in, a JSON-ready dict or frame out --------------------------------
 
 
 def drawdown(returns: Returns) -> pd.Series:
@@ -25,44 +385,27 @@ def drawdown(returns: Returns) -> pd.Series:
     return wealth / wealth.cummax() - 1.0
 
 
-def performance(returns: Returns, benchmark: Returns | None = None) -> dict[str, float | None]:
-    """Headline statistics of a daily return series; alpha/beta against ``benchmark``.
-
-    ``max_drawdown`` is negative (-0.25 = 25 % below the peak); ``alpha`` is annualized.
+def performance(returns: Returns, benchmark: Returns | None = None) -> dict[str, Any]:
+    """Headline statistics of a daily return series (NaN days dropped): every registry metric
+    computable from returns, the dates of the max drawdown, and alpha / beta against
+    ``benchmark`` (on the days both are known). Values are floats or None (not finite).
     """
     r = returns.dropna()
     dd = drawdown(r)
     trough = dd.idxmin() if len(dd) else None
     peak = dd.loc[:trough][dd.loc[:trough] == 0].index.max() if trough is not None else None
-    stats = {
-        "total_return": _finite(empyrical.cum_returns_final(r)),
-        "annual_return": _finite(empyrical.annual_return(r, annualization=PERIODS_PER_YEAR)),
-        "annual_volatility": _finite(
-            empyrical.annual_volatility(r, annualization=PERIODS_PER_YEAR)
-        ),
-        "sharpe": _finite(empyrical.sharpe_ratio(r, annualization=PERIODS_PER_YEAR)),
-        "sortino": _finite(empyrical.sortino_ratio(r, annualization=PERIODS_PER_YEAR)),
-        "max_drawdown": _finite(empyrical.max_drawdown(r)),
-        "max_drawdown_peak": peak.date().isoformat() if peak is not None else None,
-        "max_drawdown_trough": trough.date().isoformat() if trough is not None else None,
-        "calmar": _finite(empyrical.calmar_ratio(r, annualization=PERIODS_PER_YEAR)),
-    }
+    stats: dict[str, Any] = {}
+    for name, v in compute(Sample(r.to_numpy())).items():
+        stats[name] = finite_or_none(v)
+        if name == "max_drawdown":
+            stats["max_drawdown_peak"] = peak.date().isoformat() if peak is not None else None
+            stats["max_drawdown_trough"] = trough.date().isoformat() if trough is not None else None
     if benchmark is not None:
         joined = pd.concat([r, benchmark], axis=1, join="inner").dropna()
-        alpha, beta = empyrical.alpha_beta(
-            joined.iloc[:, 0], joined.iloc[:, 1], annualization=PERIODS_PER_YEAR
-        )
-        stats["alpha"], stats["beta"] = _finite(alpha), _finite(beta)
+        pair = Sample(joined.iloc[:, 0].to_numpy(), benchmark=joined.iloc[:, 1].to_numpy())
+        for name, v in compute(pair, ("alpha", "beta")).items():
+            stats[name] = finite_or_none(v)
     return stats
-
-
-def annual_turnover(orders: pd.DataFrame, value: pd.Series) -> float:
-    """One-way turnover per year: sum of traded value / 2 / mean portfolio value / years."""
-    if value.empty:
-        return 0.0
-    years = len(value) / PERIODS_PER_YEAR
-    traded = float(orders["value"].abs().sum()) if len(orders) else 0.0
-    return traded / 2.0 / float(value.mean()) / years
 
 
 def regime_in_force(regime: Regime) -> Regime:
@@ -77,18 +420,15 @@ def by_regime(returns: Returns, regime: Regime) -> pd.DataFrame:
     chosen under). Statistics compound the days of each state as one series.
     """
     state = regime_in_force(regime).reindex(returns.index)
+    shown = ("annual_return", "annual_volatility", "sharpe", "max_drawdown")
     rows = {}
     for name, days in returns.groupby(state, dropna=True):
         r = days.dropna()
+        found = compute(Sample(r.to_numpy()), shown)
         rows[name] = {
             "days": len(r),
             "share_of_days": len(r) / max(1, int(state.notna().sum())),
-            "annual_return": _finite(empyrical.annual_return(r, annualization=PERIODS_PER_YEAR)),
-            "annual_volatility": _finite(
-                empyrical.annual_volatility(r, annualization=PERIODS_PER_YEAR)
-            ),
-            "sharpe": _finite(empyrical.sharpe_ratio(r, annualization=PERIODS_PER_YEAR)),
-            "max_drawdown": _finite(empyrical.max_drawdown(r)),
+            **{key: finite_or_none(v) for key, v in found.items()},
         }
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "regime"

@@ -37,6 +37,8 @@ from scipy.stats import kurtosis as _kurtosis
 from scipy.stats import norm
 from scipy.stats import skew as _skew
 
+from rotation.metrics import finite_or_none
+
 __all__ = [
     "EULER_GAMMA",
     "PBO",
@@ -347,15 +349,15 @@ def selection_statistics(
         "selected": int(selected),
         "n_trials": int(n_trials),
         "n_obs": m["n_obs"],
-        "sharpe": _finite(m["sharpe"] * scale),
-        "skew": _finite(m["skew"]),
-        "kurtosis": _finite(m["kurtosis"]),
-        "sharpe_std_across_trials": _finite(math.sqrt(var_sr) * scale),
-        "expected_max_sharpe": _finite(expected * scale),
-        "psr": _finite(
+        "sharpe": finite_or_none(m["sharpe"] * scale),
+        "skew": finite_or_none(m["skew"]),
+        "kurtosis": finite_or_none(m["kurtosis"]),
+        "sharpe_std_across_trials": finite_or_none(math.sqrt(var_sr) * scale),
+        "expected_max_sharpe": finite_or_none(expected * scale),
+        "psr": finite_or_none(
             probabilistic_sharpe_ratio(m["sharpe"], m["n_obs"], m["skew"], m["kurtosis"])
         ),
-        "dsr": _finite(
+        "dsr": finite_or_none(
             deflated_sharpe_ratio(
                 m["sharpe"], m["n_obs"], m["skew"], m["kurtosis"], n_trials, var_sr
             )
@@ -373,7 +375,3 @@ def selection_statistics(
         out["pbo_combinations"] = result.n_combinations
         out["pbo_median_logit"] = float(np.median(result.logits))
     return out
-
-
-def _finite(x: float) -> float | None:
-    return float(x) if x is not None and np.isfinite(x) else None

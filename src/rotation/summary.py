@@ -5,39 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from rotation.metrics import METRICS, Metric, metric
+
 
 def _pct(x: Any) -> str:
-    return "n/a" if x is None else f"{x * 100:,.1f}%"
+    return metric("total_return").format(x)
 
 
-def _num(x: Any) -> str:
-    return "n/a" if x is None else f"{x:,.2f}"
+Row = tuple[str, Callable[[Mapping[str, Any]], str]]
 
 
-def _int(x: Any) -> str:
-    return "n/a" if x is None else f"{int(x):,}"
+def _metric_row(entry: Metric) -> Row:
+    return entry.label, lambda m: entry.format(m.get(entry.name))
 
 
-def _money(x: Any) -> str:
-    return "n/a" if x is None else f"{x:,.0f}"
-
-
-ROWS: tuple[tuple[str, Callable[[Mapping[str, Any]], str]], ...] = (
+ROWS: tuple[Row, ...] = (
     ("period", lambda m: f"{m['start']} .. {m['end']}"),
-    ("total return", lambda m: _pct(m["total_return"])),
-    ("annual return", lambda m: _pct(m["annual_return"])),
-    ("annual volatility", lambda m: _pct(m["annual_volatility"])),
-    ("Sharpe", lambda m: _num(m["sharpe"])),
-    ("Sortino", lambda m: _num(m["sortino"])),
-    ("max drawdown", lambda m: _pct(m["max_drawdown"])),
-    ("Calmar", lambda m: _num(m["calmar"])),
-    ("alpha (annual)", lambda m: _pct(m.get("alpha"))),
-    ("beta", lambda m: _num(m.get("beta"))),
+    *(_metric_row(entry) for entry in METRICS),
     ("benchmark", lambda m: f"{m['benchmark']} {_pct(m['benchmark_total_return'])}"),
-    ("turnover / year", lambda m: _pct(m["annual_turnover"])),
-    ("rebalances", lambda m: _int(m["rebalances"])),
-    ("fees paid", lambda m: _money(m["fees_paid"])),
-    ("final value", lambda m: _money(m["final_value"])),
     ("time scarce", lambda m: _pct(m["time_in_regime"]["scarce"])),
     ("time neutral", lambda m: _pct(m["time_in_regime"]["neutral"])),
     ("time abundant", lambda m: _pct(m["time_in_regime"]["abundant"])),
@@ -45,6 +30,8 @@ ROWS: tuple[tuple[str, Callable[[Mapping[str, Any]], str]], ...] = (
     ("return when neutral", lambda m: _pct(m["return_by_regime"].get("neutral"))),
     ("return when abundant", lambda m: _pct(m["return_by_regime"].get("abundant"))),
 )
+"""(label, render) of each row: the period, every registry metric (its label and unit), then
+the benchmark and the regime breakdown."""
 
 
 def comparison_table(names: Sequence[str], metrics: Sequence[Mapping[str, Any]]) -> str:

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import empyrical
 import numpy as np
 import pandas as pd
 import yaml
@@ -35,12 +34,11 @@ from rotation._sim import iter_variant_chunks, simulate_target_weights
 from rotation._typed import coerce, field_types, suggest, to_plain
 from rotation.config import Config, validate_against_data
 from rotation.errors import ConfigError
-from rotation.metrics import PERIODS_PER_YEAR
+from rotation.metrics import METRICS, RANKABLE, Sample, compute, finite_or_none, rank_scores
 from rotation.pipeline import Inputs, Stages, section_key
 from rotation.strategy import Strategy, load_strategy
 
 MAX_VARIANTS = 1_000_000
-RANKABLE = ("sharpe", "sortino", "calmar", "annual_return", "total_return", "max_drawdown")
 
 
 # --- grids ------------------------------------------------------------------------------------
@@ -62,6 +60,11 @@ def sweep_settings(
         where = config.source_path or config.name
         raise ConfigError(f"{where}: nothing to {purpose}: give --grid or a sweep.grid block")
     metric = metric or (settings.metric if settings else "sharpe")
+    if metric not in RANKABLE:
+        raise ConfigError(
+            f"unknown metric {metric!r}{suggest(metric, RANKABLE)}; choose one of "
+            f"{', '.join(RANKABLE)}"
+        )
     memory_mb = memory_mb or (settings.memory_mb if settings else 512.0)
     return {k: list(v) for k, v in grid.items()}, metric, memory_mb
 
@@ -199,24 +202,9 @@ class SweepResult:
 
 
 def _metrics(value: np.ndarray, fees_paid: np.ndarray, traded: np.ndarray) -> dict[str, Any]:
+    """Registry metrics of (T, V) daily values (``rotation.metrics``); day 0 has return 0."""
     returns = np.vstack([np.zeros((1, value.shape[1])), value[1:] / value[:-1] - 1.0])
-    annual = empyrical.annual_return(returns, annualization=PERIODS_PER_YEAR)
-    max_dd = (value / np.maximum.accumulate(value, axis=0) - 1.0).min(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        calmar = np.where(max_dd < 0, annual / np.abs(max_dd), np.nan)
-    years = value.shape[0] / PERIODS_PER_YEAR
-    return {
-        "total_return": value[-1] / value[0] - 1.0,
-        "annual_return": annual,
-        "annual_volatility": empyrical.annual_volatility(returns, annualization=PERIODS_PER_YEAR),
-        "sharpe": empyrical.sharpe_ratio(returns, annualization=PERIODS_PER_YEAR),
-        "sortino": empyrical.sortino_ratio(returns, annualization=PERIODS_PER_YEAR),
-        "max_drawdown": max_dd,
-        "calmar": calmar,
-        "annual_turnover": traded / 2.0 / value.mean(axis=0) / years,
-        "fees_paid": fees_paid,
-        "final_value": value[-1],
-    }
+    return compute(Sample(returns, value=value, traded=traded, fees_paid=fees_paid))
 
 
 def run_variants(
@@ -304,11 +292,13 @@ def sweep(
     return SweepResult(table=table, value=result.value, overrides=overrides)
 
 
-def best(table: pd.DataFrame, metric: str) -> pd.Series:
-    """The row with the best ``metric`` (highest; for max_drawdown, the least negative)."""
-    if metric not in table.columns:
-        raise ConfigError(f"unknown metric {metric!r}; choose one of {', '.join(RANKABLE)}")
-    return table.loc[table[metric].idxmax()]
+def best(table: pd.DataFrame, metric_name: str) -> pd.Series:
+    """The row with the best ``metric_name``, in the registry's direction (for max_drawdown,
+    the least negative); the first in grid order among equals."""
+    choices = [m.name for m in METRICS if m.better is not None and m.name in table.columns]
+    if metric_name not in choices:
+        raise ConfigError(f"unknown metric {metric_name!r}; choose one of {', '.join(choices)}")
+    return table.iloc[int(np.argmax(rank_scores(table[metric_name], metric_name)))]
 
 
 def overfitting(result: SweepResult, metric: str) -> dict[str, Any]:
@@ -389,6 +379,8 @@ def save(
 
 
 def _json_value(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        return finite_or_none(value)  # JSON has no NaN
     if isinstance(value, np.generic):
         return value.item()
     return value

@@ -40,16 +40,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import empyrical
 import numpy as np
 import pandas as pd
 
 from rotation.backtest import simulate_prepared
 from rotation.config import Config
 from rotation.errors import ConfigError, DataError
-from rotation.metrics import PERIODS_PER_YEAR, performance
+from rotation.metrics import RANKABLE, Sample, compute, finite_or_none, performance, rank_scores
 from rotation.pipeline import Inputs, Stages
-from rotation.sweep import RANKABLE, SweepResult, expand_grid, run_variants, variants_of
+from rotation.sweep import SweepResult, expand_grid, run_variants, variants_of
 
 __all__ = [
     "Fold",
@@ -114,23 +113,9 @@ def folds(
 
 
 def window_metrics(returns: np.ndarray) -> dict[str, np.ndarray]:
-    """Metrics of each column of ``(T, N)`` daily returns: the ``RANKABLE`` ones (higher is
-    better; ``max_drawdown`` is negative)."""
-    r = np.asarray(returns, dtype=np.float64)
-    wealth = np.cumprod(1.0 + r, axis=0)
-    peak = np.maximum(np.maximum.accumulate(wealth, axis=0), 1.0)
-    max_dd = np.minimum((wealth / peak - 1.0).min(axis=0), 0.0)
-    annual = empyrical.annual_return(r, annualization=PERIODS_PER_YEAR)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        calmar = np.where(max_dd < 0, annual / np.abs(max_dd), np.nan)
-    return {
-        "sharpe": empyrical.sharpe_ratio(r, annualization=PERIODS_PER_YEAR),
-        "sortino": empyrical.sortino_ratio(r, annualization=PERIODS_PER_YEAR),
-        "calmar": calmar,
-        "annual_return": annual,
-        "total_return": wealth[-1] - 1.0,
-        "max_drawdown": max_dd,
-    }
+    """The ``RANKABLE`` registry metrics (``rotation.metrics``) of each column of ``(T, N)``
+    daily returns."""
+    return compute(Sample(returns), RANKABLE)
 
 
 @dataclass(frozen=True)
@@ -194,9 +179,9 @@ def walk_forward(
         train_rows = (dates >= fold.train_start) & (dates <= fold.train_end)
         test_rows = (dates >= fold.test_start) & (dates <= fold.test_end)
         in_sample = window_metrics(returns[train_rows])
-        winner = _first_best(in_sample[metric])
+        winner = _first_best(rank_scores(in_sample[metric], metric))
         hindsight = window_metrics(returns[test_rows])
-        oos_scores = np.where(np.isnan(hindsight[metric]), -np.inf, hindsight[metric])
+        oos_scores = rank_scores(hindsight[metric], metric)
         chosen = variants[winner]
         run_oos = _fresh_run(chosen, stages, fold.test_start, fold.test_end, capital)
         segment = run_oos.value
@@ -215,8 +200,8 @@ def walk_forward(
                 "winner": winner,
                 "winner_overrides": _label(overrides[winner]),
                 **{f"winner.{key}": v for key, v in overrides[winner].items()},
-                **{f"is_{m}": float(in_sample[m][winner]) for m in _SHOWN},
-                **{f"oos_{m}": oos.get(m) for m in _SHOWN},
+                **{f"is_{m}": float(in_sample[m][winner]) for m in RANKABLE},
+                **{f"oos_{m}": oos.get(m) for m in RANKABLE},
                 "oos_rank": int(1 + (oos_scores > oos_scores[winner]).sum()),
                 "oos_best_sharpe": float(np.nanmax(hindsight["sharpe"])),
                 "start_capital": capital,
@@ -240,16 +225,12 @@ def walk_forward(
 
 
 def _first_best(scores: np.ndarray) -> int:
-    """The first variant, in grid order, whose score is the highest up to rounding (variants
-    that trade alike in a window tie up to the last bits)."""
-    scores = np.where(np.isnan(scores), -np.inf, scores)
+    """The first variant, in grid order, whose score (higher is better, NaN = -inf) is the
+    highest up to rounding (variants that trade alike in a window tie up to the last bits)."""
     top = scores.max()
     if not np.isfinite(top):
         return int(np.argmax(scores))
     return int(np.argmax(scores >= top - 1e-9 * max(1.0, abs(top))))
-
-
-_SHOWN = ("sharpe", "annual_return", "max_drawdown", "sortino", "calmar", "total_return")
 
 
 @dataclass(frozen=True)
@@ -303,7 +284,7 @@ def _summary(
     def perf(values: pd.Series) -> dict[str, Any]:
         stats = performance(values.pct_change().iloc[1:])
         stats["total_return"] = float(values.iloc[-1] / values.iloc[0] - 1.0)
-        return {k: v for k, v in stats.items() if k in (*_SHOWN, "annual_volatility")}
+        return {k: v for k, v in stats.items() if k in RANKABLE}
 
     winners = windows.groupby("winner_overrides", sort=False)["fold"].apply(list)
     return {
@@ -319,13 +300,15 @@ def _summary(
             "start": str(equity.index[0].date()),
             "end": str(equity.index[-1].date()),
         },
-        "in_sample_mean": {m: _float(windows[f"is_{m}"].mean()) for m in _SHOWN},
-        "out_of_sample_mean": {m: _float(windows[f"oos_{m}"].astype(float).mean()) for m in _SHOWN},
+        "in_sample_mean": {m: finite_or_none(windows[f"is_{m}"].mean()) for m in RANKABLE},
+        "out_of_sample_mean": {
+            m: finite_or_none(windows[f"oos_{m}"].astype(float).mean()) for m in RANKABLE
+        },
         "walk_forward": perf(equity["walk_forward"]),
         "static": perf(equity["static"]),
         "benchmark": {"symbol": config.benchmark, **perf(equity["benchmark"])},
         "winners": {label: folds_won for label, folds_won in winners.items()},
-        "handover_costs": _float(windows["handover_cost"].sum()),
+        "handover_costs": finite_or_none(windows["handover_cost"].sum()),
         "method": (
             "one sweep over the whole span (point-in-time signals); the best variant by "
             f"{metric} on each training slice is run afresh from cash on the next test window "
@@ -338,11 +321,6 @@ def _span_text(span: str | pd.DateOffset) -> str:
     if isinstance(span, str):
         return span.strip().lower()
     return " ".join(f"{v}{k[0]}" for k, v in span.kwds.items())
-
-
-def _float(x: Any) -> float | None:
-    x = float(x)
-    return x if np.isfinite(x) else None
 
 
 # --- output -----------------------------------------------------------------------------------

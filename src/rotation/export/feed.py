@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -34,6 +33,7 @@ from rotation.config import Config
 from rotation.data.align import as_known, publication
 from rotation.data.capex import MAX_QUARTER_AGE_DAYS
 from rotation.errors import DataError, RotationError
+from rotation.metrics import finite_or_none
 from rotation.pipeline import Inputs, load_inputs, prepare
 from rotation.signals import CAPEX_INPUT, Known, component_inputs
 
@@ -476,15 +476,11 @@ def _decision(
         decided_at=day,
         trade_on_or_after=pd.Timestamp(trade_day),
         regime=regime.loc[day] if isinstance(regime.loc[day], str) else None,
-        composite=_number(signals.loc[day, "composite"]),
-        components={c: _number(signals.loc[day, c]) for c in config.signal.components},
+        composite=finite_or_none(signals.loc[day, "composite"]),
+        components={c: finite_or_none(signals.loc[day, c]) for c in config.signal.components},
         weights={s: float(row[s]) for s in config.symbols} if row is not None else {},
-        closes={s: _number(prices.loc[day, s]) for s in config.symbols},
+        closes={s: finite_or_none(prices.loc[day, s]) for s in config.symbols},
     )
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if value is not None and not math.isnan(float(value)) else None
 
 
 def _sleeve_lists(sleeves: Mapping[str, str]) -> dict[str, list[str]]:

@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 import plotly.offline
 import yaml
 
-from rotation.metrics import drawdown, performance
+from rotation.metrics import drawdown, metric, performance
 from rotation.report import figures as fg
 from rotation.report import tables
 from rotation.report._run import Run
@@ -73,33 +73,32 @@ def plain(x: Any) -> str:
     return "–" if x is None else str(x)
 
 
+UNIT_FORMATS: dict[str, Callable[[Any], str]] = {
+    "pct": pct, "ratio": num, "count": whole, "money": money,
+}  # fmt: skip
+
+
+def _registered(name: str) -> tuple[str, str, Callable[[Any], str]]:
+    """(label, key, formatter) of a metrics-registry entry: its label and its unit."""
+    entry = metric(name)
+    return entry.label[:1].upper() + entry.label[1:], name, UNIT_FORMATS[entry.unit]
+
+
 HEADLINE: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
-    ("Total return", "total_return", pct),
-    ("Annual return", "annual_return", pct),
-    ("Annual volatility", "annual_volatility", pct),
-    ("Sharpe", "sharpe", num),
-    ("Sortino", "sortino", num),
-    ("Calmar", "calmar", num),
-    ("Max drawdown", "max_drawdown", pct),
+    *map(_registered, ("total_return", "annual_return", "annual_volatility", "sharpe")),
+    *map(_registered, ("sortino", "calmar", "max_drawdown")),
     ("Max drawdown peak", "max_drawdown_peak", plain),
     ("Max drawdown trough", "max_drawdown_trough", plain),
-    ("Alpha (annual)", "alpha", pct),
-    ("Beta", "beta", num),
-    ("Turnover / year", "annual_turnover", pct),
-    ("Rebalance days", "rebalances", whole),
-    ("Fees paid", "fees_paid", money),
+    *map(_registered, ("alpha", "beta", "annual_turnover", "rebalances", "fees_paid")),
     ("Time in market", "time_in_market", pct),
-    ("Final value", "final_value", money),
+    _registered("final_value"),
 )
 HEADLINE_SPLIT = 9  # rows of the left table
 """(label, key, formatter) of the headline table; keys are metrics.json's, plus
 ``time_in_market`` (share of days with any asset weight > 0, from weights.csv)."""
 
 TILES = (
-    ("Total return", "total_return", pct),
-    ("Annual return", "annual_return", pct),
-    ("Sharpe", "sharpe", num),
-    ("Max drawdown", "max_drawdown", pct),
+    *map(_registered, ("total_return", "annual_return", "sharpe", "max_drawdown")),
     ("Time in market", "time_in_market", pct),
 )
 
