@@ -7,13 +7,7 @@ from pathlib import Path
 
 import click
 
-from rotation.backtest import run_backtest
 from rotation.cli._options import quiet_option, results_option
-from rotation.config import load_config
-from rotation.report import REPORT_FILE, write_report
-from rotation.runs import save
-from rotation.strategy import available_strategies, load_strategy
-from rotation.summary import comparison_table
 
 
 @click.command()
@@ -29,7 +23,14 @@ def backtest(configs, start, end, results_dir, quiet):
     metrics, equity, weights, orders, signals, and the HTML tearsheet report.html); an
     existing run is never overwritten.
     """
-    loaded = [load_config(path) for path in configs]
+    from rotation.config import load_config
+
+    loaded = [load_config(path) for path in configs]  # every config checked before any work
+    from rotation.backtest import run_backtest
+    from rotation.report import REPORT_FILE, write_report
+    from rotation.runs import save
+    from rotation.summary import comparison_table
+
     overrides = {}
     if start:
         overrides["start"] = start.date()
@@ -83,6 +84,8 @@ def backtest(configs, start, end, results_dir, quiet):
 )
 def strategies(folder):
     """List the strategies in the strategies folder, with their parameters."""
+    from rotation.strategy import available_strategies, load_strategy
+
     for name in available_strategies(folder):
         strategy = load_strategy(name, folder)
         click.echo(f"{name}: {strategy.description}")

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from rotation.report import screenshot, write_report
-
 
 @click.command()
 @click.argument(
@@ -29,6 +27,8 @@ def report(run_dirs: tuple[Path, ...], take_screenshot: bool, no_static: bool) -
 
     Built from the run folder's files only, so it works on any run `rotation backtest` wrote.
     """
+    from rotation.report import screenshot, write_report
+
     for run_dir in run_dirs:
         path = write_report(run_dir, static=not no_static)
         click.echo(f"report {path}")

@@ -6,16 +6,6 @@ from __future__ import annotations
 import click
 
 from rotation.cli._options import results_option
-from rotation.config import load_config
-from rotation.diagnose import (
-    current_state,
-    diagnose,
-    format_current,
-    format_diagnosis,
-    new_folder,
-    signal_history,
-    write_signal_outputs,
-)
 
 
 @click.command()
@@ -34,7 +24,19 @@ def signals(config_path, with_diagnosis, results_dir):
     (composite with regime shading; the HTML works offline) and, with --diagnose,
     states.csv and forward_returns.csv.
     """
+    from rotation.config import load_config
+
     config = load_config(config_path)
+    from rotation.diagnose import (
+        current_state,
+        diagnose,
+        format_current,
+        format_diagnosis,
+        new_folder,
+        signal_history,
+        write_signal_outputs,
+    )
+
     history = signal_history(config)
     click.echo(format_current(current_state(history)))
     diagnosis = diagnose(history) if with_diagnosis else None

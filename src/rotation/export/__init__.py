@@ -9,28 +9,39 @@ Nothing is ever sent unless ``alpaca.send_orders`` is called (``rotation export 
 - ``tradingview``, ``alpaca``, ``ibkr``, ``generic``: one module per tool format.
 """
 
-from rotation.export.alpaca import send_orders
-from rotation.export.feed import (
-    DEFAULT_MAX_AGE_DAYS,
-    FEED_FIELDS,
-    SCHEMA_VERSION,
-    Decision,
-    Provenance,
-    SignalFeed,
-    StaleDataError,
-    build_feed,
-    feed_columns,
-    write_feed,
-)
-from rotation.export.folder import FORMATS, TOOLS, ExportOptions, ExportResult, export_signal
-from rotation.export.orders import (
-    Holdings,
-    OrderPlan,
-    Skipped,
-    Trade,
-    plan_orders,
-    read_positions,
-)
+import importlib
+from typing import Any
+
+FORMATS = ("csv", "json", "parquet")
+"""Formats of the signal feed file (``--format``)."""
+TOOLS = ("tradingview", "alpaca", "ibkr", "generic")
+"""Trading tools whose formats an export can write (``--tool``)."""
+
+# The public names below are imported on first use (PEP 562), so ``FORMATS`` and ``TOOLS`` can
+# be read (by the CLI's option choices) without loading pandas and the backtest stack.
+_LAZY = {
+    "send_orders": "alpaca",
+    **dict.fromkeys(
+        (
+            "DEFAULT_MAX_AGE_DAYS", "FEED_FIELDS", "SCHEMA_VERSION", "Decision", "Provenance",
+            "SignalFeed", "StaleDataError", "build_feed", "feed_columns", "write_feed",
+        ),
+        "feed",
+    ),
+    **dict.fromkeys(("ExportOptions", "ExportResult", "export_signal"), "folder"),
+    **dict.fromkeys(
+        ("Holdings", "OrderPlan", "Skipped", "Trade", "plan_orders", "read_positions"), "orders"
+    ),
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"rotation.export.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'rotation.export' has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_MAX_AGE_DAYS",

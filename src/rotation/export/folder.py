@@ -37,7 +37,7 @@ from typing import Any
 from rotation.backtest import Inputs
 from rotation.config import Config
 from rotation.errors import RotationError
-from rotation.export import alpaca, generic, ibkr, tradingview
+from rotation.export import FORMATS, TOOLS, alpaca, generic, ibkr, tradingview
 from rotation.export.feed import (
     DEFAULT_MAX_AGE_DAYS,
     SCHEMA_VERSION,
@@ -46,9 +46,6 @@ from rotation.export.feed import (
     write_feed,
 )
 from rotation.export.orders import OrderPlan, order_ids, plan_orders, read_positions
-
-FORMATS = ("csv", "json", "parquet")
-TOOLS = ("tradingview", "alpaca", "ibkr", "generic")
 
 
 @dataclass(frozen=True)
