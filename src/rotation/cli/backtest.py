@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
 import click
 
-from rotation.cli._options import quiet_option, results_option
+from rotation.cli._options import quiet_option, results_option, static_option
 
 
 @click.command()
@@ -16,7 +17,8 @@ from rotation.cli._options import quiet_option, results_option
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Override the config's end.")
 @results_option("Folder that receives one new run folder per config.")
 @quiet_option("Print only the run folders.")
-def backtest(configs, start, end, results_dir, quiet):
+@static_option()
+def backtest(configs, start, end, results_dir, quiet, static):
     """Backtest each CONFIG and print the runs side by side.
 
     Each run is written to a new folder RESULTS/<name>-<time>-<id>/ (config, manifest,
@@ -53,7 +55,9 @@ def backtest(configs, start, end, results_dir, quiet):
         for config in bar:
             config = config.replace(**overrides) if overrides else config
             result = run_backtest(config)
-            folder = save(result, results_dir, finish=write_report)
+            folder = save(
+                result, results_dir, finish=functools.partial(write_report, static=static)
+            )
             reports.append(folder / REPORT_FILE)
             names.append(config.name)
             metrics.append(result.metrics)

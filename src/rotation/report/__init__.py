@@ -29,10 +29,11 @@ __all__ = [
 ]
 
 
-def write_report(run_dir: str | Path, *, static: bool = True) -> Path:
+def write_report(run_dir: str | Path, *, static: bool = False) -> Path:
     """Write ``report.html`` into the run folder ``run_dir``; return its path.
 
-    ``static``: also embed a PNG copy of each chart (shown where JavaScript is off).
+    ``static``: also embed a PNG copy of each chart, drawn with matplotlib (shown where
+    JavaScript is off; it makes the report several times slower to write, and larger).
     The file is written under a temporary name and renamed, so it is never half written.
     """
     run = load_run(run_dir)
