@@ -6,15 +6,15 @@ printed as one line (no traceback) and exit with status 2 (config errors) or 1. 
 prints ``interrupted`` and exits with status 130; whatever was being written is not left
 looking complete (see ``rotation.runs``).
 
-The commands are loaded lazily (click's ``LazyGroup`` pattern): ``COMMANDS`` maps each name to
-the module that defines it, and each command module imports only click at the top; the library
-(pandas, numba, plotly...) is imported inside the command functions. So ``rotation --help``
+The commands are loaded lazily (click's ``LazyGroup`` pattern): ``COMMANDS`` lists them,
+``_load`` imports the module of one when it is asked for, and each command module imports only
+click at the top; the library (pandas, numba, plotly...) is imported inside the command
+functions. So ``rotation --help``
 and a config error cost milliseconds, not the seconds the numerical stack takes to import.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 import warnings
 
@@ -28,19 +28,34 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     click.echo(f"warning: {message}", err=True)
 
 
-COMMANDS = {
-    "backtest": "rotation.cli.backtest:backtest",
-    "strategies": "rotation.cli.backtest:strategies",
-    "data": "rotation.cli.data:data",
-    "compare": "rotation.cli.sweep:compare",
-    "sweep": "rotation.cli.sweep:sweep",
-    "export": "rotation.cli.export:export",
-    "report": "rotation.cli.report:report",
-    "signals": "rotation.cli.signals:signals",
-    "check": "rotation.cli.check:check",
-    "walkforward": "rotation.cli.walkforward:walkforward",
-}
-"""Command name -> ``module:attribute`` of its click command, imported when first asked for."""
+COMMANDS = (
+    "backtest", "check", "compare", "data", "export", "report", "signals", "strategies", "sweep",
+    "walkforward",
+)  # fmt: skip
+
+
+def _load(name: str) -> click.Command:
+    """The click command ``name``, its module imported now (a command is an attribute of the
+    same name of its module)."""
+    if name in ("backtest", "strategies"):
+        from rotation.cli import backtest as module
+    elif name == "check":
+        from rotation.cli import check as module
+    elif name == "data":
+        from rotation.cli import data as module
+    elif name == "export":
+        from rotation.cli import export as module
+    elif name == "report":
+        from rotation.cli import report as module
+    elif name == "signals":
+        from rotation.cli import signals as module
+    elif name in ("compare", "sweep"):
+        from rotation.cli import sweep as module
+    elif name == "walkforward":
+        from rotation.cli import walkforward as module
+    else:
+        raise KeyError(name)
+    return getattr(module, name)
 
 
 class _Group(click.Group):
@@ -53,14 +68,10 @@ class _Group(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return super().get_command(ctx, cmd_name)
-        module, _, attribute = COMMANDS[cmd_name].partition(":")
         try:
-            command = getattr(importlib.import_module(module), attribute)
+            return _load(cmd_name)
         except KeyboardInterrupt:
             _interrupted()
-        if not isinstance(command, click.Command):
-            raise TypeError(f"{COMMANDS[cmd_name]} is not a click command")
-        return command
 
     def invoke(self, ctx: click.Context):
         try:

@@ -32,9 +32,8 @@ def signals(config_path, with_diagnosis, results_dir):
         diagnose,
         format_current,
         format_diagnosis,
-        new_folder,
+        save,
         signal_history,
-        write_signal_outputs,
     )
 
     history = signal_history(config)
@@ -43,7 +42,6 @@ def signals(config_path, with_diagnosis, results_dir):
     if diagnosis is not None:
         click.echo()
         click.echo(format_diagnosis(diagnosis))
-    folder = new_folder(results_dir, config.name)
-    write_signal_outputs(history, folder, diagnosis)
+    folder = save(history, results_dir, diagnosis)
     click.echo()
     click.echo(f"wrote {folder}")

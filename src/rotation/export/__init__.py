@@ -9,7 +9,6 @@ Nothing is ever sent unless ``alpaca.send_orders`` is called (``rotation export 
 - ``tradingview``, ``alpaca``, ``ibkr``, ``generic``: one module per tool format.
 """
 
-import importlib
 from typing import Any
 
 FORMATS = ("csv", "json", "parquet")
@@ -19,28 +18,26 @@ TOOLS = ("tradingview", "alpaca", "ibkr", "generic")
 
 # The public names below are imported on first use (PEP 562), so ``FORMATS`` and ``TOOLS`` can
 # be read (by the CLI's option choices) without loading pandas and the backtest stack.
-_LAZY = {
-    "send_orders": "alpaca",
-    **dict.fromkeys(
-        (
-            "DEFAULT_MAX_AGE_DAYS", "FEED_FIELDS", "SCHEMA_VERSION", "Decision", "Provenance",
-            "SignalFeed", "StaleDataError", "build_feed", "feed_columns", "write_feed",
-        ),
-        "feed",
-    ),
-    **dict.fromkeys(("ExportOptions", "ExportResult", "export_signal"), "folder"),
-    **dict.fromkeys(
-        ("Holdings", "OrderPlan", "Skipped", "Trade", "plan_orders", "read_positions"), "orders"
-    ),
-}  # fmt: skip
+_FEED = (
+    "DEFAULT_MAX_AGE_DAYS", "FEED_FIELDS", "SCHEMA_VERSION", "Decision", "Provenance",
+    "SignalFeed", "StaleDataError", "build_feed", "feed_columns", "write_feed",
+)  # fmt: skip
+_FOLDER = ("ExportOptions", "ExportResult", "export_signal")
+_ORDERS = ("Holdings", "OrderPlan", "Skipped", "Trade", "plan_orders", "read_positions")
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f"rotation.export.{_LAZY[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'rotation.export' has no attribute {name!r}")
+    if name == "send_orders":
+        from rotation.export import alpaca as module
+    elif name in _FEED:
+        from rotation.export import feed as module
+    elif name in _FOLDER:
+        from rotation.export import folder as module
+    elif name in _ORDERS:
+        from rotation.export import orders as module
+    else:
+        raise AttributeError(f"module 'rotation.export' has no attribute {name!r}")
+    return getattr(module, name)
 
 
 __all__ = [
