@@ -334,8 +334,18 @@ def test_backtest_writes_the_report_and_prints_its_path(write_config, tmp_path):
     report = next((tmp_path / "r").glob("*/report.html"))
     last = out.output.splitlines()[-1]
     assert last.startswith("report") and last.endswith(str(report))
+    assert "<noscript>" not in report.read_text(encoding="utf-8")  # PNG copies are opt-in
     quiet = CliRunner().invoke(
-        main, ["backtest", str(config), "--results", str(tmp_path / "q"), "-q"]
+        main, ["backtest", str(config), "--results", str(tmp_path / "q"), "-q", "--static"]
     )
     assert quiet.exit_code == 0
     assert quiet.output.strip() == str(next((tmp_path / "q").iterdir()))
+    assert "<noscript>" in next((tmp_path / "q").glob("*/report.html")).read_text(encoding="utf-8")
+
+
+def test_cli_report_static_copies_on_request(demo_run, tmp_path):
+    folder = _copy_run(demo_run[0], tmp_path / "run")
+    for flags, expected in (([], False), (["--static"], True), (["--no-static"], False)):
+        out = CliRunner().invoke(main, ["report", str(folder), *flags])
+        assert out.exit_code == 0, out.output
+        assert ("<noscript>" in (folder / "report.html").read_text(encoding="utf-8")) == expected
