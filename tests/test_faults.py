@@ -370,7 +370,7 @@ def test_an_error_raised_while_handling_ctrl_c_is_still_an_interrupt(monkeypatch
     handler fails): the CLI still reports the interrupt, not a crash."""
     from click.testing import CliRunner
 
-    import rotation.cli.backtest as backtest_cli
+    import rotation.config
     from rotation.cli import main
 
     def interrupted_import(*args, **kwargs):
@@ -379,7 +379,7 @@ def test_an_error_raised_while_handling_ctrl_c_is_still_an_interrupt(monkeypatch
         except KeyboardInterrupt:
             raise AttributeError("partially initialized module 'scipy'") from None
 
-    monkeypatch.setattr(backtest_cli, "load_config", interrupted_import)
+    monkeypatch.setattr(rotation.config, "load_config", interrupted_import)
     out = CliRunner().invoke(main, ["backtest", "whatever.yaml"])
     assert out.exit_code == 130
     assert out.output.strip().splitlines()[-1] == "interrupted"

@@ -253,8 +253,27 @@ def test_page_is_self_contained_with_plotly_inline_once(demo_run):
     assert html.count(banner) == 1
 
 
-def test_each_chart_has_data_and_a_png_fallback(demo_run):
-    _, html, parsed, _ = demo_run
+def _copy_run(folder, target):
+    """The run folder's files, without its report, copied into ``target``."""
+    target.mkdir(exist_ok=True)
+    for path in folder.iterdir():
+        if path.suffix != ".html":
+            (target / path.name).write_bytes(path.read_bytes())
+    return target
+
+
+@pytest.fixture(scope="module")
+def static_report(demo_run, tmp_path_factory):
+    """The demo run's report with the PNG copies asked for: (html, parsed, folder)."""
+    folder = _copy_run(demo_run[0], tmp_path_factory.mktemp("static") / demo_run[0].name)
+    html = write_report(folder, static=True).read_text(encoding="utf-8")
+    parsed = Elements()
+    parsed.feed(html)
+    return html, parsed, folder
+
+
+def test_each_chart_has_data_and_a_png_fallback(static_report):
+    html, parsed, _ = static_report
     images = [
         a["src"] for tag, a in parsed.tags if tag == "img" and "static" in (a.get("class") or "")
     ]
@@ -271,23 +290,19 @@ def test_each_chart_has_data_and_a_png_fallback(demo_run):
         assert figure["data"] and all(trace.get("y") or trace.get("z") for trace in figure["data"])
 
 
-def test_report_without_static_images_is_smaller(demo_run, tmp_path):
-    folder, html, _, _ = demo_run
-    run_copy = tmp_path / folder.name
-    run_copy.mkdir()
-    for path in folder.iterdir():
-        if path.suffix != ".html":
-            (run_copy / path.name).write_bytes(path.read_bytes())
-    lean = write_report(run_copy, static=False).read_text(encoding="utf-8")
+def test_static_images_are_opt_in(demo_run, static_report):
+    folder, lean, _, _ = demo_run
+    html, _, copy = static_report
     assert "<noscript>" not in lean and "<noscript>" in html
     assert len(lean) < len(html)
+    without = re.sub(r"<noscript>.*?</noscript>", "", html, flags=re.S)
+    without = without.replace(str(copy.resolve()), str(folder.resolve()))
+    assert without == lean  # the same page, charts and numbers, without the PNG copies
 
 
 def test_a_run_without_trades_still_gets_a_report(demo_run, tmp_path):
     folder, _, _, _ = demo_run
-    for path in folder.iterdir():
-        if path.suffix != ".html":
-            (tmp_path / path.name).write_bytes(path.read_bytes())
+    _copy_run(folder, tmp_path)
     header = (folder / "orders.csv").read_text().splitlines()[0]
     (tmp_path / "orders.csv").write_text(header + "\n")
     html = write_report(tmp_path, static=False).read_text(encoding="utf-8")
@@ -319,8 +334,18 @@ def test_backtest_writes_the_report_and_prints_its_path(write_config, tmp_path):
     report = next((tmp_path / "r").glob("*/report.html"))
     last = out.output.splitlines()[-1]
     assert last.startswith("report") and last.endswith(str(report))
+    assert "<noscript>" not in report.read_text(encoding="utf-8")  # PNG copies are opt-in
     quiet = CliRunner().invoke(
-        main, ["backtest", str(config), "--results", str(tmp_path / "q"), "-q"]
+        main, ["backtest", str(config), "--results", str(tmp_path / "q"), "-q", "--static"]
     )
     assert quiet.exit_code == 0
     assert quiet.output.strip() == str(next((tmp_path / "q").iterdir()))
+    assert "<noscript>" in next((tmp_path / "q").glob("*/report.html")).read_text(encoding="utf-8")
+
+
+def test_cli_report_static_copies_on_request(demo_run, tmp_path):
+    folder = _copy_run(demo_run[0], tmp_path / "run")
+    for flags, expected in (([], False), (["--static"], True), (["--no-static"], False)):
+        out = CliRunner().invoke(main, ["report", str(folder), *flags])
+        assert out.exit_code == 0, out.output
+        assert ("<noscript>" in (folder / "report.html").read_text(encoding="utf-8")) == expected

@@ -75,12 +75,13 @@ def _browser(profile, *, javascript: bool = True):
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    """A fresh run folder (a small config over the bundled snapshot) with its report."""
+    """A fresh run folder (a small config over the bundled snapshot) with its report, static
+    PNG copies included (``test_static_images_show_when_javascript_is_off`` checks them)."""
     config = tmp_path_factory.mktemp("config") / "browser.yaml"
     raw = {"strategies_dir": str(STRATEGIES), **base_config(start="2021-01-04")}
     config.write_text(yaml.safe_dump(raw, sort_keys=False))
     folder = save(run_backtest(load_config(config)), tmp_path_factory.mktemp("results"))
-    return write_report(folder)
+    return write_report(folder, static=True)
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from rotation.backtest import Backtest, simulate_prepared
 from rotation.config import Config
 from rotation.errors import DataError
-from rotation.metrics import METRICS, drawdown, metric
+from rotation.metrics import METRICS, metric
 from rotation.pipeline import Stages, load_inputs
 from rotation.runs import new_folder, timestamp
 
@@ -103,25 +101,6 @@ def _unique_names(configs: Sequence[Config]) -> list[str]:
     return names
 
 
-def figure(comparison: Comparison) -> go.Figure:
-    """Equity curves (log scale, same initial cash) and drawdowns of every config, overlaid."""
-    fig = make_subplots(
-        rows=2, cols=1, shared_xaxes=True, row_heights=[0.65, 0.35], vertical_spacing=0.05,
-        subplot_titles=("Equity (log scale)", "Drawdown"),
-    )  # fmt: skip
-    for name, result in zip(comparison.table.index, _by_rank(comparison), strict=True):
-        value = result.simulation.value
-        fig.add_trace(go.Scatter(x=value.index, y=value, name=name, legendgroup=name), 1, 1)
-        dd = drawdown(value.pct_change().fillna(0.0))
-        fig.add_trace(
-            go.Scatter(x=dd.index, y=dd, name=name, legendgroup=name, showlegend=False), 2, 1
-        )
-    fig.update_yaxes(type="log", row=1, col=1)
-    fig.update_yaxes(tickformat=".0%", row=2, col=1)
-    fig.update_layout(height=750, template="plotly_white", hovermode="x unified")
-    return fig
-
-
 def _by_rank(comparison: Comparison) -> list[Backtest]:
     order = {
         name: i for i, name in enumerate(_unique_names([r.config for r in comparison.results]))
@@ -136,5 +115,11 @@ def save(comparison: Comparison, results_dir: Path) -> Path:
         records = json.loads(comparison.table.to_json(orient="index"))
         (staging.path / "table.json").write_text(json.dumps(records, indent=2) + "\n")
         (staging.path / "notes.txt").write_text("".join(f"{n}\n" for n in comparison.notes))
-        figure(comparison).write_html(staging.path / "compare.html", include_plotlyjs=True)
+        from rotation.report.studies import compare_figure, write_figure_html
+
+        values = {
+            name: result.simulation.value
+            for name, result in zip(comparison.table.index, _by_rank(comparison), strict=True)
+        }
+        write_figure_html(compare_figure(values), staging.path / "compare.html")
     return staging.published

@@ -5,7 +5,8 @@ calendar (plus the NFCI financial-conditions score as a cross-check when the con
 it); ``current_state`` says where the regime stands; ``diagnose`` measures how often each state
 occurred, how long its spells lasted, and the forward returns of every sleeve per state, which is
 the direct test of the thesis (do speculative assets lag cash-flow names when capital is scarce?).
-``write_signal_outputs`` writes the history (CSV), the tables (CSV) and a chart (PNG and HTML).
+``write_signal_outputs`` writes the history (CSV), the tables (CSV) and a chart (PNG and HTML,
+drawn by ``rotation.report.signals``); ``save`` writes them into a new run-style folder.
 
 Forward returns: for a day t whose regime is known, a sleeve's h-day forward return is the mean
 over its members listed at t of ``P[t+lag+h] / P[t+lag] - 1`` (an equal-weight basket bought at
@@ -17,7 +18,6 @@ evidence; ``windows`` counts the non-overlapping ones (greedy, earliest first).
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -352,29 +352,6 @@ def format_diagnosis(diagnosis: Diagnosis) -> str:
 # --- files ------------------------------------------------------------------------------------
 
 
-def new_folder(results_dir: Path, name: str) -> Path:
-    """A new folder ``results_dir/<name>-signals-<time>[-n]``; never an existing one."""
-    results_dir = Path(results_dir)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).lstrip(".") or "run"
-    try:
-        results_dir.mkdir(parents=True, exist_ok=True)
-        for attempt in range(1, 1000):
-            folder = (
-                results_dir / f"{safe}-signals-{stamp}"
-                if attempt == 1
-                else (results_dir / f"{safe}-signals-{stamp}-{attempt}")
-            )
-            try:
-                folder.mkdir()
-                return folder
-            except FileExistsError:
-                continue
-    except OSError as exc:
-        raise RotationError(f"cannot write to results folder {results_dir}: {exc}") from None
-    raise RotationError(f"too many signal folders named {safe} in {results_dir}")
-
-
 def history_frame(history: SignalHistory) -> pd.DataFrame:
     """signals.csv: date x (components..., composite, regime, regime_changed)."""
     frame = history.signals.copy()
@@ -394,110 +371,19 @@ def write_signal_outputs(
         diagnosis.states.to_csv(folder / "states.csv")
         diagnosis.returns.to_csv(folder / "forward_returns.csv", index=False)
         written += [folder / "states.csv", folder / "forward_returns.csv"]
-    written.append(_chart_png(history, folder / "chart.png"))
-    written.append(_chart_html(history, folder / "chart.html"))
+    from rotation.report.signals import signal_chart_html, signal_chart_png
+
+    written.append(signal_chart_png(history, folder / "chart.png"))
+    written.append(signal_chart_html(history, folder / "chart.html"))
     return written
 
 
-STATE_COLORS = {"abundant": "#4caf50", "neutral": "#bdbdbd", "scarce": "#e53935"}
+def save(history: SignalHistory, results_dir: Path, diagnosis: Diagnosis | None = None) -> Path:
+    """Write the outputs (``write_signal_outputs``) into a new folder
+    ``results_dir/<name>-signals-<time>[-n]/``, atomically; return its path."""
+    from rotation.runs import new_folder, timestamp
 
-
-def _threshold_labels(config: Config) -> dict[float, str]:
-    """level -> "scarce exit / abundant exit" (levels shared by two thresholds are merged)."""
-    r = config.regime
-    if r.method != "thresholds":
-        return {}
-    labels: dict[float, list[str]] = {}
-    for label, level in [
-        ("scarce enter", r.scarce_enter),
-        ("scarce exit", r.scarce_exit),
-        ("abundant exit", r.abundant_exit),
-        ("abundant enter", r.abundant_enter),
-    ]:
-        labels.setdefault(level, []).append(label)
-    return {level: " / ".join(names) for level, names in labels.items()}
-
-
-def _chart_png(history: SignalHistory, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    s = history.signals
-    fig, (top, bottom) = plt.subplots(
-        2, 1, figsize=(13, 7), sharex=True, gridspec_kw={"height_ratios": [3, 2]}
-    )
-    for _, spell in spells(history.regime).iterrows():
-        top.axvspan(
-            spell["start"], spell["end"], color=STATE_COLORS[spell["state"]], alpha=0.25, lw=0
-        )
-    top.plot(s.index, s["composite"], color="black", lw=0.8, label="composite")
-    for level, label in _threshold_labels(history.config).items():
-        top.axhline(level, ls="--", lw=0.6, color="grey")
-        top.annotate(
-            label, (s.index[-1], level), fontsize=7, color="dimgrey", va="bottom", ha="right"
-        )
-    handles = [
-        matplotlib.patches.Patch(color=c, alpha=0.4, label=st) for st, c in STATE_COLORS.items()
-    ]
-    top.legend(handles=[*top.get_legend_handles_labels()[0], *handles], loc="upper left", ncol=4)
-    top.set_title(f"{history.config.name}: capital-scarcity composite and regime")
-    top.set_ylabel("score (z units)")
-    for column in [c for c in s.columns if c != "composite"]:
-        bottom.plot(s.index, s[column], lw=0.7, label=column)
-    bottom.axhline(0, lw=0.5, color="grey")
-    bottom.legend(loc="upper left", ncol=4, fontsize=8)
-    bottom.set_ylabel("components")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def _chart_html(history: SignalHistory, path: Path) -> Path:
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    s = history.signals
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4])
-    for _, spell in spells(history.regime).iterrows():
-        fig.add_vrect(
-            x0=spell["start"],
-            x1=spell["end"],
-            fillcolor=STATE_COLORS[spell["state"]],
-            opacity=0.25,
-            line_width=0,
-            row=1,
-            col=1,
-        )
-    regime_text = history.regime.fillna("warm-up").astype(str)
-    fig.add_trace(
-        go.Scatter(
-            x=s.index,
-            y=s["composite"],
-            name="composite",
-            line={"color": "black", "width": 1},
-            text=regime_text,
-            hovertemplate="%{x|%Y-%m-%d}: %{y:.2f} (%{text})<extra></extra>",
-        ),
-        row=1,
-        col=1,
-    )
-    for level, label in _threshold_labels(history.config).items():
-        fig.add_hline(
-            y=level, line_dash="dash", line_width=0.7, line_color="grey", row=1, col=1,
-            annotation_text=label, annotation_font_size=9,
-        )  # fmt: skip
-    for column in [c for c in s.columns if c != "composite"]:
-        fig.add_trace(
-            go.Scatter(x=s.index, y=s[column], name=column, line={"width": 1}), row=2, col=1
-        )
-    fig.update_layout(
-        title=f"{history.config.name}: capital-scarcity composite and regime "
-        "(green abundant, grey neutral, red scarce)",
-        height=720,
-        hovermode="x unified",
-    )
-    fig.write_html(path, include_plotlyjs=True, full_html=True)
-    return path
+    name = f"{history.config.name}-signals-{timestamp()}"
+    with new_folder(results_dir, name, what="the signals") as staging:
+        write_signal_outputs(history, staging.path, diagnosis)
+    return staging.published

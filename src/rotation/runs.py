@@ -1,7 +1,8 @@
 """Run folders: each backtest gets ``results/<name>-<time>-<id>/`` of its own, never reused.
 
 The folder is written under a temporary name and renamed into place in one step, so a folder
-with the final name is always complete. A failed or interrupted (Ctrl-C) write removes its
+with the final name is always complete (``new_folder``, the one folder writer every command's
+output goes through; see ``rotation._atomic``). A failed or interrupted (Ctrl-C) write removes its
 temporary folder; a process killed outright (SIGKILL, power loss) can leave a ``.incomplete-*``
 folder, which is safe to delete. Contents:
 
@@ -18,23 +19,26 @@ folder, which is safe to delete. Contents:
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import os
 import platform
-import shutil
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from rotation.backtest import Backtest
-from rotation.errors import RotationError
+from rotation._atomic import Staging, new_folder, timestamp
+from rotation._atomic import safe_name as _safe_name
+
+if TYPE_CHECKING:
+    from rotation.backtest import Backtest
+
+__all__ = [
+    "Staging", "json_default", "manifest", "new_folder", "package_versions", "run_id", "save",
+    "timestamp",
+]  # fmt: skip
 
 PACKAGES = ("rotation", "vectorbt", "pandas", "numpy", "numba", "empyrical-reloaded", "yfinance")
 
@@ -63,12 +67,6 @@ def json_default(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     raise TypeError(f"cannot serialize {type(value).__name__}")
-
-
-def _safe_name(name: str) -> str:
-    """A file-name-safe version of a config name (no separators, no leading dots)."""
-    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).lstrip(".")
-    return cleaned[:80] or "run"
 
 
 def manifest(result: Backtest, created: dt.datetime) -> dict[str, Any]:
@@ -103,67 +101,6 @@ def save(
             finish(staging.path)
     assert staging.published is not None  # new_folder sets it when the block succeeds
     return staging.published
-
-
-@dataclass
-class Staging:
-    """A folder being written (``path``) and, once complete, where it was published."""
-
-    path: Path
-    published: Path | None = None
-
-
-@contextlib.contextmanager
-def new_folder(results_dir: Path, final_name: str) -> Iterator[Staging]:
-    """Yield a fresh staging folder; on success rename it to ``results_dir/final_name`` (or
-    ``final_name-2``... if taken) and set ``.published``; on failure remove it.
-
-    ``final_name`` is made file-name safe, so a config name cannot escape ``results_dir``.
-    """
-    results_dir = Path(results_dir)
-    final_name = _safe_name(final_name)
-    try:
-        results_dir.mkdir(parents=True, exist_ok=True)
-        staging = Staging(results_dir / f".incomplete-{final_name}-{uuid.uuid4().hex[:8]}")
-        staging.path.mkdir()
-    except OSError as exc:  # read-only, a file in the way, no permission...
-        raise RotationError(
-            f"cannot write to results folder {results_dir}: {exc.strerror or exc}"
-        ) from None
-    try:
-        yield staging
-        staging.published = _publish(staging.path, results_dir, final_name)
-    except OSError as exc:  # disk full, file too large, folder made read-only meanwhile...
-        shutil.rmtree(staging.path, ignore_errors=True)
-        kept = (
-            f"the partial output is in {staging.path} (safe to delete)"
-            if staging.path.exists()
-            else "nothing was kept"
-        )
-        raise RotationError(
-            f"could not write the run into {results_dir} ({exc.strerror or exc}); {kept}"
-        ) from None
-    except BaseException:  # Ctrl-C included: never leave a partial folder behind
-        shutil.rmtree(staging.path, ignore_errors=True)
-        raise
-
-
-def timestamp() -> str:
-    """UTC time for folder names: 20261125T081315."""
-    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
-
-
-def _publish(staging: Path, results_dir: Path, final_name: str) -> Path:
-    """Rename ``staging`` to a name no other run holds (suffix -2, -3... on a clash)."""
-    for attempt in range(1, 1000):
-        target = results_dir / (final_name if attempt == 1 else f"{final_name}-{attempt}")
-        try:
-            os.rename(staging, target)  # atomic; fails if target exists and is not empty
-            return target
-        except OSError:
-            if not target.exists():
-                raise
-    raise RotationError(f"too many runs named {final_name} in {results_dir}")
 
 
 def _write_files(result: Backtest, folder: Path, info: dict[str, Any]) -> None:

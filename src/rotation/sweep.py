@@ -310,31 +310,6 @@ def overfitting(result: SweepResult, metric: str) -> dict[str, Any]:
     return selection_statistics(returns, int(best(result.table, metric).name))
 
 
-def heatmap(table: pd.DataFrame, keys: Sequence[str], metric: str):
-    """A plotly heatmap of ``metric`` over a two-key grid (rows: first key, columns: second)."""
-    import plotly.graph_objects as go
-
-    pivot = table.pivot_table(index=keys[0], columns=keys[1], values=metric, aggfunc="first")
-    fig = go.Figure(
-        go.Heatmap(
-            z=pivot.to_numpy(),
-            x=[str(c) for c in pivot.columns],
-            y=[str(i) for i in pivot.index],
-            colorscale="RdYlGn",
-            colorbar={"title": metric},
-            text=np.round(pivot.to_numpy(), 3),
-            texttemplate="%{text}",
-        )
-    )
-    fig.update_layout(
-        title=f"{metric} by {keys[0]} x {keys[1]}",
-        xaxis_title=keys[1],
-        yaxis_title=keys[0],
-        template="plotly_white",
-    )
-    return fig
-
-
 def save(
     result: SweepResult,
     config: Config,
@@ -373,8 +348,10 @@ def save(
             yaml.safe_dump(best_config.to_dict(), sort_keys=False, allow_unicode=True)
         )
         if len(grid) == 2:
-            fig = heatmap(result.table, list(grid), metric)
-            fig.write_html(folder / "heatmap.html", include_plotlyjs=True)
+            from rotation.report.studies import sweep_heatmap, write_figure_html
+
+            heatmap = sweep_heatmap(result.table, list(grid), metric)
+            write_figure_html(heatmap, folder / "heatmap.html")
     return staging.published
 
 

@@ -326,95 +326,9 @@ def _span_text(span: str | pd.DateOffset) -> str:
 # --- output -----------------------------------------------------------------------------------
 
 
-def figure(result: WalkForward):
-    """Out-of-sample equity (walk-forward, static config, benchmark; log scale) with the test
-    windows shaded, and in-sample vs out-of-sample Sharpe per window."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    fig = make_subplots(
-        rows=2, cols=1, row_heights=[0.62, 0.38], vertical_spacing=0.1,
-        subplot_titles=(
-            "Out-of-sample equity (each test window run afresh)",
-            "Sharpe per window: in sample (training) vs out of sample (test)",
-        ),
-    )  # fmt: skip
-    eq = result.equity
-    names = {
-        "walk_forward": "walk-forward (out of sample)",
-        "static": f"{result.config.name} (no selection)",
-        "benchmark": result.config.benchmark,
-    }
-    for column, label in names.items():
-        fig.add_trace(go.Scatter(x=eq.index, y=eq[column], name=label), 1, 1)
-    for k, row in result.windows.iterrows():
-        if k % 2 == 0:
-            fig.add_vrect(
-                x0=row["test_start"], x1=row["test_end"], fillcolor="grey", opacity=0.08,
-                line_width=0, row=1, col=1,
-            )  # fmt: skip
-    labels = [f"{r.test_start}..{r.test_end}" for r in result.windows.itertuples()]
-    fig.add_trace(go.Bar(x=labels, y=result.windows["is_sharpe"], name="in-sample Sharpe"), 2, 1)
-    fig.add_trace(
-        go.Bar(x=labels, y=result.windows["oos_sharpe"], name="out-of-sample Sharpe"), 2, 1
-    )
-    fig.update_yaxes(type="log", dtick="D2", tickformat="~s", row=1, col=1)
-    fig.update_layout(height=820, template="plotly_white", barmode="group", hovermode="x")
-    return fig
-
-
-def html_page(result: WalkForward) -> str:
-    """A self-contained HTML page: headline numbers, the figure, the windows table."""
-    s = result.summary
-    shown = ["sharpe", "annual_return", "max_drawdown"]
-    head = pd.DataFrame(
-        {
-            "in sample (mean of windows)": [s["in_sample_mean"][m] for m in shown],
-            "out of sample (mean of windows)": [s["out_of_sample_mean"][m] for m in shown],
-            "walk-forward curve": [s["walk_forward"].get(m) for m in shown],
-            f"{result.config.name} (no selection)": [s["static"].get(m) for m in shown],
-            result.config.benchmark: [s["benchmark"].get(m) for m in shown],
-        },
-        index=shown,
-    )
-    columns = [
-        "fold", "train_start", "train_end", "test_start", "test_end", "winner_overrides",
-        "is_sharpe", "oos_sharpe", "oos_rank", "oos_best_sharpe", "is_annual_return",
-        "oos_annual_return", "oos_max_drawdown", "start_capital", "end_value",
-    ]  # fmt: skip
-    plot = figure(result).to_html(include_plotlyjs=True, full_html=False)
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>{_escape(result.config.name)} walk-forward</title>"
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
-        "font-size:13px}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right;"
-        "white-space:nowrap}"
-        "</style></head><body>"
-        f"<h1>{_escape(result.config.name)}: walk-forward</h1>"
-        f"<p>Train {_escape(s['train'])}, test {_escape(s['test'])}"
-        f"{' (anchored)' if s['anchored'] else ''}; {s['variants']} variants; best by "
-        f"{_escape(s['metric'])} on each training window. Out of sample "
-        f"{s['out_of_sample']['start']} .. {s['out_of_sample']['end']}.</p>"
-        f"<p>Method: {_escape(s['method'])}.</p>"
-        + head.to_html(float_format=lambda x: f"{x:.3f}", na_rep="n/a")
-        + plot
-        + "<h2>Windows</h2>"
-        + result.windows[columns].to_html(
-            index=False, float_format=lambda x: f"{x:,.3f}", na_rep="n/a"
-        )
-        + "</body></html>\n"
-    )
-
-
-def _escape(text: Any) -> str:
-    import html
-
-    return html.escape(str(text))
-
-
 def save(result: WalkForward, results_dir: Path, *, seconds: float | None = None) -> Path:
     """Write ``results_dir/<name>-walkforward-<time>/``: windows.csv, oos_equity.csv,
-    summary.json and walkforward.html (plotly inline, no CDN)."""
+    summary.json and walkforward.html (``rotation.report.studies``; plotly inline, no CDN)."""
     from rotation.runs import json_default, new_folder, package_versions, timestamp
 
     summary = {**result.summary, "seconds": seconds, "versions": package_versions()}
@@ -426,5 +340,7 @@ def save(result: WalkForward, results_dir: Path, *, seconds: float | None = None
         (folder / "summary.json").write_text(
             json.dumps(summary, indent=2, default=json_default) + "\n"
         )
-        (folder / "walkforward.html").write_text(html_page(result))
+        from rotation.report.studies import walkforward_page
+
+        (folder / "walkforward.html").write_text(walkforward_page(result))
     return staging.published

@@ -33,3 +33,14 @@ def grid_option():
         metavar="KEY=V1,V2,...",
         help="A dotted config key and its values (repeatable); replaces the config's sweep.grid.",
     )
+
+
+def static_option():
+    """``--static/--no-static`` (default off): embed a PNG copy of each report chart."""
+    return click.option(
+        "--static/--no-static",
+        default=False,
+        show_default=True,
+        help="Also embed a PNG copy of each chart, shown where JavaScript is off (slower to "
+        "write, larger file).",
+    )

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
 import click
 
-from rotation.backtest import run_backtest
-from rotation.cli._options import quiet_option, results_option
-from rotation.config import load_config
-from rotation.report import REPORT_FILE, write_report
-from rotation.runs import save
-from rotation.strategy import available_strategies, load_strategy
-from rotation.summary import comparison_table
+from rotation.cli._options import quiet_option, results_option, static_option
 
 
 @click.command()
@@ -22,14 +17,22 @@ from rotation.summary import comparison_table
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Override the config's end.")
 @results_option("Folder that receives one new run folder per config.")
 @quiet_option("Print only the run folders.")
-def backtest(configs, start, end, results_dir, quiet):
+@static_option()
+def backtest(configs, start, end, results_dir, quiet, static):
     """Backtest each CONFIG and print the runs side by side.
 
     Each run is written to a new folder RESULTS/<name>-<time>-<id>/ (config, manifest,
     metrics, equity, weights, orders, signals, and the HTML tearsheet report.html); an
     existing run is never overwritten.
     """
-    loaded = [load_config(path) for path in configs]
+    from rotation.config import load_config
+
+    loaded = [load_config(path) for path in configs]  # every config checked before any work
+    from rotation.backtest import run_backtest
+    from rotation.report import REPORT_FILE, write_report
+    from rotation.runs import save
+    from rotation.summary import comparison_table
+
     overrides = {}
     if start:
         overrides["start"] = start.date()
@@ -52,7 +55,9 @@ def backtest(configs, start, end, results_dir, quiet):
         for config in bar:
             config = config.replace(**overrides) if overrides else config
             result = run_backtest(config)
-            folder = save(result, results_dir, finish=write_report)
+            folder = save(
+                result, results_dir, finish=functools.partial(write_report, static=static)
+            )
             reports.append(folder / REPORT_FILE)
             names.append(config.name)
             metrics.append(result.metrics)
@@ -83,6 +88,8 @@ def backtest(configs, start, end, results_dir, quiet):
 )
 def strategies(folder):
     """List the strategies in the strategies folder, with their parameters."""
+    from rotation.strategy import available_strategies, load_strategy
+
     for name in available_strategies(folder):
         strategy = load_strategy(name, folder)
         click.echo(f"{name}: {strategy.description}")

@@ -6,9 +6,6 @@ import sys
 
 import click
 
-from rotation.config import load_config
-from rotation.lookahead import check_lookahead
-
 
 @click.group()
 def check() -> None:
@@ -29,6 +26,9 @@ def lookahead(configs, samples, seed):
     bit for bit, and names the first output (and the input) that moved. Exits with status 1
     when any config fails.
     """
+    from rotation.config import load_config
+    from rotation.lookahead import check_lookahead
+
     failed = 0
     for path in configs:
         report = check_lookahead(load_config(path), samples=samples, seed=seed)

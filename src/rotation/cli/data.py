@@ -14,14 +14,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from rotation.data.cache import Cache, Refreshed, age_text, default_cache_dir
-from rotation.data.live import LiveSource, fetch_plan
-from rotation.data.providers import SOURCES
+from rotation.data import SOURCES
 from rotation.errors import RotationError
+
+if TYPE_CHECKING:
+    from rotation.data.cache import Cache, Refreshed
 
 
 def _cache_option(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -35,6 +36,8 @@ def _cache_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _cache(cache_dir: Path | None) -> Cache:
+    from rotation.data.cache import Cache, default_cache_dir
+
     return Cache(cache_dir or default_cache_dir())
 
 
@@ -93,6 +96,8 @@ def fetch(
             config = load_config(config_path, check_data=False)
         except RotationError as exc:
             raise click.ClickException(str(exc)) from None
+    from rotation.data.live import LiveSource, fetch_plan
+
     plan = fetch_plan(keys, config=config, source=source)
     if not plan:
         raise click.UsageError(f"nothing to fetch from {source} in {config_path}")
@@ -141,6 +146,8 @@ def _fetched_line(provider: str, key: str, done: Refreshed) -> str:
 @_cache_option
 def list_(cache_dir: Path | None) -> None:
     """What is cached: source, date range, rows and age of each file."""
+    from rotation.data.cache import age_text
+
     cache = _cache(cache_dir)
     entries = cache.entries()
     if not entries:
@@ -172,6 +179,8 @@ def list_(cache_dir: Path | None) -> None:
 @_cache_option
 def show(symbol: str, rows: int, cache_dir: Path | None) -> None:
     """The cached data of SYMBOL (a symbol, series id or hyperscaler ticker) and its provenance."""
+    from rotation.data.cache import age_text
+
     cache = _cache(cache_dir)
     matches = [e for e in cache.entries() if e.key in (symbol, symbol.upper())]
     if not matches:

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from rotation.cli._options import results_option
-from rotation.config import load_config
 from rotation.errors import RotationError
-from rotation.export import TOOLS, ExportOptions, ExportResult, export_signal, send_orders
-from rotation.export.alpaca import ORDERS_PATH, credentials, resolve_base_url
-from rotation.export.orders import format_quantity
+from rotation.export import TOOLS
+
+if TYPE_CHECKING:
+    from rotation.export import ExportResult
 
 
 @click.command("export")
@@ -124,6 +125,10 @@ def export(config_path, fmt, asof, history, max_age_days, allow_missing, tools, 
     requests, an IBKR basket and a JSON lines stream into a new folder, and prints what
     --send would post. Refuses stale data or missing signal inputs, naming them.
     """
+    from rotation.config import load_config
+    from rotation.export import ExportOptions, export_signal, send_orders
+    from rotation.export.alpaca import ORDERS_PATH, credentials, resolve_base_url
+
     given = {
         "format": fmt,
         "asof": asof.date() if asof else None,
@@ -173,6 +178,8 @@ def export(config_path, fmt, asof, history, max_age_days, allow_missing, tools, 
 
 
 def _print_summary(result: ExportResult) -> None:
+    from rotation.export.orders import format_quantity
+
     feed, plan = result.feed, result.plan
     p, latest, current = feed.provenance, feed.latest, feed.current
     composite = f"{current.composite:+.3f}" if current.composite is not None else "n/a"
@@ -203,6 +210,8 @@ def _print_summary(result: ExportResult) -> None:
 
 
 def _print_dry_run(result: ExportResult, alpaca_url: str | None) -> None:
+    from rotation.export.alpaca import ORDERS_PATH, resolve_base_url
+
     try:
         url = resolve_base_url(alpaca_url) + ORDERS_PATH
     except RotationError as exc:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from rotation.report import screenshot, write_report
+from rotation.cli._options import static_option
 
 
 @click.command()
@@ -19,18 +19,16 @@ from rotation.report import screenshot, write_report
     is_flag=True,
     help="Also save a full-page report.png beside it (needs a headless Chromium).",
 )
-@click.option(
-    "--no-static",
-    is_flag=True,
-    help="Leave out the PNG copy of each chart shown where JavaScript is off (smaller file).",
-)
-def report(run_dirs: tuple[Path, ...], take_screenshot: bool, no_static: bool) -> None:
+@static_option()
+def report(run_dirs: tuple[Path, ...], take_screenshot: bool, static: bool) -> None:
     """Write RUN_DIR/report.html: a self-contained HTML tearsheet that opens offline.
 
     Built from the run folder's files only, so it works on any run `rotation backtest` wrote.
     """
+    from rotation.report import screenshot, write_report
+
     for run_dir in run_dirs:
-        path = write_report(run_dir, static=not no_static)
+        path = write_report(run_dir, static=static)
         click.echo(f"report {path}")
         if take_screenshot:
             click.echo(f"screenshot {screenshot(path)}")

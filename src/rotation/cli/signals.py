@@ -6,16 +6,6 @@ from __future__ import annotations
 import click
 
 from rotation.cli._options import results_option
-from rotation.config import load_config
-from rotation.diagnose import (
-    current_state,
-    diagnose,
-    format_current,
-    format_diagnosis,
-    new_folder,
-    signal_history,
-    write_signal_outputs,
-)
 
 
 @click.command()
@@ -34,14 +24,24 @@ def signals(config_path, with_diagnosis, results_dir):
     (composite with regime shading; the HTML works offline) and, with --diagnose,
     states.csv and forward_returns.csv.
     """
+    from rotation.config import load_config
+
     config = load_config(config_path)
+    from rotation.diagnose import (
+        current_state,
+        diagnose,
+        format_current,
+        format_diagnosis,
+        save,
+        signal_history,
+    )
+
     history = signal_history(config)
     click.echo(format_current(current_state(history)))
     diagnosis = diagnose(history) if with_diagnosis else None
     if diagnosis is not None:
         click.echo()
         click.echo(format_diagnosis(diagnosis))
-    folder = new_folder(results_dir, config.name)
-    write_signal_outputs(history, folder, diagnosis)
+    folder = save(history, results_dir, diagnosis)
     click.echo()
     click.echo(f"wrote {folder}")

@@ -9,15 +9,7 @@ import time
 import click
 
 from rotation.cli._options import grid_option, quiet_option, results_option
-from rotation.compare import compare as compare_configs
-from rotation.compare import save as save_comparison
-from rotation.config import load_config
 from rotation.errors import ConfigError
-from rotation.pipeline import load_inputs
-from rotation.summary import comparison_table
-from rotation.sweep import best, overfitting, sweep_settings, variants_of
-from rotation.sweep import save as save_sweep
-from rotation.sweep import sweep as run_sweep
 
 _results = results_option("Folder that receives the output folder.")
 _quiet = quiet_option()
@@ -36,7 +28,13 @@ def compare(configs, start, end, rank_by, results_dir, quiet):
     Configs whose data windows differ are aligned to the window they all cover (a note says
     so). Writes RESULTS/compare-<time>/ with table.csv, table.json and compare.html.
     """
+    from rotation.config import load_config
+
     loaded = [load_config(path) for path in configs]
+    from rotation.compare import compare as compare_configs
+    from rotation.compare import save as save_comparison
+    from rotation.summary import comparison_table
+
     result = compare_configs(loaded, start=start, end=end, rank_by=rank_by)
     folder = save_comparison(result, results_dir)
     for note in result.notes:
@@ -91,7 +89,14 @@ def sweep(
     """
     if executor_name == "local" and (workers is not None or scheduler):
         raise ConfigError("--workers and --scheduler need --executor dask")
+    from rotation.config import load_config
+
     config = load_config(config_path)
+    from rotation.pipeline import load_inputs
+    from rotation.sweep import best, overfitting, sweep_settings, variants_of
+    from rotation.sweep import save as save_sweep
+    from rotation.sweep import sweep as run_sweep
+
     grid, metric, memory_mb = sweep_settings(config, grid_items, metric, memory_mb)
     variants = variants_of(config, grid)  # all validated before any work
     with contextlib.ExitStack() as stack:

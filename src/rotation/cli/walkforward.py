@@ -8,10 +8,6 @@ import time
 import click
 
 from rotation.cli._options import grid_option, quiet_option, results_option
-from rotation.config import load_config
-from rotation.pipeline import load_inputs
-from rotation.sweep import sweep_settings, variants_of
-from rotation.walkforward import parse_span, save, walk_forward
 
 
 @click.command()
@@ -36,7 +32,13 @@ def walkforward(
     Writes RESULTS/<name>-walkforward-<time>/ with windows.csv (dates, winner, in-sample and
     out-of-sample metrics per window), oos_equity.csv, summary.json and walkforward.html.
     """
+    from rotation.config import load_config
+
     config = load_config(config_path)
+    from rotation.pipeline import load_inputs
+    from rotation.sweep import sweep_settings, variants_of
+    from rotation.walkforward import parse_span, save, walk_forward
+
     grid, metric, memory_mb = sweep_settings(
         config, grid_items, metric, memory_mb, purpose="select from"
     )

@@ -31,7 +31,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,6 +42,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
+from rotation._atomic import write_file
 from rotation.data.providers import Fetched
 from rotation.errors import DataError, ProviderError
 
@@ -138,21 +138,6 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 @contextmanager
 def _locked(path: Path, *, shared: bool) -> Iterator[None]:
     """Hold an advisory lock on ``path`` (flock; msvcrt on Windows, exclusive only)."""
@@ -238,7 +223,7 @@ class Cache:
             "entries": {name: asdict(entries[name]) for name in sorted(entries)},
         }
         text = json.dumps(doc, indent=1, sort_keys=True) + "\n"
-        _atomic_write(self.root / MANIFEST, text.encode("utf-8"))
+        write_file(self.root / MANIFEST, text.encode("utf-8"))
 
     def entries(self) -> list[Entry]:
         """Every cached file's manifest entry, sorted by kind and key."""
@@ -322,7 +307,7 @@ class Cache:
             start=start.isoformat() if start else None,
         )
         with _locked(self.root / LOCK, shared=False):
-            _atomic_write(path, data)
+            write_file(path, data)
             entries = self._manifest_entries()
             entries[entry.name] = entry
             self._write_manifest(entries)

@@ -9,28 +9,42 @@ Nothing is ever sent unless ``alpaca.send_orders`` is called (``rotation export 
 - ``tradingview``, ``alpaca``, ``ibkr``, ``generic``: one module per tool format.
 """
 
-from rotation.export.alpaca import send_orders
-from rotation.export.feed import (
-    DEFAULT_MAX_AGE_DAYS,
-    FEED_FIELDS,
-    SCHEMA_VERSION,
-    Decision,
-    Provenance,
-    SignalFeed,
-    StaleDataError,
-    build_feed,
-    feed_columns,
-    write_feed,
-)
-from rotation.export.folder import FORMATS, TOOLS, ExportOptions, ExportResult, export_signal
-from rotation.export.orders import (
-    Holdings,
-    OrderPlan,
-    Skipped,
-    Trade,
-    plan_orders,
-    read_positions,
-)
+from typing import Any
+
+FORMATS = ("csv", "json", "parquet")
+"""Formats of the signal feed file (``--format``)."""
+TOOLS = ("tradingview", "alpaca", "ibkr", "generic")
+"""Trading tools whose formats an export can write (``--tool``)."""
+
+# The public names below are imported on first use (PEP 562), so ``FORMATS`` and ``TOOLS`` can
+# be read (by the CLI's option choices) without loading pandas and the backtest stack.
+_FEED = (
+    "DEFAULT_MAX_AGE_DAYS", "FEED_FIELDS", "SCHEMA_VERSION", "Decision", "Provenance",
+    "SignalFeed", "StaleDataError", "build_feed", "feed_columns", "write_feed",
+)  # fmt: skip
+_FOLDER = ("ExportOptions", "ExportResult", "export_signal")
+_ORDERS = ("Holdings", "OrderPlan", "Skipped", "Trade", "plan_orders", "read_positions")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "send_orders":
+        from rotation.export import alpaca
+
+        return getattr(alpaca, name)
+    if name in _FEED:
+        from rotation.export import feed
+
+        return getattr(feed, name)
+    if name in _FOLDER:
+        from rotation.export import folder
+
+        return getattr(folder, name)
+    if name in _ORDERS:
+        from rotation.export import orders
+
+        return getattr(orders, name)
+    raise AttributeError(f"module 'rotation.export' has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_MAX_AGE_DAYS",

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from rotation._atomic import write_file
 from rotation.data.align import is_crypto
 from rotation.errors import RotationError
 from rotation.export.orders import OrderPlan, format_quantity
@@ -209,7 +210,4 @@ def _message(response: Any) -> str | None:
 
 
 def _write_log(path: Path, log: list[dict[str, Any]], scrub: Callable[[str], str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.tmp")
-    staging.write_text(scrub(json.dumps(log, indent=2)) + "\n")
-    os.replace(staging, path)
+    write_file(path, (scrub(json.dumps(log, indent=2)) + "\n").encode())

@@ -4,7 +4,8 @@
 orders when holdings or an equity are given (``orders``), renders each tool's format and writes
 them all into a new folder: ``--out DIR`` (which must not exist or be empty) or
 ``results/<name>-export-<time>/``. The folder is written under a temporary name and renamed into
-place in one step, so it is complete or absent, and an existing export is never overwritten.
+place in one step (``rotation.runs.new_folder``, as every command's output), so it is complete or
+absent, and an existing export is never overwritten.
 Nothing is sent from here (see ``alpaca.send_orders``).
 
 Folder contents (tools selected by ``tools``):
@@ -26,17 +27,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import shutil
-import uuid
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rotation._atomic import new_folder, safe_name
 from rotation.config import Config
 from rotation.errors import RotationError
-from rotation.export import alpaca, generic, ibkr, tradingview
+from rotation.export import FORMATS, TOOLS, alpaca, generic, ibkr, tradingview
 from rotation.export.feed import (
     DEFAULT_MAX_AGE_DAYS,
     SCHEMA_VERSION,
@@ -46,9 +44,6 @@ from rotation.export.feed import (
 )
 from rotation.export.orders import OrderPlan, order_ids, plan_orders, read_positions
 from rotation.pipeline import Inputs
-
-FORMATS = ("csv", "json", "parquet")
-TOOLS = ("tradingview", "alpaca", "ibkr", "generic")
 
 
 @dataclass(frozen=True)
@@ -215,19 +210,16 @@ def _write_folder(
     results_dir: Path,
     now: dt.datetime,
 ) -> Path:
-    parent = Path(out).parent if out is not None else Path(results_dir)
     _check_out(out)
-    name = f"{_safe_name(feed.provenance.config_name)}-export-{now:%Y%m%dT%H%M%S}"
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = parent / f".incomplete-{name}-{uuid.uuid4().hex[:8]}"
-        staging.mkdir()
-    except OSError as exc:
-        raise RotationError(f"cannot write to {parent}: {exc}") from None
-    try:
+    if out is not None:
+        parent, name = Path(out).parent, Path(out).name
+    else:
+        config_name = safe_name(feed.provenance.config_name, "export")
+        parent, name = Path(results_dir), f"{config_name}-export-{now:%Y%m%dT%H%M%S}"
+    with new_folder(parent, name, exact=out is not None, what="the export") as staging:
         digests = {}
         for relative, content in files.items():
-            path = staging / relative
+            path = staging.path / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             if isinstance(content, SignalFeed):
                 write_feed(content, path, options.format)
@@ -235,11 +227,9 @@ def _write_folder(
                 path.write_bytes(content)
             digests[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
         manifest = _manifest(feed, plan, options, digests)
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        return _publish(staging, Path(out) if out is not None else None, parent, name)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        (staging.path / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    assert staging.published is not None  # set when the block above completes
+    return staging.published
 
 
 def _check_out(out: Path | None) -> None:
@@ -247,22 +237,6 @@ def _check_out(out: Path | None) -> None:
         return
     if not Path(out).is_dir() or any(Path(out).iterdir()):
         raise RotationError(f"--out {out} already exists and is not empty; exports never overwrite")
-
-
-def _publish(staging: Path, out: Path | None, parent: Path, name: str) -> Path:
-    targets: Iterable[Path] = (
-        [out]
-        if out is not None
-        else (parent / (name if i == 1 else f"{name}-{i}") for i in range(1, 1000))
-    )
-    for target in targets:
-        try:
-            os.rename(staging, target)  # atomic; fails when target exists and is not empty
-            return target
-        except OSError:
-            if out is not None or not target.exists():
-                raise RotationError(f"cannot create export folder {target}") from None
-    raise RotationError(f"too many exports named {name} in {parent}")
 
 
 def _manifest(
@@ -290,8 +264,3 @@ def _manifest(
         "orders": len(plan.trades) if plan is not None else None,
         "files": digests,
     }
-
-
-def _safe_name(name: str) -> str:
-    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).lstrip(".")
-    return cleaned[:80] or "export"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rotation._atomic import write_file
 from rotation.errors import RotationError
 from rotation.report._run import Run, load_run
 from rotation.report.browser import find_chromium, screenshot
@@ -29,19 +30,18 @@ __all__ = [
 ]
 
 
-def write_report(run_dir: str | Path, *, static: bool = True) -> Path:
+def write_report(run_dir: str | Path, *, static: bool = False) -> Path:
     """Write ``report.html`` into the run folder ``run_dir``; return its path.
 
-    ``static``: also embed a PNG copy of each chart (shown where JavaScript is off).
+    ``static``: also embed a PNG copy of each chart, drawn with matplotlib (shown where
+    JavaScript is off; it makes the report several times slower to write, and larger).
     The file is written under a temporary name and renamed, so it is never half written.
     """
     run = load_run(run_dir)
     page = build_html(run, static=static)
     target = run.folder / REPORT_FILE
-    partial = run.folder / f".{REPORT_FILE}.partial"
     try:
-        partial.write_text(page, encoding="utf-8")
-        partial.replace(target)
+        write_file(target, page.encode("utf-8"))
     except OSError as exc:
         raise RotationError(f"cannot write {target}: {exc}") from None
     return target

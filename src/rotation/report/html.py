@@ -4,7 +4,8 @@ plotly.js is embedded once, inline, in the page head (no CDN, no network: the pa
 offline). Every chart is a ``<div class="chart">`` with its figure as a JSON block beside it,
 drawn by one inline script at the end of the page, plus a matplotlib PNG of the same figure
 inside ``<noscript>`` as a base64 data URI, so the file alone still shows every chart where
-JavaScript is off. Every headline number is written with its exact value in ``data-value``
+JavaScript is off (only with ``static``: drawing them is most of a report's cost). Every
+headline number is written with its exact value in ``data-value``
 next to the rounded text, which is what the tests compare with metrics.json.
 """
 
@@ -19,15 +20,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-import plotly.offline
 import yaml
 
 from rotation.metrics import drawdown, metric, performance
 from rotation.report import figures as fg
 from rotation.report import tables
 from rotation.report._run import Run
-from rotation.report.static import figure_png
+from rotation.report.style import CASH_COLOR, REGIME_COLORS, figure_json, plotly_js
 
 SECTIONS = (
     ("metrics", "Headline metrics"),
@@ -128,16 +127,19 @@ def _chip(color: str, label: str) -> str:
 
 
 def regime_legend() -> str:
-    chips = "".join(_chip(fg.REGIME_COLORS[s], s) for s in REGIME_ORDER)
+    chips = "".join(_chip(REGIME_COLORS[s], s) for s in REGIME_ORDER)
     return f'<div class="legend">Shading: regime known at the close. {chips}</div>'
 
 
-def chart(fig: go.Figure, chart_id: str, *, static: bool, caption: str) -> str:
-    """A chart block: caption, the plotly div, its drawing script, a ``<noscript>`` PNG copy."""
-    spec = fig.to_json().replace("</", "<\\/")
-    height = int(fig.layout.height or 340)
+def chart(fig: fg.Figure, chart_id: str, *, static: bool, caption: str) -> str:
+    """A chart block: caption, the plotly div, its drawing script and, with ``static``, a
+    ``<noscript>`` PNG copy."""
+    spec = figure_json(fig).replace("</", "<\\/")
+    height = int(fig["layout"].get("height") or 340)
     fallback = ""
     if static:
+        from rotation.report.static import figure_png  # matplotlib: only when asked for
+
         data = base64.b64encode(figure_png(fig)).decode("ascii")
         fallback = (
             f'<noscript><img class="static" alt="{_e(caption)}" '
@@ -199,7 +201,7 @@ def regime_html(table: pd.DataFrame) -> str:
     states = [s for s in REGIME_ORDER if s in table.index]
     states += [s for s in table.index if s not in states]
     for state in states:
-        color = fg.REGIME_COLORS.get(str(state), fg.REGIME_COLORS["neutral"])
+        color = REGIME_COLORS.get(str(state), REGIME_COLORS["neutral"])
         cells = "".join(
             _cell(table.loc[state, key], fmt, "data-regime-metric", f"{state}.{key}")
             for key, _, fmt in columns
@@ -220,7 +222,7 @@ def trades_html(trades: pd.DataFrame, colors: Mapping[str, str], slippage: float
     for row in trades.itertuples(index=False):
         rows.append(
             f"<tr><td>{row.date:%Y-%m-%d}</td>"
-            f"<td>{_chip(colors.get(row.symbol, fg.CASH_COLOR), row.symbol)}</td>"
+            f"<td>{_chip(colors.get(row.symbol, CASH_COLOR), row.symbol)}</td>"
             f'<td class="{row.side}">{row.side}</td>'
             f'<td class="num">{weight(row.from_weight)}</td>'
             f'<td class="num">{weight(row.to_weight)}</td>'
@@ -327,7 +329,7 @@ def _nav() -> str:
     return f"<nav>{links}</nav>"
 
 
-def build_html(run: Run, *, static: bool = True) -> str:
+def build_html(run: Run, *, static: bool = False) -> str:
     """The full report page for ``run`` (a string of HTML; nothing is written)."""
     returns, bench_returns = run.returns, run.benchmark_returns
     metrics = dict(run.metrics)
@@ -344,7 +346,7 @@ def build_html(run: Run, *, static: bool = True) -> str:
     both = pd.DataFrame({"strategy": returns, "benchmark": bench_returns})
     rolling = {name: tables.rolling_stats(r) for name, r in both.items()}
 
-    def plot(fig: go.Figure, chart_id: str, caption: str) -> str:
+    def plot(fig: fg.Figure, chart_id: str, caption: str) -> str:
         return chart(fig, chart_id, static=static, caption=caption)
 
     rolling_sharpe = pd.DataFrame({k: v["sharpe"] for k, v in rolling.items()})
@@ -409,7 +411,7 @@ def _page(title: str, content: str) -> str:
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{_e(title)} · rotation report</title><style>{CSS}</style>"
-        f"<script>{plotly.offline.get_plotlyjs()}</script></head>\n"
+        f"<script>{plotly_js()}</script></head>\n"
         f"<body>{content}{DRAW_CHARTS}<footer>rotation report · built from the run folder's "
         "files only · opens offline</footer></body></html>\n"
     )

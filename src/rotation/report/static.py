@@ -4,21 +4,22 @@ Plotly's own PNG export needs kaleido and a Chrome build, which an offline machi
 have; matplotlib (a vectorbt dependency) is always there. This is not a general converter:
 it draws the trace kinds ``figures`` uses (lines, filled and stacked areas, grouped bars,
 annotated heatmaps) and its shapes (regime shading, threshold lines), from the same figure
-objects, so the static copy shows the same data as the interactive one.
+specs (plain dicts), so the static copy shows the same data as the interactive one.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from matplotlib.colors import LinearSegmentedColormap, to_rgba
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure as MplFigure
 from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
 
-from rotation.report.figures import si_format
+from rotation.report.figures import Figure, si_format
 
 WIDTH_PX = 1100
 DPI = 100
@@ -44,92 +45,97 @@ def _color(color, opacity: float | None = None):
     return to_rgba(color, opacity) if opacity is not None else color
 
 
-def _scatter(ax, trace, stacks: dict[str, np.ndarray]) -> None:
-    x, y = _x(trace.x), np.asarray(trace.y, dtype="float64")
-    line = trace.line or {}
-    color = _color(line.color)
+def _scatter(ax, trace: Mapping[str, Any], stacks: dict[str, np.ndarray]) -> None:
+    x, y = _x(trace["x"]), np.asarray(trace["y"], dtype="float64")
+    line = trace.get("line") or {}
+    color = _color(line.get("color"))
+    name = trace.get("name")
     style = {
         "color": color,
-        "linewidth": line.width or 1.5,
-        "linestyle": DASHES.get(line.dash, "-"),
-        "alpha": trace.opacity if trace.opacity is not None else 1.0,
-        "label": trace.name,
+        "linewidth": line.get("width") or 1.5,
+        "linestyle": DASHES.get(line.get("dash"), "-"),
+        "alpha": trace.get("opacity", 1.0),
+        "label": name,
     }
-    if trace.stackgroup:
-        base = stacks.get(trace.stackgroup, np.zeros(len(y)))
+    group = trace.get("stackgroup")
+    if group:
+        base = stacks.get(group, np.zeros(len(y)))
         top = base + np.nan_to_num(y)
-        fill = _color(trace.fillcolor) or color
-        ax.fill_between(x, base, top, color=fill, linewidth=0, label=trace.name)
-        stacks[trace.stackgroup] = top
+        fill = _color(trace.get("fillcolor")) or color
+        ax.fill_between(x, base, top, color=fill, linewidth=0, label=name)
+        stacks[group] = top
         return
-    if trace.fill == "tozeroy":
-        ax.fill_between(x, 0, y, color=_color(trace.fillcolor) or color, linewidth=0)
+    if trace.get("fill") == "tozeroy":
+        ax.fill_between(x, 0, y, color=_color(trace.get("fillcolor")) or color, linewidth=0)
     ax.plot(x, y, **style)
 
 
-def _bars(ax, traces) -> None:
-    categories = list(dict.fromkeys(str(v) for t in traces for v in t.x))
+def _bars(ax, traces: list[Mapping[str, Any]]) -> None:
+    categories = list(dict.fromkeys(str(v) for t in traces for v in t["x"]))
     positions = {c: i for i, c in enumerate(categories)}
     width = 0.8 / len(traces)
     for n, trace in enumerate(traces):
-        x = np.array([positions[str(v)] for v in trace.x]) - 0.4 + width * (n + 0.5)
-        y = np.asarray(trace.y, dtype="float64")
-        ax.bar(x, y, width, color=trace.marker.color, label=trace.name)
+        x = np.array([positions[str(v)] for v in trace["x"]]) - 0.4 + width * (n + 0.5)
+        y = np.asarray(trace["y"], dtype="float64")
+        color = (trace.get("marker") or {}).get("color")
+        ax.bar(x, y, width, color=color, label=trace.get("name"))
     step = max(1, len(categories) // 14)
     ax.set_xticks(range(0, len(categories), step), categories[::step])
 
 
-def _heatmap(ax, trace) -> None:
-    z = np.asarray(trace.z, dtype="float64")
-    scale = [(float(pos), color) for pos, color in trace.colorscale]
+def _heatmap(ax, trace: Mapping[str, Any]) -> None:
+    z = np.asarray(trace["z"], dtype="float64")
+    scale = [(float(pos), color) for pos, color in trace["colorscale"]]
     cmap = LinearSegmentedColormap.from_list("report", scale)
-    ax.imshow(np.ma.masked_invalid(z), cmap=cmap, vmin=trace.zmin, vmax=trace.zmax, aspect="auto")
-    ax.set_xticks(range(len(trace.x)), list(trace.x))
-    ax.set_yticks(range(len(trace.y)), list(trace.y))
+    vmin, vmax = trace.get("zmin"), trace.get("zmax")
+    ax.imshow(np.ma.masked_invalid(z), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+    ax.set_xticks(range(len(trace["x"])), list(trace["x"]))
+    ax.set_yticks(range(len(trace["y"])), list(trace["y"]))
     ax.xaxis.tick_top()
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    if trace.text is not None:
-        for (row, col), label in np.ndenumerate(np.asarray(trace.text)):
+    if trace.get("text") is not None:
+        for (row, col), label in np.ndenumerate(np.asarray(trace["text"])):
             if label:
                 ax.text(col, row, label, ha="center", va="center", fontsize=7.5, color="#1f2933")
 
 
-def _shapes(ax, layout) -> None:
-    for shape in layout.shapes or ():
-        if shape.type == "rect":
+def _shapes(ax, layout: Mapping[str, Any]) -> None:
+    for shape in layout.get("shapes") or ():
+        if shape["type"] == "rect":
             ax.axvspan(
-                *_x([shape.x0, shape.x1]),
-                color=_color(shape.fillcolor, shape.opacity),
+                *_x([shape["x0"], shape["x1"]]),
+                color=_color(shape.get("fillcolor"), shape.get("opacity")),
                 linewidth=0,
                 zorder=0,
             )
-        elif shape.type == "line" and shape.y0 == shape.y1:
-            line = shape.line or {}
+        elif shape["type"] == "line" and shape["y0"] == shape["y1"]:
+            line = shape.get("line") or {}
             ax.axhline(
-                shape.y0,
-                color=_color(line.color),
-                linewidth=line.width or 1,
-                linestyle=DASHES.get(line.dash, "-"),
+                shape["y0"],
+                color=_color(line.get("color")),
+                linewidth=line.get("width") or 1,
+                linestyle=DASHES.get(line.get("dash"), "-"),
             )
 
 
-def _axes_format(ax, layout) -> None:
-    yaxis = layout.yaxis
-    if yaxis.type == "log":
+def _axes_format(ax, layout: Mapping[str, Any]) -> None:
+    yaxis = layout.get("yaxis") or {}
+    if yaxis.get("type") == "log":
         ax.set_yscale("log")
-    fmt = yaxis.tickformat or ""
+    fmt = yaxis.get("tickformat") or ""
     if fmt.endswith("%"):
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     elif fmt == "~s":
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: si_format(v)))
-    if yaxis.tickmode == "array" and yaxis.tickvals:
-        ax.set_yticks(list(yaxis.tickvals), list(yaxis.ticktext or yaxis.tickvals))
+    if yaxis.get("tickmode") == "array" and yaxis.get("tickvals"):
+        ticks = list(yaxis["tickvals"])
+        ax.set_yticks(ticks, list(yaxis.get("ticktext") or ticks))
         ax.yaxis.set_minor_formatter(NullFormatter())
-    if yaxis.range is not None:
-        ax.set_ylim(*yaxis.range)
-    if yaxis.autorange == "reversed" and not ax.yaxis_inverted():
+    if yaxis.get("range") is not None:
+        ax.set_ylim(*yaxis["range"])
+    if yaxis.get("autorange") == "reversed" and not ax.yaxis_inverted():
         ax.invert_yaxis()
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -137,25 +143,25 @@ def _axes_format(ax, layout) -> None:
     ax.set_axisbelow(True)
 
 
-def figure_png(fig: go.Figure) -> bytes:
+def figure_png(fig: Figure) -> bytes:
     """The figure drawn with matplotlib, as PNG bytes (width ``WIDTH_PX``, the figure's height)."""
-    layout = fig.layout
-    height = (layout.height or 340) / DPI
-    canvas = Figure(figsize=(WIDTH_PX / DPI, height), dpi=DPI, layout="constrained")
+    layout, traces = fig["layout"], fig["data"]
+    height = (layout.get("height") or 340) / DPI
+    canvas = MplFigure(figsize=(WIDTH_PX / DPI, height), dpi=DPI, layout="constrained")
     ax = canvas.add_subplot()
     stacks: dict[str, np.ndarray] = {}
-    bars = [t for t in fig.data if t.type == "bar"]
-    for trace in fig.data:
-        if trace.type == "scatter":
+    bars = [t for t in traces if t["type"] == "bar"]
+    for trace in traces:
+        if trace["type"] == "scatter":
             _scatter(ax, trace, stacks)
-        elif trace.type == "heatmap":
+        elif trace["type"] == "heatmap":
             _heatmap(ax, trace)
     if bars:
         _bars(ax, bars)
     _shapes(ax, layout)
-    if not any(t.type == "heatmap" for t in fig.data):
+    if not any(t["type"] == "heatmap" for t in traces):
         _axes_format(ax, layout)
-        if any(t.name for t in fig.data):
+        if any(t.get("name") for t in traces):
             ax.legend(
                 loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=8, frameon=False, ncols=8
             )

@@ -27,10 +27,8 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 import pandas as pd
 
+from rotation.data import SOURCES as SOURCES  # defined there: the CLI reads it without pandas
 from rotation.errors import ProviderError
-
-SOURCES = ("yfinance", "fred", "sec")
-"""Provider names, as the cache manifest and the CLI's ``--source`` spell them."""
 
 DEFAULT_USER_AGENT = "rotation (Python backtesting engine; urllib)"
 

@@ -1,0 +1,123 @@
+"""The regime laboratory's chart (``rotation signals``): composite, thresholds and components,
+regimes shaded, as a PNG (matplotlib) and a self-contained HTML page (plotly, inline).
+
+Regime colours are the report's (``rotation.report.style.REGIME_COLORS``), so a state has the
+same colour here as in every tearsheet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rotation.report.style import REGIME_COLORS
+
+if TYPE_CHECKING:
+    from rotation.config import RegimeConfig
+    from rotation.diagnose import SignalHistory
+
+SHADE_ALPHA = 0.25
+TITLE = "{name}: capital-scarcity composite and regime"
+SHADING = "blue abundant, grey neutral, red scarce"
+"""How ``REGIME_COLORS`` reads in words, for titles."""
+
+
+def threshold_labels(regime: RegimeConfig) -> dict[float, str]:
+    """level -> "scarce exit / abundant exit" (levels shared by two thresholds are merged);
+    empty unless the regime is classified by thresholds."""
+    if regime.method != "thresholds":
+        return {}
+    labels: dict[float, list[str]] = {}
+    for label, level in [
+        ("scarce enter", regime.scarce_enter),
+        ("scarce exit", regime.scarce_exit),
+        ("abundant exit", regime.abundant_exit),
+        ("abundant enter", regime.abundant_enter),
+    ]:
+        labels.setdefault(level, []).append(label)
+    return {level: " / ".join(names) for level, names in labels.items()}
+
+
+def signal_chart_png(history: SignalHistory, path: Path) -> Path:
+    """Write the chart of ``history`` as a PNG to ``path``; return ``path``."""
+    from matplotlib.figure import Figure  # no pyplot: no global figure state to clean up
+    from matplotlib.patches import Patch
+
+    from rotation.diagnose import spells
+
+    s = history.signals
+    fig = Figure(figsize=(13, 7))
+    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    for _, spell in spells(history.regime).iterrows():
+        top.axvspan(
+            spell["start"], spell["end"], color=REGIME_COLORS[spell["state"]], alpha=SHADE_ALPHA,
+            lw=0,
+        )  # fmt: skip
+    top.plot(s.index, s["composite"], color="black", lw=0.8, label="composite")
+    for level, label in threshold_labels(history.config.regime).items():
+        top.axhline(level, ls="--", lw=0.6, color="grey")
+        top.annotate(
+            label, (s.index[-1], level), fontsize=7, color="dimgrey", va="bottom", ha="right"
+        )
+    handles = [Patch(color=c, alpha=0.4, label=state) for state, c in REGIME_COLORS.items()]
+    top.legend(handles=[*top.get_legend_handles_labels()[0], *handles], loc="upper left", ncol=4)
+    top.set_title(TITLE.format(name=history.config.name))
+    top.set_ylabel("score (z units)")
+    for column in [c for c in s.columns if c != "composite"]:
+        bottom.plot(s.index, s[column], lw=0.7, label=column)
+    bottom.axhline(0, lw=0.5, color="grey")
+    bottom.legend(loc="upper left", ncol=4, fontsize=8)
+    bottom.set_ylabel("components")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def signal_chart_html(history: SignalHistory, path: Path) -> Path:
+    """Write the chart of ``history`` as a self-contained HTML page to ``path``; return it."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from rotation.diagnose import spells
+
+    s = history.signals
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4])
+    for _, spell in spells(history.regime).iterrows():
+        fig.add_vrect(
+            x0=spell["start"],
+            x1=spell["end"],
+            fillcolor=REGIME_COLORS[spell["state"]],
+            opacity=SHADE_ALPHA,
+            line_width=0,
+            row=1,
+            col=1,
+        )
+    regime_text = history.regime.fillna("warm-up").astype(str)
+    fig.add_trace(
+        go.Scatter(
+            x=s.index,
+            y=s["composite"],
+            name="composite",
+            line={"color": "black", "width": 1},
+            text=regime_text,
+            hovertemplate="%{x|%Y-%m-%d}: %{y:.2f} (%{text})<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    for level, label in threshold_labels(history.config.regime).items():
+        fig.add_hline(
+            y=level, line_dash="dash", line_width=0.7, line_color="grey", row=1, col=1,
+            annotation_text=label, annotation_font_size=9,
+        )  # fmt: skip
+    for column in [c for c in s.columns if c != "composite"]:
+        fig.add_trace(
+            go.Scatter(x=s.index, y=s[column], name=column, line={"width": 1}), row=2, col=1
+        )
+    fig.update_layout(
+        title=f"{TITLE.format(name=history.config.name)} ({SHADING})",
+        height=720,
+        hovermode="x unified",
+    )
+    fig.write_html(path, include_plotlyjs=True, full_html=True)
+    return path
