@@ -22,9 +22,9 @@ import time
 import numpy as np
 
 from benchmarks.sweep import CONFIG, GRID
-from rotation.config import load_config
 from rotation.pipeline import load_inputs
 from rotation.sweep import sweep, variants_of
+from rotation.validate import load_config
 
 BIG_GRID = {**GRID, "strategy.params.vol_lookback": [10, 21, 42, 63, 84, 105, 126, 147, 168, 189]}
 

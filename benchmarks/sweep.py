@@ -24,9 +24,9 @@ import numpy as np
 import vectorbt as vbt
 
 from rotation.backtest import run_backtest
-from rotation.config import load_config
 from rotation.pipeline import load_inputs, prepare
 from rotation.sweep import best, expand_grid, sweep, variants_of, with_overrides
+from rotation.validate import load_config
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "capital_scarcity.yaml"
 GRID = {

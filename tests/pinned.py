@@ -55,7 +55,7 @@ def digest(frame: pd.DataFrame | pd.Series) -> str:
 
 def backtest_numbers(path: Path) -> dict[str, Any]:
     from rotation.backtest import run_backtest
-    from rotation.config import load_config
+    from rotation.validate import load_config
 
     result = run_backtest(load_config(path))
     sim = result.simulation
@@ -80,9 +80,9 @@ def backtest_numbers(path: Path) -> dict[str, Any]:
 
 
 def sweep_numbers() -> dict[str, Any]:
-    from rotation.config import load_config
     from rotation.pipeline import load_inputs
     from rotation.sweep import sweep
+    from rotation.validate import load_config
 
     config = load_config(SWEEP_CONFIG)
     result = sweep(config, SWEEP_GRID, load_inputs(config))
@@ -94,8 +94,8 @@ def sweep_numbers() -> dict[str, Any]:
 
 
 def diagnosis_numbers() -> dict[str, Any]:
-    from rotation.config import load_config
     from rotation.diagnose import diagnose, signal_history
+    from rotation.validate import load_config
 
     history = signal_history(load_config(SWEEP_CONFIG))
     found = diagnose(history)

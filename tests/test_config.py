@@ -6,8 +6,8 @@ import pytest
 from click.testing import CliRunner
 
 from rotation.cli import main
-from rotation.config import load_config
 from rotation.errors import ConfigError
+from rotation.validate import load_config
 from tests.helpers import CONFIGS, base_config
 
 

@@ -80,8 +80,8 @@ def test_forward_returns_by_state_counts_days_and_windows():
 
 
 def test_diagnose_tables_on_the_bundled_thesis_config():
-    from rotation.config import load_config
     from rotation.diagnose import diagnose, format_diagnosis, signal_history
+    from rotation.validate import load_config
     from tests.helpers import CONFIGS
 
     history = signal_history(load_config(CONFIGS / "equal_weight.yaml"))

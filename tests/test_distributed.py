@@ -17,10 +17,10 @@ import pytest
 from click.testing import CliRunner
 
 from rotation.cli import main
-from rotation.config import load_config
 from rotation.errors import RotationError
 from rotation.pipeline import load_inputs
 from rotation.sweep import sweep, variants_of
+from rotation.validate import load_config
 from tests.helpers import CONFIGS
 
 distributed = pytest.importorskip("distributed")

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from rotation.backtest import run_backtest
 from rotation.cli import main
-from rotation.config import load_config
+from rotation.validate import load_config
 from tests.helpers import CONFIGS
 
 DEMO = ["capital_scarcity", "spy_buy_hold", "sixty_forty", "equal_weight"]

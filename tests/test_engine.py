@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from rotation.backtest import run_backtest
-from rotation.config import load_config
 from rotation.engine import apply_execution_lag, check_target_weights, simulate
 from rotation.errors import StrategyError
+from rotation.validate import load_config
 from tests.helpers import CONFIGS
 
 

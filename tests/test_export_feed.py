@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 
 from rotation.backtest import run_backtest
-from rotation.config import load_config
 from rotation.errors import RotationError
 from rotation.export import (
     FEED_FIELDS,
@@ -24,6 +23,7 @@ from rotation.export import (
     write_feed,
 )
 from rotation.pipeline import Inputs, load_inputs
+from rotation.validate import load_config
 from tests.helpers import CONFIGS, base_config
 
 ASOF = "2026-07-13"

@@ -18,11 +18,11 @@ import pytest
 from click.testing import CliRunner
 
 from rotation.cli import main
-from rotation.config import load_config
 from rotation.errors import RotationError
 from rotation.export import ExportOptions, export_signal, ibkr, plan_orders, tradingview
 from rotation.export.orders import order_ids
 from rotation.pipeline import load_inputs
+from rotation.validate import load_config
 from tests.helpers import CONFIGS
 
 CONFIG = CONFIGS / "capital_scarcity.yaml"

@@ -34,10 +34,10 @@ from click.testing import CliRunner
 
 from rotation.backtest import run_backtest
 from rotation.cli import main
-from rotation.config import load_config
 from rotation.data.cache import Cache
 from rotation.errors import RotationError
 from rotation.runs import save
+from rotation.validate import load_config
 from tests.data.conftest import RECORDED, LocalServer
 from tests.helpers import CONFIGS
 
@@ -371,7 +371,7 @@ def test_an_error_raised_while_handling_ctrl_c_is_still_an_interrupt(monkeypatch
     handler fails): the CLI still reports the interrupt, not a crash."""
     from click.testing import CliRunner
 
-    import rotation.config
+    import rotation.validate
     from rotation.cli import main
 
     def interrupted_import(*args, **kwargs):
@@ -380,7 +380,7 @@ def test_an_error_raised_while_handling_ctrl_c_is_still_an_interrupt(monkeypatch
         except KeyboardInterrupt:
             raise AttributeError("partially initialized module 'scipy'") from None
 
-    monkeypatch.setattr(rotation.config, "load_config", interrupted_import)
+    monkeypatch.setattr(rotation.validate, "load_config", interrupted_import)
     out = CliRunner().invoke(main, ["backtest", "whatever.yaml"])
     assert out.exit_code == 130
     assert out.output.strip().splitlines()[-1] == "interrupted"

@@ -21,9 +21,10 @@ from hypothesis import strategies as st
 from rotation import config as config_module
 from rotation.backtest import run_backtest
 from rotation.cli import main
-from rotation.config import Config, load_config, parse_config
+from rotation.config import Config, parse_config
 from rotation.errors import ConfigError, DataError, RotationError
 from rotation.strategy import available_strategies, load_strategy
+from rotation.validate import load_config
 from tests.helpers import STRATEGIES, base_config
 
 SMALL = {"universe": {"risky": ["MU"], "defensive": ["BIL"]}, "strategy": "equal_weight"}

@@ -18,10 +18,11 @@ from click.testing import CliRunner
 
 from rotation.backtest import run_backtest
 from rotation.cli import main
-from rotation.config import load_config
+from rotation.config import read_config
 from rotation.data.sources import BUNDLED_DIR, FolderSource
 from rotation.errors import ConfigError, DataError
 from rotation.pipeline import load_inputs
+from rotation.validate import load_config
 from tests.helpers import STRATEGIES
 
 
@@ -313,7 +314,7 @@ def test_a_symbol_without_a_file_is_named_at_load(folder):
     assert f"universe.risky: unknown symbol 'MU'; not in the local folder {folder}" in str(
         caught.value
     )
-    config = load_config(local_config(folder), check_data=False)
+    config = read_config(local_config(folder))
     with pytest.raises(DataError, match=f"no data for 'MU' in local folder {folder}"):
         load_inputs(config)
 

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from rotation.backtest import run_backtest
-from rotation.config import load_config
 from rotation.pipeline import Inputs, load_inputs, prepare
+from rotation.validate import load_config
 from tests.helpers import base_config
 
 

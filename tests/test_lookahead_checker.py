@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from rotation import signals as sig
 from rotation.cli.check import check
-from rotation.config import load_config
 from rotation.lookahead import check_lookahead, perturb_after
 from rotation.pipeline import load_inputs
+from rotation.validate import load_config
 from tests.helpers import CONFIGS, base_config
 
 LEAKY_STRATEGY = '''"""Leaky on purpose: weighs cash-flow names by tomorrow's return."""

@@ -69,8 +69,8 @@ def test_hmm_three_states_and_minimum_holding():
 
 
 def test_hmm_config_is_validated(write_config):
-    from rotation.config import load_config
     from rotation.errors import ConfigError
+    from rotation.validate import load_config
     from tests.helpers import base_config
 
     with pytest.raises(ConfigError, match="hmm_states: must be 2 or 3"):
@@ -124,8 +124,8 @@ def test_signals_command_prints_the_current_regime_and_writes_files(signals_run)
 
 
 def test_signals_history_matches_the_backtest_regime(signals_run):
-    from rotation.config import load_config
     from rotation.pipeline import prepare
+    from rotation.validate import load_config
 
     _, results = signals_run
     (folder,) = results.iterdir()

@@ -20,12 +20,12 @@ from click.testing import CliRunner
 
 from rotation.backtest import run_backtest
 from rotation.cli import main
-from rotation.config import load_config
 from rotation.metrics import performance
 from rotation.report import html as page
 from rotation.report import load_run, tables, write_report
 from rotation.report.figures import log_ticks
 from rotation.runs import save
+from rotation.validate import load_config
 from tests.helpers import CONFIGS, base_config
 
 CHARTS = {

@@ -14,10 +14,10 @@ import yaml
 from PIL import Image
 
 from rotation.backtest import run_backtest
-from rotation.config import load_config
 from rotation.report import find_chromium, screenshot, write_report
 from rotation.report.browser import FLAGS
 from rotation.runs import save
+from rotation.validate import load_config
 from tests.helpers import STRATEGIES, base_config
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")

@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 
 from rotation.backtest import run_backtest
 from rotation.cli import main
-from rotation.config import load_config
 from rotation.data.cache import Cache
 from rotation.data.sources import BUNDLED_DIR, FolderSource
 from rotation.errors import ConfigError, DataError
 from rotation.runs import new_folder, save
 from rotation.strategy import load_strategy
+from rotation.validate import load_config
 from tests.helpers import ROOT, STRATEGIES
 
 SRC = ROOT / "src" / "rotation"

@@ -149,10 +149,10 @@ def test_capex_acceleration_scores_growth_and_its_change():
 
 
 def test_zero_weight_component_is_shown_but_not_in_the_composite(write_config):
-    from rotation.config import load_config
     from rotation.data.align import trading_calendar
     from rotation.pipeline import load_inputs
     from rotation.signals import build_signals, macro_series
+    from rotation.validate import load_config
     from tests.helpers import base_config
 
     plain = load_config(write_config(base_config(), "plain"))
@@ -169,10 +169,10 @@ def test_zero_weight_component_is_shown_but_not_in_the_composite(write_config):
 
 
 def test_opt_in_components_enter_the_composite(write_config):
-    from rotation.config import load_config
     from rotation.data.align import trading_calendar
     from rotation.pipeline import load_inputs
     from rotation.signals import build_signals, macro_series
+    from rotation.validate import load_config
     from tests.helpers import base_config
 
     weights = {"real_yield": 1.0, "curve": 1.0, "high_yield": 1.0}
@@ -187,8 +187,8 @@ def test_opt_in_components_enter_the_composite(write_config):
 
 
 def test_unknown_component_and_curve_series_are_config_errors(write_config):
-    from rotation.config import load_config
     from rotation.errors import ConfigError
+    from rotation.validate import load_config
     from tests.helpers import base_config
 
     with pytest.raises(ConfigError, match=r"weights.real_yeild: unknown component.*real_yield"):

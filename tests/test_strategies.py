@@ -8,9 +8,9 @@ from click.testing import CliRunner
 
 from rotation.backtest import run_backtest
 from rotation.cli import main
-from rotation.config import load_config
 from rotation.errors import ConfigError, StrategyError
 from rotation.strategy import available_strategies, load_strategy, schedule
+from rotation.validate import load_config
 from tests.helpers import STRATEGIES, base_config
 
 USER_STRATEGY = '''"""All in the first listed asset of the cash-flow sleeve (a test strategy)."""

@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 
 from rotation import strategy as steps
-from rotation.config import load_config
 from rotation.errors import ConfigError
 from rotation.pipeline import Stages, load_inputs, prepare
 from rotation.regime import STATES
 from rotation.strategy import Batch, VolTarget, Within
 from rotation.sweep import with_overrides
+from rotation.validate import load_config
 from tests.helpers import CONFIGS, base_config
 
 

@@ -12,10 +12,11 @@ import rotation.pipeline as pipeline
 import rotation.sweep as sweep_module
 from rotation.backtest import run_backtest
 from rotation.cli import main
-from rotation.config import load_config
+from rotation.config import read_config
 from rotation.errors import ConfigError
 from rotation.pipeline import load_inputs
 from rotation.sweep import expand_grid, parse_grid, sweep, variants_of, with_overrides
+from rotation.validate import load_config
 from tests.helpers import CONFIGS, base_config
 
 
@@ -155,7 +156,7 @@ def test_sweep_cli_writes_table_best_and_heatmap(tmp_path):
     }
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["variants"] == 4 and summary["metric"] == "calmar"
-    best = load_config(folder / "best.yaml", check_data=False)
+    best = read_config(folder / "best.yaml")
     assert best.regime.scarce_enter == summary["best"]["regime.scarce_enter"]
     html = (folder / "heatmap.html").read_text()
     assert "<script src=" not in html and "Plotly.newPlot" in html  # plotly.js inline, no CDN

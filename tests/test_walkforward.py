@@ -12,11 +12,11 @@ from click.testing import CliRunner
 
 from rotation.backtest import run_backtest
 from rotation.cli import main
-from rotation.config import load_config
 from rotation.errors import ConfigError, DataError
 from rotation.metrics import PERIODS_PER_YEAR
 from rotation.pipeline import load_inputs
 from rotation.sweep import expand_grid, with_overrides
+from rotation.validate import load_config
 from rotation.walkforward import folds, parse_span, walk_forward, window_metrics
 from tests.helpers import base_config
 from tests.test_lookahead import perturb_after

@@ -1,8 +1,10 @@
-"""The run configuration: a frozen, typed object, validated where it is loaded.
+"""The run configuration: a frozen, typed object, validated against its schema where it is read.
 
-A config is YAML (see ``configs/`` and the README). ``load_config`` rejects unknown keys with a
-suggestion, wrong types, impossible values (start after end, negative fees, unknown symbols,
-empty sleeves) and unknown strategy parameters, each with one message naming the key.
+A config is YAML (see ``configs/`` and the README). ``read_config`` rejects unknown keys with a
+suggestion, wrong types and impossible values (start after end, negative fees, empty sleeves,
+a symbol in two sleeves), each with one message naming the key. This module is the schema only
+and imports nothing else of the package but its typed-building helpers: checks against the
+data source and the strategy are ``rotation.validate``'s.
 """
 
 from __future__ import annotations
@@ -19,14 +21,7 @@ from typing import Any, Literal
 
 from rotation._metric_names import RANKABLE
 from rotation._typed import build, check_plain, load_yaml, suggest, to_plain
-from rotation.errors import ConfigError, DataError
-
-# Yahoo exchange suffixes of non-USD listings. Such prices need an FX series to be compared
-# with USD assets; none is configured yet, so they are rejected at load.
-NON_USD_SUFFIXES = {
-    ".KS": "KRW", ".KQ": "KRW", ".T": "JPY", ".L": "GBP", ".HK": "HKD", ".TO": "CAD",
-    ".DE": "EUR", ".PA": "EUR", ".AS": "EUR", ".SW": "CHF", ".TW": "TWD", ".SS": "CNY",
-}  # fmt: skip
+from rotation.errors import ConfigError
 
 SIGNAL_COMPONENTS = (
     "cost_of_capital", "credit", "liquidity", "capex",  # the thesis composite (defaults)
@@ -300,12 +295,11 @@ def parse_config(raw: Any, *, name: str, source_path: str | None = None) -> Conf
     return config
 
 
-def load_config(path: str | Path, *, check_data: bool = True) -> Config:
-    """Read, validate and resolve a YAML config file.
+def read_config(path: str | Path) -> Config:
+    """Read a YAML config file and validate it against the schema (keys, types, values).
 
-    With ``check_data``, every symbol must exist in the configured data source (bundled or
-    local; live symbols are checked when fetched) and the strategy's parameters are checked
-    against the strategy's own ``Params``.
+    What the config names (symbols in the data source, the strategy and its parameters) is
+    checked by ``rotation.validate.load_config``, which most callers want.
     """
     path = Path(path)
     try:
@@ -315,48 +309,4 @@ def load_config(path: str | Path, *, check_data: bool = True) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config ({exc})") from None
     raw = load_yaml(text, str(path))
-    config = parse_config(raw, name=path.stem, source_path=str(path))
-    if check_data:
-        validate_against_data(config)
-    return config
-
-
-def validate_against_data(config: Config) -> None:
-    """Check symbols against the data source and strategy params against the strategy."""
-    from rotation.data.sources import open_source
-    from rotation.strategy import load_strategy
-
-    label = config.source_path or config.name
-    for sleeve, symbols in config.universe.items():
-        for symbol in symbols:
-            for suffix, currency in NON_USD_SUFFIXES.items():
-                if symbol.upper().endswith(suffix):
-                    raise ConfigError(
-                        f"{label}: universe.{sleeve}: {symbol!r} is priced in {currency}; "
-                        f"non-USD assets need an FX series to convert them to USD, and none is "
-                        f"configured. Remove it or use a USD listing."
-                    )
-    try:
-        source = open_source(config)
-    except DataError as exc:
-        raise ConfigError(f"{label}: data.path: {exc}") from None
-    except OSError as exc:  # e.g. a name too long for the file system
-        raise ConfigError(f"{label}: data.path: cannot open ({exc.strerror})") from None
-    known = source.symbols() if hasattr(source, "symbols") else None
-    if known is not None:
-        for where, symbol in [
-            *((f"universe.{sl}", s) for sl, syms in config.universe.items() for s in syms),
-            ("benchmark", config.benchmark),
-        ]:
-            if symbol not in known:
-                raise ConfigError(
-                    f"{label}: {where}: unknown symbol {symbol!r}{suggest(symbol, known)}; "
-                    f"not in the {source.description}"
-                )
-    try:
-        strategy = load_strategy(config.strategy.name, config.resolve_path(config.strategies_dir))
-        strategy.parse_params(config.strategy.params, config)
-    except ConfigError as exc:
-        raise ConfigError(f"{label}: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(f"{label}: strategies_dir: cannot open ({exc.strerror})") from None
+    return parse_config(raw, name=path.stem, source_path=str(path))

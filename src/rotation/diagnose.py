@@ -29,7 +29,7 @@ from rotation._types import Prices, Regime
 from rotation.config import Config
 from rotation.errors import DataError, RotationError
 from rotation.pipeline import Inputs, Window, load_inputs, prepare
-from rotation.regime import STATES, regime_changes
+from rotation.regime import STATES, regime_changes, spells
 
 HORIZONS: Mapping[str, int] = {"1m": 21, "3m": 63, "6m": 126}
 """Forward-return horizons in trading days."""
@@ -126,20 +126,6 @@ def _last_known(series: pd.Series) -> pd.Timestamp | None:
 
 
 # --- statistics -------------------------------------------------------------------------------
-
-
-def spells(regime: Regime) -> pd.DataFrame:
-    """One row per uninterrupted run of a state: state, start, end, days (rows)."""
-    known = regime.dropna()
-    if known.empty:
-        return pd.DataFrame(columns=["state", "start", "end", "days"])
-    new = known.ne(known.shift()).to_numpy()
-    spell_id = np.cumsum(new)
-    groups = pd.DataFrame({"state": known.to_numpy(), "id": spell_id, "date": known.index})
-    out = groups.groupby("id").agg(
-        state=("state", "first"), start=("date", "first"), end=("date", "last"), days=("id", "size")
-    )
-    return out.reset_index(drop=True)
 
 
 def state_table(regime: Regime) -> pd.DataFrame:

@@ -87,6 +87,20 @@ def _labelled(codes: np.ndarray, index: pd.Index) -> Regime:
     return out.astype("object").rename("regime")
 
 
+def spells(regime: Regime) -> pd.DataFrame:
+    """One row per uninterrupted run of a state: state, start, end, days (rows)."""
+    known = regime.dropna()
+    if known.empty:
+        return pd.DataFrame(columns=["state", "start", "end", "days"])
+    new = known.ne(known.shift()).to_numpy()
+    spell_id = np.cumsum(new)
+    groups = pd.DataFrame({"state": known.to_numpy(), "id": spell_id, "date": known.index})
+    out = groups.groupby("id").agg(
+        state=("state", "first"), start=("date", "first"), end=("date", "last"), days=("id", "size")
+    )
+    return out.reset_index(drop=True)
+
+
 def regime_changes(regime: Regime) -> pd.Series:
     """Boolean per day: the known state differs from the previous day's known state."""
     known = regime.dropna()

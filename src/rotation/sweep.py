@@ -32,11 +32,12 @@ import yaml
 
 from rotation._sim import iter_variant_chunks, simulate_target_weights
 from rotation._typed import coerce, field_types, suggest, to_plain
-from rotation.config import Config, validate_against_data
+from rotation.config import Config
 from rotation.errors import ConfigError
 from rotation.metrics import METRICS, RANKABLE, Sample, compute, finite_or_none, rank_scores
 from rotation.pipeline import Inputs, Stages, section_key
 from rotation.strategy import Strategy, load_strategy
+from rotation.validate import check_config
 
 MAX_VARIANTS = 1_000_000
 
@@ -158,7 +159,7 @@ def with_overrides(
             changes[top] = built[cache_key]
         variant = config.replace(**changes)
         if touches_data or strategy is None:
-            validate_against_data(variant)
+            check_config(variant)
         else:
             # the universe is unchanged here, so one check per distinct strategy section
             params_key = ("strategy.params", id(variant.strategy))

@@ -33,9 +33,9 @@ import yaml
 from click.testing import CliRunner
 
 from rotation.cli import main
-from rotation.config import load_config
 from rotation.data.cache import Cache, CacheWarning
 from rotation.data.sources import bundled
+from rotation.validate import load_config
 from tests.data.conftest import LocalServer
 from tests.helpers import ROOT, STRATEGIES, base_config
 

@@ -25,7 +25,7 @@ def backtest(configs, start, end, results_dir, quiet, static):
     metrics, equity, weights, orders, signals, and the HTML tearsheet report.html); an
     existing run is never overwritten.
     """
-    from rotation.config import load_config
+    from rotation.validate import load_config
 
     loaded = [load_config(path) for path in configs]  # every config checked before any work
     from rotation.backtest import run_backtest

@@ -26,8 +26,8 @@ def lookahead(configs, samples, seed):
     bit for bit, and names the first output (and the input) that moved. Exits with status 1
     when any config fails.
     """
-    from rotation.config import load_config
     from rotation.lookahead import check_lookahead
+    from rotation.validate import load_config
 
     failed = 0
     for path in configs:

@@ -90,10 +90,10 @@ def fetch(
         raise click.UsageError("give --symbols or --config (or --source sec)")
     config = None
     if config_path is not None:
-        from rotation.config import load_config
+        from rotation.config import read_config
 
         try:
-            config = load_config(config_path, check_data=False)
+            config = read_config(config_path)
         except RotationError as exc:
             raise click.ClickException(str(exc)) from None
     from rotation.data.live import LiveSource, fetch_plan

@@ -125,9 +125,9 @@ def export(config_path, fmt, asof, history, max_age_days, allow_missing, tools, 
     requests, an IBKR basket and a JSON lines stream into a new folder, and prints what
     --send would post. Refuses stale data or missing signal inputs, naming them.
     """
-    from rotation.config import load_config
     from rotation.export import ExportOptions, export_signal, send_orders
     from rotation.export.alpaca import ORDERS_PATH, credentials, resolve_base_url
+    from rotation.validate import load_config
 
     given = {
         "format": fmt,

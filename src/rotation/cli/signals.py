@@ -24,7 +24,7 @@ def signals(config_path, with_diagnosis, results_dir):
     (composite with regime shading; the HTML works offline) and, with --diagnose,
     states.csv and forward_returns.csv.
     """
-    from rotation.config import load_config
+    from rotation.validate import load_config
 
     config = load_config(config_path)
     from rotation.diagnose import (

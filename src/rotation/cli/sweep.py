@@ -28,7 +28,7 @@ def compare(configs, start, end, rank_by, results_dir, quiet):
     Configs whose data windows differ are aligned to the window they all cover (a note says
     so). Writes RESULTS/compare-<time>/ with table.csv, table.json and compare.html.
     """
-    from rotation.config import load_config
+    from rotation.validate import load_config
 
     loaded = [load_config(path) for path in configs]
     from rotation.compare import compare as compare_configs
@@ -89,7 +89,7 @@ def sweep(
     """
     if executor_name == "local" and (workers is not None or scheduler):
         raise ConfigError("--workers and --scheduler need --executor dask")
-    from rotation.config import load_config
+    from rotation.validate import load_config
 
     config = load_config(config_path)
     from rotation.pipeline import load_inputs

@@ -32,7 +32,7 @@ def walkforward(
     Writes RESULTS/<name>-walkforward-<time>/ with windows.csv (dates, winner, in-sample and
     out-of-sample metrics per window), oos_equity.csv, summary.json and walkforward.html.
     """
-    from rotation.config import load_config
+    from rotation.validate import load_config
 
     config = load_config(config_path)
     from rotation.pipeline import load_inputs

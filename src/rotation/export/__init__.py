@@ -11,10 +11,7 @@ Nothing is ever sent unless ``alpaca.send_orders`` is called (``rotation export 
 
 from typing import Any
 
-FORMATS = ("csv", "json", "parquet")
-"""Formats of the signal feed file (``--format``)."""
-TOOLS = ("tradingview", "alpaca", "ibkr", "generic")
-"""Trading tools whose formats an export can write (``--tool``)."""
+from rotation.export.formats import FORMATS, TOOLS
 
 # The public names below are imported on first use (PEP 562), so ``FORMATS`` and ``TOOLS`` can
 # be read (by the CLI's option choices) without loading pandas and the backtest stack.

@@ -34,7 +34,7 @@ from typing import Any
 from rotation._atomic import new_folder, safe_name
 from rotation.config import Config
 from rotation.errors import RotationError
-from rotation.export import FORMATS, TOOLS, alpaca, generic, ibkr, tradingview
+from rotation.export import alpaca, generic, ibkr, tradingview
 from rotation.export.feed import (
     DEFAULT_MAX_AGE_DAYS,
     SCHEMA_VERSION,
@@ -42,6 +42,7 @@ from rotation.export.feed import (
     build_feed,
     write_feed,
 )
+from rotation.export.formats import FORMATS, TOOLS
 from rotation.export.orders import OrderPlan, order_ids, plan_orders, read_positions
 from rotation.pipeline import Inputs
 

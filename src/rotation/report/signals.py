@@ -43,7 +43,7 @@ def signal_chart_png(history: SignalHistory, path: Path) -> Path:
     from matplotlib.figure import Figure  # no pyplot: no global figure state to clean up
     from matplotlib.patches import Patch
 
-    from rotation.diagnose import spells
+    from rotation.regime import spells
 
     s = history.signals
     fig = Figure(figsize=(13, 7))
@@ -78,7 +78,7 @@ def signal_chart_html(history: SignalHistory, path: Path) -> Path:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    from rotation.diagnose import spells
+    from rotation.regime import spells
 
     s = history.signals
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4])

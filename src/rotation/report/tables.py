@@ -11,6 +11,7 @@ import pandas as pd
 
 from rotation._types import Regime, Returns, Weights
 from rotation.metrics import PERIODS_PER_YEAR, by_regime
+from rotation.regime import spells
 
 ROLLING_DAYS = PERIODS_PER_YEAR  # "12 months" of trading days
 
@@ -70,13 +71,14 @@ def rolling_stats(returns: Returns, window: int = ROLLING_DAYS) -> pd.DataFrame:
 
 
 def regime_spans(regime: Regime) -> list[tuple[pd.Timestamp, pd.Timestamp, str]]:
-    """(first day, first day of the next span or last day, state) of each run of one state."""
-    known = regime.dropna()
-    if known.empty:
+    """(first day, first day of the next spell or last day, state) of each spell of one state
+    (``rotation.regime.spells``), so shading drawn from them leaves no gap."""
+    runs = spells(regime)
+    if runs.empty:
         return []
-    starts = known.index[known.ne(known.shift())]
-    ends = [*starts[1:], known.index[-1]]
-    return [(s, e, str(known.loc[s])) for s, e in zip(starts, ends, strict=True)]
+    starts = list(runs["start"])
+    ends = [*starts[1:], runs["end"].iloc[-1]]
+    return [(s, e, str(state)) for s, e, state in zip(starts, ends, runs["state"], strict=True)]
 
 
 def regime_table(table: pd.DataFrame, benchmark: Returns, regime: Regime) -> pd.DataFrame:
