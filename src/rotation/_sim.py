@@ -65,7 +65,7 @@ class SimResult:
     """What one pass produces, for V variants over T days and N assets.
 
     value: (T, V) portfolio value at each day's close, in the currency of ``init_cash``.
-    cash: (T, V) cash at each day's close.
+    cash: (T, V) cash at each day's close (empty when not recorded).
     turnover: (V,) sum over rebalances of traded notional (buys + sells, at execution price)
         divided by the portfolio value before that rebalance; 1.0 = one portfolio traded.
     traded_value: (V,) total traded notional, buys + sells, in currency.
@@ -253,7 +253,8 @@ def _value_days(
             asset = held[h]
             asset_value += position[asset] * close[day, asset]
         value_out[day] = book_cash + asset_value
-        cash_out[day] = book_cash
+        if cash_out.shape[0]:
+            cash_out[day] = book_cash
     return book_cash
 
 
@@ -313,6 +314,19 @@ def _simulate_nb(
 
         for r in range(n_rebalances):
             row = rebalance_rows[r]
+            w = weights[r]
+            no_order = True
+            for asset in range(n_assets):
+                if not np.isnan(w[asset]):
+                    no_order = False
+                    break
+            if no_order:
+                # A row with no target (another variant's decision day) is a day without
+                # trades: vectorbt only snaps cash and positions there, as the next traded
+                # row does after a gap, so it is valued with the days around it.
+                if record_shares:
+                    shares_out[v, r] = position
+                continue
             # Days before this rebalance: value the shares held.
             book_cash = _value_days(
                 close, position, held, n_held, book_cash, day, row, value_out[v], cash_out[v]
@@ -330,7 +344,6 @@ def _simulate_nb(
                 if position[asset] != 0:
                     group_value += position[asset] * close[row, asset]
 
-            w = weights[r]
             for asset in range(n_assets):
                 order_value[asset] = w[asset] * group_value - position[asset] * close[row, asset]
             _sort_call_seq(order_value, call_seq, sort_keys, sort_keys_tmp, sort_index_tmp)
@@ -427,7 +440,8 @@ def _simulate_nb(
             for h in range(n_held):
                 asset_value += position[held[h]] * close[row, held[h]]
             value_out[v, row] = book_cash + asset_value
-            cash_out[v, row] = book_cash
+            if cash_out.shape[1]:
+                cash_out[v, row] = book_cash
 
         _value_days(
             close, position, held, n_held, book_cash, day, n_rows, value_out[v], cash_out[v]
@@ -461,6 +475,7 @@ def simulate_target_weights(
     *,
     record_shares: bool = False,
     record_orders: bool = False,
+    record_cash: bool = True,
 ) -> SimResult:
     """Simulate V target-weight variants that rebalance on the same rows, in one compiled pass.
 
@@ -473,6 +488,8 @@ def simulate_target_weights(
     init_cash: starting cash of every variant.
     record_shares: also return the (V, R, N) shares held after each rebalance.
     record_orders: also return each variant's fills (``Fills``).
+    record_cash: return the daily cash (else ``cash`` is empty): a sweep needs only
+        the values, and skipping the cash halves the memory the pass writes.
     """
     close = np.ascontiguousarray(close, dtype=np.float64)
     if close.ndim != 2:
@@ -525,7 +542,7 @@ def simulate_target_weights(
         raise ValueError(f"init_cash must be finite and > 0, got {init_cash}")
 
     value = np.empty((n_variants, n_rows))
-    cash = np.empty((n_variants, n_rows))
+    cash = np.empty((n_variants, n_rows if record_cash else 0))
     turnover = np.empty(n_variants)
     traded_value = np.empty(n_variants)
     fees_paid = np.empty(n_variants)

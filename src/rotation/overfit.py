@@ -245,8 +245,11 @@ def _cscv_sharpe(
     flat = blocks.reshape(-1, n)
     shift = flat.mean(axis=0)
     centered = blocks - shift
-    s1 = np.ascontiguousarray(centered.sum(axis=1))  # (S, N)
-    s2 = np.ascontiguousarray((centered**2).sum(axis=1))
+    s1 = np.ascontiguousarray(centered.sum(axis=1).T)  # (N, S)
+    s2 = np.ascontiguousarray((centered**2).sum(axis=1).T)
+    complements = train[::-1]
+    if not np.array_equal(complements, ~train):
+        raise ValueError("_cscv_sharpe: combinations must be in lexicographic order")
     return _cscv_sharpe_nb(s1, s2, shift, size * (n_splits // 2), train)
 
 
@@ -259,14 +262,17 @@ def _sharpe_from_sums(
     blocks_in: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """``out[j]``: column j's Sharpe ratio over the blocks ``blocks_in`` (-inf if flat)."""
-    n = s1.shape[1]
+    """``out[j]``: column j's Sharpe ratio over the blocks ``blocks_in`` (-inf if flat).
+
+    ``s1``, ``s2``: (N, S) per-block sums, so a column's blocks are adjacent in memory; the
+    blocks are added in ascending order."""
+    n = s1.shape[0]
     for j in range(n):
         a = 0.0
         b = 0.0
         for s in blocks_in:
-            a += s1[s, j]
-            b += s2[s, j]
+            a += s1[j, s]
+            b += s2[j, s]
         mean = a / count
         var = (b - a * mean) / (count - 1)
         if var > 0:
@@ -276,22 +282,47 @@ def _sharpe_from_sums(
 
 
 @njit(cache=True)
+def _rank_best(is_values: np.ndarray, oos_values: np.ndarray) -> tuple[int, float, float, float]:
+    """The first column best in sample, its values in and out of sample, and its out-of-sample
+    rank (1 = worst, ties averaged)."""
+    n = is_values.shape[0]
+    best = 0
+    for j in range(1, n):
+        if is_values[j] > is_values[best]:
+            best = j
+    value = oos_values[best]
+    below = 0
+    tied = 0
+    for j in range(n):
+        if oos_values[j] < value:
+            below += 1
+        elif oos_values[j] == value:
+            tied += 1
+    return best, is_values[best], value, below + (tied + 1) / 2.0
+
+
+@njit(cache=True)
 def _cscv_sharpe_nb(
     s1: np.ndarray, s2: np.ndarray, shift: np.ndarray, count: int, train: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The loop of ``_cscv_sharpe`` over the combinations ``train`` (combos x splits)."""
+    """The loop of ``_cscv_sharpe`` over the combinations ``train`` (combos x splits).
+
+    ``train`` lists the combinations in lexicographic order, where the complement of
+    combination c is combination C - 1 - c: each half's Sharpe ratios are computed once and
+    serve as one combination's in-sample and its complement's out-of-sample values."""
     n_combos, n_splits = train.shape
-    n = s1.shape[1]
+    n = s1.shape[0]
     chosen = np.empty(n_combos, dtype=np.int64)
     is_best = np.empty(n_combos)
     oos_best = np.empty(n_combos)
     rank = np.empty(n_combos)
-    is_values = np.empty(n)
-    oos_values = np.empty(n)
+    first = np.empty(n)
+    second = np.empty(n)
     half = n_splits // 2
     inside = np.empty(half, dtype=np.int64)
     outside = np.empty(half, dtype=np.int64)
-    for c in range(n_combos):
+    for c in range((n_combos + 1) // 2):
+        other = n_combos - 1 - c
         k_in = 0
         k_out = 0
         for s in range(n_splits):
@@ -301,24 +332,11 @@ def _cscv_sharpe_nb(
             else:
                 outside[k_out] = s
                 k_out += 1
-        _sharpe_from_sums(s1, s2, shift, count, inside, is_values)
-        _sharpe_from_sums(s1, s2, shift, count, outside, oos_values)
-        best = 0
-        for j in range(1, n):
-            if is_values[j] > is_values[best]:
-                best = j
-        value = oos_values[best]
-        below = 0
-        tied = 0
-        for j in range(n):
-            if oos_values[j] < value:
-                below += 1
-            elif oos_values[j] == value:
-                tied += 1
-        chosen[c] = best
-        is_best[c] = is_values[best]
-        oos_best[c] = value
-        rank[c] = below + (tied + 1) / 2.0
+        _sharpe_from_sums(s1, s2, shift, count, inside, first)
+        _sharpe_from_sums(s1, s2, shift, count, outside, second)
+        chosen[c], is_best[c], oos_best[c], rank[c] = _rank_best(first, second)
+        if other != c:
+            chosen[other], is_best[other], oos_best[other], rank[other] = _rank_best(second, first)
     return chosen, is_best, oos_best, rank
 
 

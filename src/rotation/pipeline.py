@@ -238,12 +238,14 @@ class Stages:
         value: T = self._cache[(stage, key)]
         return value
 
+    # Keys name config sections, never values built on each call (``config.symbols`` is a new
+    # tuple every time), so that a section shared by thousands of variants is keyed once.
+
     def prices(self, config: Config) -> Prices:
-        symbols = config.symbols
         return self._once(
             "prices",
-            self.key(symbols),
-            lambda: align_prices({s: self.inputs.closes[s] for s in symbols}, self.calendar),
+            self.key(config.universe),
+            lambda: align_prices({s: self.inputs.closes[s] for s in config.symbols}, self.calendar),
         )
 
     def signals(self, config: Config) -> Scores:
@@ -265,7 +267,7 @@ class Stages:
         return self._once(
             "window",
             self.key(
-                config.start, config.end, config.symbols, config.benchmark, config.execution_lag
+                config.start, config.end, config.universe, config.benchmark, config.execution_lag
             ),
             lambda: backtest_window(config, self.inputs.closes, self.calendar),
         )
@@ -287,7 +289,7 @@ class Stages:
             config.rebalance,
             config.start,
             config.end,
-            config.symbols,
+            config.universe,
             config.benchmark,
             config.execution_lag,
         )
@@ -338,30 +340,22 @@ class Stages:
         def composite(config: Config) -> np.ndarray:
             return self.signals(config)["composite"].reindex(union).to_numpy()
 
-        rows_key = union.asi8.tobytes().hex()
+        codes_by_key: dict[str, np.ndarray] = {}
+        composite_by_key: dict[str, np.ndarray] = {}
+        for config in configs:
+            key = self.key(config.signal, config.regime)
+            if key not in codes_by_key:
+                codes_by_key[key] = regime_codes(config)
+            key = self.key(config.signal)
+            if key not in composite_by_key:
+                composite_by_key[key] = composite(config)
         return Batch(
             prices=self.prices(configs[0]),
             universe=configs[0].universe,
             rows=self.calendar.get_indexer(union),
             decide=np.array([on_union[id(d)] for d in decisions]),
-            regime=np.array(
-                [
-                    self._once(
-                        "codes",
-                        self.key(c.signal, c.regime) + rows_key,
-                        functools.partial(regime_codes, c),
-                    )
-                    for c in configs
-                ]
-            ),
-            composite=np.array(
-                [
-                    self._once(
-                        "composite", self.key(c.signal) + rows_key, functools.partial(composite, c)
-                    )
-                    for c in configs
-                ]
-            ),
+            regime=np.array([codes_by_key[self.key(c.signal, c.regime)] for c in configs]),
+            composite=np.array([composite_by_key[self.key(c.signal)] for c in configs]),
             memo=self.memo,
         )
 

@@ -255,6 +255,7 @@ def run_variants(
                     np.array([v.costs.fees for v in chunk_variants]),
                     np.array([v.costs.slippage for v in chunk_variants]),
                     base.init_cash,
+                    record_cash=False,
                 )
                 values[:, idx] = result.value
                 stats = _metrics(result.value, result.fees_paid, result.traded_value)
