@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,8 +34,8 @@ class Comparison:
 def compare(
     configs: Sequence[Config],
     *,
-    start: pd.Timestamp | None = None,
-    end: pd.Timestamp | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
     rank_by: str = "sharpe",
 ) -> Comparison:
     """Run every config on their common window (or ``start``..``end``) and rank them.
