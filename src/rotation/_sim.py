@@ -659,7 +659,7 @@ def _books_nb(
     price: np.ndarray,
     fees: np.ndarray,
     init_cash: float,
-):
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """vectorbt 1.2's ``cash_flow_nb``, ``asset_flow_nb`` (direction both), ``assets_nb``,
     ``cash_grouped_nb`` (one cash-sharing group), ``asset_value_nb`` (close zeroed where no
     position) and ``value_nb``, operation for operation, so the books are bit-identical to a

@@ -8,7 +8,7 @@ nothing before it moves.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -33,7 +33,7 @@ class Backtest:
     targets: Weights
     simulation: Simulation
     benchmark_value: pd.Series
-    metrics: dict
+    metrics: dict[str, Any]
     regime_table: pd.DataFrame
     fingerprint: str
     source: str
@@ -73,7 +73,8 @@ def simulate_prepared(prepared: Prepared) -> Backtest:
         execution_lag=config.execution_lag,
         init_cash=config.init_cash,
     )
-    bench = align_prices({config.benchmark: inputs.closes[config.benchmark]}, prices_w.index)
+    calendar = cast(pd.DatetimeIndex, prices_w.index)  # prices are indexed by date
+    bench = align_prices({config.benchmark: inputs.closes[config.benchmark]}, calendar)
     bench_close = bench[config.benchmark].ffill()
     benchmark_value = (bench_close / bench_close.iloc[0] * config.init_cash).rename("benchmark")
     returns = simulation.value.pct_change().fillna(0.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,8 +34,8 @@ class Comparison:
 def compare(
     configs: Sequence[Config],
     *,
-    start: pd.Timestamp | None = None,
-    end: pd.Timestamp | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
     rank_by: str = "sharpe",
 ) -> Comparison:
     """Run every config on their common window (or ``start``..``end``) and rank them.
@@ -74,7 +75,7 @@ def compare(
     return Comparison(table=table.sort_values("rank"), results=results, notes=tuple(notes))
 
 
-def selection_odds(results: Sequence[Backtest]) -> tuple[list, list]:
+def selection_odds(results: Sequence[Backtest]) -> tuple[list[float], list[float]]:
     """Each run's Probabilistic Sharpe Ratio (true Sharpe > 0) and Deflated Sharpe Ratio,
     taking the runs compared as the trials: n_trials = len(results), and the variance of
     their daily Sharpe ratios (``rotation.overfit``)."""
@@ -83,7 +84,8 @@ def selection_odds(results: Sequence[Backtest]) -> tuple[list, list]:
     stats = [moments(r.returns.iloc[1:].to_numpy()) for r in results]
     srs = [m["sharpe"] for m in stats if np.isfinite(m["sharpe"])]
     var_sr = float(np.var(srs, ddof=1)) if len(srs) > 1 else 0.0
-    psr, dsr = [], []
+    psr: list[float] = []
+    dsr: list[float] = []
     for m in stats:
         args = (m["sharpe"], m["n_obs"], m["skew"], m["kurtosis"])
         psr.append(probabilistic_sharpe_ratio(*args))
@@ -122,4 +124,5 @@ def save(comparison: Comparison, results_dir: Path) -> Path:
             for name, result in zip(comparison.table.index, _by_rank(comparison), strict=True)
         }
         write_figure_html(compare_figure(values), staging.path / "compare.html")
+    assert staging.published is not None  # new_folder sets it when the block succeeds
     return staging.published

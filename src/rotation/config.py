@@ -255,7 +255,7 @@ class Config:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON/YAML-safe), without ``source_path``."""
-        out = to_plain(self)
+        out: dict[str, Any] = to_plain(self)
         out.pop("source_path")
         return out
 

@@ -21,6 +21,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -81,7 +82,7 @@ def signal_history(config: Config, inputs: Inputs | None = None) -> SignalHistor
     known = signals["composite"].notna()
     if not known.any():
         raise DataError(f"{config.name}: the composite is never known; check the signal series")
-    first = signals.index[known.to_numpy().argmax()]
+    first = signals.index[int(known.to_numpy().argmax())]
     return SignalHistory(
         config=config,
         signals=signals.loc[first:],
@@ -92,7 +93,7 @@ def signal_history(config: Config, inputs: Inputs | None = None) -> SignalHistor
     )
 
 
-def current_state(history: SignalHistory) -> dict:
+def current_state(history: SignalHistory) -> dict[str, Any]:
     """The latest day's regime, since when, the previous state, composite and components."""
     regime = history.regime.dropna()
     if regime.empty:
@@ -257,11 +258,11 @@ def diagnose(history: SignalHistory, horizons: Mapping[str, int] = HORIZONS) -> 
 # --- text -------------------------------------------------------------------------------------
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str) -> str:
+def _table(header: Sequence[str], rows: Sequence[Sequence[object]], align: str) -> str:
     """Aligned text table; ``align`` has one letter per column, "l" or "r"."""
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
 
-    def line(cells: Sequence[str]) -> str:
+    def line(cells: Sequence[object]) -> str:
         return "  ".join(
             str(c).rjust(w) if a == "r" else str(c).ljust(w)
             for c, w, a in zip(cells, widths, align, strict=True)
@@ -274,7 +275,7 @@ def _pct(x: float) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{x:+.1%}"
 
 
-def format_current(state: Mapping) -> str:
+def format_current(state: Mapping[str, Any]) -> str:
     """The "where are we" block: regime, since when, composite and components."""
     lines = [
         f"regime on {state['date'].date()}: {state['regime']} "
@@ -372,4 +373,5 @@ def save(history: SignalHistory, results_dir: Path, diagnosis: Diagnosis | None 
     name = f"{history.config.name}-signals-{timestamp()}"
     with new_folder(results_dir, name, what="the signals") as staging:
         write_signal_outputs(history, staging.path, diagnosis)
+    assert staging.published is not None  # new_folder sets it when the block succeeds
     return staging.published

@@ -135,9 +135,11 @@ def simulate(
     close_values = close.to_numpy(dtype=np.float64)
     weights = executed.to_numpy(dtype=np.float64, na_value=np.nan)
     rows = np.flatnonzero(~np.isnan(weights).all(axis=1))
-    fills = simulate_target_weights(
+    recorded = simulate_target_weights(
         close_values, weights[rows], rows, fees, slippage, init_cash, record_orders=True
-    ).orders[0]
+    ).orders
+    assert recorded is not None  # record_orders=True records them
+    fills = recorded[0]
     book = books(close_values, fills, init_cash)
     index, columns = prices.index, prices.columns
     value = pd.Series(book.value, index=index, name="value")

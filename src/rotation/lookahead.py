@@ -18,6 +18,7 @@ import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -109,7 +110,8 @@ def perturb_after(
     macro = {}
     for k, v in inputs.macro.items():
         lag = pd.Timedelta(days=publication(k, publication_lags).lag_days)
-        macro[k] = garble(v, np.asarray(v.index + lag > t)) if wanted(f"macro:{k}") else v
+        observed = cast(pd.DatetimeIndex, v.index)  # macro series are indexed by date
+        macro[k] = garble(v, np.asarray(observed + lag > t)) if wanted(f"macro:{k}") else v
     capex = inputs.capex
     if len(capex) and wanted("capex"):
         capex = capex.copy()
@@ -135,7 +137,8 @@ def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
     """Element-wise identity, NaN/None equal to NaN/None."""
     missing = a.isna().to_numpy() & b.isna().to_numpy()
     equal = (a.to_numpy() == b.to_numpy()) if a.dtype == b.dtype else np.zeros(len(a), bool)
-    return missing | equal.astype(bool)
+    same: np.ndarray = missing | equal.astype(bool)
+    return same
 
 
 def first_difference(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import bottleneck as bn
 import numpy as np
@@ -257,8 +257,19 @@ class Sample:
 
     def __getitem__(self, name: str) -> Stat:
         if name not in self._done:
-            self._done[name] = metric(name).compute(self)
+            compute = metric(name).compute
+            if compute is None:  # the TypeError calling None would raise, with its reason
+                raise TypeError(f"metric {name!r} is reported by the engine, not computed")
+            self._done[name] = compute(self)
         return self._done[name]
+
+    def required(self, need: str) -> np.ndarray:
+        """The array field ``need`` (``value`` or ``benchmark``), which a metric listing it in
+        ``needs`` may count on."""
+        found: np.ndarray | None = getattr(self, need)
+        if found is None:  # the TypeError indexing None would raise, with its reason
+            raise TypeError(f"this sample has no {need!r}")
+        return found
 
     def alpha_beta(self) -> tuple[Stat, Stat]:
         if self._alpha_beta is None:
@@ -337,10 +348,11 @@ METRICS: tuple[Metric, ...] = (
     Metric("beta", "beta", None, "ratio", ("returns", "benchmark"),
            lambda s: s.alpha_beta()[1]),
     Metric("annual_turnover", "turnover / year", "lower", "pct", ("value", "traded"),
-           lambda s: _turnover(s.traded, s.value)),
+           lambda s: _turnover(s.traded, s.required("value"))),
     Metric("rebalances", "rebalance days", None, "count", ("rebalances",), None),
     Metric("fees_paid", "fees paid", "lower", "money", ("fees_paid",), lambda s: s.fees_paid),
-    Metric("final_value", "final value", "higher", "money", ("value",), lambda s: s.value[-1]),
+    Metric("final_value", "final value", "higher", "money", ("value",),
+           lambda s: s.required("value")[-1]),
 )  # fmt: skip
 """The registry, in the order tables show it. ``max_drawdown`` is negative, so higher (less
 deep) is better."""
@@ -392,8 +404,12 @@ def performance(returns: Returns, benchmark: Returns | None = None) -> dict[str,
     """
     r = returns.dropna()
     dd = drawdown(r)
-    trough = dd.idxmin() if len(dd) else None
-    peak = dd.loc[:trough][dd.loc[:trough] == 0].index.max() if trough is not None else None
+    # Index labels are Hashable to pandas-stubs; returns are indexed by date.
+    trough = cast("pd.Timestamp | None", dd.idxmin() if len(dd) else None)
+    peak = cast(
+        "pd.Timestamp | None",
+        dd.loc[:trough][dd.loc[:trough] == 0].index.max() if trough is not None else None,
+    )
     stats: dict[str, Any] = {}
     for name, v in compute(Sample(r.to_numpy())).items():
         stats[name] = finite_or_none(v)

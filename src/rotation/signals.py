@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -41,9 +41,24 @@ import pandas as pd
 from rotation._types import Scores
 
 if TYPE_CHECKING:
+    from pandas.core.window.expanding import Expanding
+    from pandas.core.window.rolling import Rolling
+
     from rotation.config import SignalConfig
 
 NORMALIZATIONS = ("expanding", "rolling", "percentile")
+
+
+class Normalization(TypedDict, total=False):
+    """The ``**normalize`` keywords of ``standardize`` and of every component."""
+
+    method: str
+    window: int
+    min_periods: int
+
+
+class _Changing(Normalization):
+    change_days: int
 
 
 def zscore(
@@ -55,6 +70,7 @@ def zscore(
     observations. NaN until ``min_periods`` observations exist or where std is 0.
     """
     values = series.dropna()
+    stats: Expanding[pd.Series] | Rolling[pd.Series]
     if method == "expanding":
         stats = values.expanding(min_periods=min_periods)
     elif method == "rolling":
@@ -121,7 +137,7 @@ def _mean_available(parts: list[pd.Series]) -> pd.Series:
 
 
 def level_and_change_score(
-    series: pd.Series, *, change_days: int, sign: float = 1.0, **normalize: int | str
+    series: pd.Series, *, change_days: int, sign: float = 1.0, **normalize: Unpack[Normalization]
 ) -> pd.Series:
     """mean(sign * s(x_t), sign * s(x_t - x_{t-change_days})): high and rising (sign=+1)."""
     return _mean_available(
@@ -133,7 +149,7 @@ def level_and_change_score(
 
 
 def cost_of_capital_score(
-    yield_pct: pd.Series, *, change_days: int, **normalize: int | str
+    yield_pct: pd.Series, *, change_days: int, **normalize: Unpack[Normalization]
 ) -> pd.Series:
     """Mean of s(yield level) and s(yield change over ``change_days``): rising and high yields.
 
@@ -142,7 +158,9 @@ def cost_of_capital_score(
     return level_and_change_score(yield_pct, change_days=change_days, **normalize)
 
 
-def curve_score(slope_pp: pd.Series, *, change_days: int, **normalize: int | str) -> pd.Series:
+def curve_score(
+    slope_pp: pd.Series, *, change_days: int, **normalize: Unpack[Normalization]
+) -> pd.Series:
     """Mean of -s(slope) and -s(slope change): a flat or inverted, flattening curve.
 
     A 10y-minus-2y (or 3m) slope that is low means short-term money costs as much as long-term
@@ -151,7 +169,9 @@ def curve_score(slope_pp: pd.Series, *, change_days: int, **normalize: int | str
     return level_and_change_score(slope_pp, change_days=change_days, sign=-1.0, **normalize)
 
 
-def credit_score(spread_pct: pd.Series, *, change_days: int, **normalize: int | str) -> pd.Series:
+def credit_score(
+    spread_pct: pd.Series, *, change_days: int, **normalize: Unpack[Normalization]
+) -> pd.Series:
     """Mean of s(spread level) and s(spread change): wide and widening corporate spreads.
 
     Investment grade (BAA10Y) for ``credit``, high yield (BAMLH0A0HYM2) for ``high_yield``.
@@ -165,7 +185,7 @@ def liquidity_score(
     *,
     change_days: int,
     drain: bool = False,
-    **normalize: int | str,
+    **normalize: Unpack[Normalization],
 ) -> pd.Series:
     """Idle capital draining: mean of -s(reverse-repo level) and -s(net liquidity % change).
 
@@ -183,7 +203,10 @@ def liquidity_score(
 
 
 def capex_score(
-    capex_growth_yoy: pd.Series, *, acceleration_days: int | None = None, **normalize: int | str
+    capex_growth_yoy: pd.Series,
+    *,
+    acceleration_days: int | None = None,
+    **normalize: Unpack[Normalization],
 ) -> pd.Series:
     """s(capex growth YoY): hyperscaler capex growing fast.
 
@@ -195,7 +218,9 @@ def capex_score(
     return level_and_change_score(capex_growth_yoy, change_days=acceleration_days, **normalize)
 
 
-def conditions_score(nfci: pd.Series, *, change_days: int, **normalize: int | str) -> pd.Series:
+def conditions_score(
+    nfci: pd.Series, *, change_days: int, **normalize: Unpack[Normalization]
+) -> pd.Series:
     """Mean of s(NFCI) and s(NFCI change): financial conditions tight and tightening.
 
     The Chicago Fed index is positive when conditions are tighter than average; a broad
@@ -278,11 +303,11 @@ class Component:
     score: Callable[[Known], pd.Series]
 
 
-def _change_args(s: SignalConfig) -> dict[str, Any]:
+def _change_args(s: SignalConfig) -> _Changing:
     return {"change_days": s.change_days, **_normalize_args(s)}
 
 
-def _normalize_args(s: SignalConfig) -> dict[str, Any]:
+def _normalize_args(s: SignalConfig) -> Normalization:
     return {"method": s.normalization, "window": s.window_days, "min_periods": s.min_history_days}
 
 

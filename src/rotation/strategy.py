@@ -41,7 +41,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -88,7 +88,7 @@ class Batch:
     @property
     def dates(self) -> pd.DatetimeIndex:
         """The decision dates, (R,)."""
-        return self.prices.index[self.rows]
+        return cast(pd.DatetimeIndex, self.prices.index[self.rows])  # prices are dated
 
     @property
     def panel(self) -> Panel:
@@ -103,7 +103,7 @@ class Batch:
 class Strategy:
     name: str
     description: str
-    params_type: type
+    params_type: type[Any]
     target_weights: Callable[[Batch, Sequence[Any]], np.ndarray]
     check: Callable[[Any, Config], None] | None
     path: Path
@@ -140,13 +140,17 @@ class Strategy:
             else:
                 out.append((f.name, "required"))
                 continue
-            if dataclasses.is_dataclass(value):
+            if dataclasses.is_dataclass(value) and not isinstance(value, type):
                 default = repr(dataclasses.asdict(value))
             elif isinstance(value, Mapping):
                 default = repr(dict(value))
             else:
                 default = repr(value)
-            blocks = [t for t in typing.get_args(hints.get(f.name)) if dataclasses.is_dataclass(t)]
+            blocks = [
+                t
+                for t in typing.get_args(hints.get(f.name))
+                if isinstance(t, type) and dataclasses.is_dataclass(t)
+            ]
             if value is None and blocks:
                 default += f" (or {dataclasses.asdict(blocks[0]())!r})"
             out.append((f.name, default))
@@ -265,7 +269,10 @@ class Panel:
     def listed(self, rows: np.ndarray, cols: np.ndarray, min_days: int = 1) -> np.ndarray:
         """(R, n): a close on the row and at least ``min_days`` closes up to it."""
         values = self.values[np.ix_(rows, cols)]
-        return ~np.isnan(values) & (self.closes_so_far[np.ix_(rows, cols)] >= min_days)
+        listed: np.ndarray = ~np.isnan(values) & (
+            self.closes_so_far[np.ix_(rows, cols)] >= min_days
+        )
+        return listed
 
     def rising(self, rows: np.ndarray, cols: np.ndarray, days: int) -> np.ndarray:
         """(R, n): the return over the ``days`` rows to each row is > 0 (False when the
@@ -277,7 +284,8 @@ class Panel:
             change[ok] = (
                 self.values[np.ix_(rows[ok], cols)] / self.values[np.ix_(back[ok], cols)] - 1.0
             )
-        return np.isfinite(change) & (change > 0)
+        rising: np.ndarray = np.isfinite(change) & (change > 0)
+        return rising
 
     def inverse_vol(
         self, rows: np.ndarray, cols: np.ndarray, lookback: int, members: np.ndarray
@@ -313,7 +321,8 @@ def inverse_vol_weights(inverse_vol: np.ndarray, members: np.ndarray) -> np.ndar
         warnings.simplefilter("ignore", RuntimeWarning)  # rows without any: handled below
         median = np.nanmedian(inv, axis=1)
     inv = np.where(members & ~known, median[:, None], inv)
-    inv = np.where(known.any(axis=1)[:, None], inv, members.astype(float))  # equal weights
+    any_known = np.asarray(known.any(axis=1))  # (R,); numpy types it scalar-or-array
+    inv = np.where(any_known[:, None], inv, members.astype(float))  # equal weights
     return _normalized(np.where(members, inv, 0.0))
 
 
@@ -328,7 +337,10 @@ def _normalized(weights: np.ndarray) -> np.ndarray:
     total = np.zeros(weights.shape[0])
     for j in range(weights.shape[1]):
         total = total + weights[:, j]
-    return np.divide(weights, total[:, None], out=np.zeros_like(weights), where=total[:, None] > 0)
+    normalized: np.ndarray = np.divide(
+        weights, total[:, None], out=np.zeros_like(weights), where=total[:, None] > 0
+    )
+    return normalized
 
 
 def cap(weights: np.ndarray, limit: float) -> np.ndarray:

@@ -129,7 +129,7 @@ def with_overrides(
     overrides: Mapping[str, Any],
     *,
     strategy: Strategy | None = None,
-    built: dict | None = None,
+    built: dict[Any, Any] | None = None,
 ) -> Config:
     """``config`` with dotted keys replaced, validated like a config file (errors name the
     variant). ``strategy``: the base config's loaded strategy, reused when the overrides keep it.
@@ -186,7 +186,7 @@ def _section(config: Config, top: str, items: list[tuple[str, Any]]) -> Any:
 def variants_of(config: Config, grid: Mapping[str, Sequence[Any]]) -> list[Config]:
     """Every variant of the grid, all validated before any work starts."""
     strategy = load_strategy(config.strategy.name, config.resolve_path(config.strategies_dir))
-    built: dict = {}
+    built: dict[Any, Any] = {}
     return [with_overrides(config, o, strategy=strategy, built=built) for o in expand_grid(grid)]
 
 

@@ -38,7 +38,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -170,7 +170,7 @@ def walk_forward(
     stages = Stages(inputs)  # the fresh runs share signals and regimes
     value = result.value
     returns = value.pct_change().fillna(0.0).to_numpy()
-    dates = value.index
+    dates = cast(pd.DatetimeIndex, value.index)  # the variants' values are indexed by date
     steps = folds(dates, train_span, test_span, anchored=anchored, min_test_days=min_test_days)
 
     rows, segments = [], []
@@ -343,4 +343,5 @@ def save(result: WalkForward, results_dir: Path, *, seconds: float | None = None
         from rotation.report.studies import walkforward_page
 
         (folder / "walkforward.html").write_text(walkforward_page(result))
+    assert staging.published is not None  # new_folder sets it when the block succeeds
     return staging.published

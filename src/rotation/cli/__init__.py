@@ -17,13 +17,22 @@ from __future__ import annotations
 
 import sys
 import warnings
+from types import ModuleType
+from typing import Any, NoReturn, TextIO
 
 import click
 
 from rotation.errors import ConfigError, RotationError
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
     """Warnings (stale cache, provider fallbacks) as one plain line on stderr."""
     click.echo(f"warning: {message}", err=True)
 
@@ -37,6 +46,7 @@ COMMANDS = (
 def _load(name: str) -> click.Command:
     """The click command ``name``, its module imported now (a command is an attribute of the
     same name of its module)."""
+    module: ModuleType
     if name in ("backtest", "strategies"):
         from rotation.cli import backtest as module
     elif name == "check":
@@ -55,7 +65,8 @@ def _load(name: str) -> click.Command:
         from rotation.cli import walkforward as module
     else:
         raise KeyError(name)
-    return getattr(module, name)
+    command: click.Command = getattr(module, name)
+    return command
 
 
 class _Group(click.Group):
@@ -73,7 +84,7 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             _interrupted()
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except Exception as exc:
@@ -104,7 +115,7 @@ def _interrupt_in_chain(exc: BaseException) -> bool:
     return False
 
 
-def _interrupted() -> None:
+def _interrupted() -> NoReturn:
     click.echo("interrupted", err=True)
     sys.exit(130)  # 128 + SIGINT, as shells report it
 

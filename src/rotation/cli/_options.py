@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+if TYPE_CHECKING:
+    from click.decorators import FC
 
-def results_option(help: str):
+
+def results_option(help: str) -> Callable[[FC], FC]:
     """``--results DIR`` (default ``results``): where the command's new output folder goes."""
     return click.option(
         "--results",
@@ -19,12 +24,12 @@ def results_option(help: str):
     )
 
 
-def quiet_option(help: str = "Print only the output folder."):
+def quiet_option(help: str = "Print only the output folder.") -> Callable[[FC], FC]:
     """``--quiet/-q``: print only what a script needs."""
     return click.option("--quiet", "-q", is_flag=True, help=help)
 
 
-def grid_option():
+def grid_option() -> Callable[[FC], FC]:
     """``--grid KEY=V1,V2,...`` (repeatable): a dotted config key and the values to try."""
     return click.option(
         "--grid",
@@ -35,7 +40,7 @@ def grid_option():
     )
 
 
-def static_option():
+def static_option() -> Callable[[FC], FC]:
     """``--static/--no-static`` (default off): embed a PNG copy of each report chart."""
     return click.option(
         "--static/--no-static",

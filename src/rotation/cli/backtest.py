@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import sys
 from pathlib import Path
@@ -18,7 +19,14 @@ from rotation.cli._options import quiet_option, results_option, static_option
 @results_option("Folder that receives one new run folder per config.")
 @quiet_option("Print only the run folders.")
 @static_option()
-def backtest(configs, start, end, results_dir, quiet, static):
+def backtest(
+    configs: tuple[str, ...],
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    results_dir: Path,
+    quiet: bool,
+    static: bool,
+) -> None:
     """Backtest each CONFIG and print the runs side by side.
 
     Each run is written to a new folder RESULTS/<name>-<time>-<id>/ (config, manifest,
@@ -86,7 +94,7 @@ def backtest(configs, start, end, results_dir, quiet, static):
     show_default=True,
     help="Strategies folder to list.",
 )
-def strategies(folder):
+def strategies(folder: Path) -> None:
     """List the strategies in the strategies folder, with their parameters."""
     from rotation.strategy import available_strategies, load_strategy
 

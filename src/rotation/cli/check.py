@@ -19,7 +19,7 @@ def check() -> None:
     help="Cut-off dates per config (about half of them decision dates).",
 )  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the date sample.")
-def lookahead(configs, samples, seed):
+def lookahead(configs: tuple[str, ...], samples: int, seed: int) -> None:
     """Perturb every input published after sampled dates; nothing on or before them may move.
 
     For each CONFIG, compares prices, signals, regime and target weights up to each date,

@@ -9,6 +9,7 @@ orders and exactly what ``--send`` would post. Nothing is sent without ``--send`
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -116,9 +117,26 @@ if TYPE_CHECKING:
     default=None,
     help="Alpaca base URL [default: $APCA_API_BASE_URL, else https://paper-api.alpaca.markets].",
 )
-def export(config_path, fmt, asof, history, max_age_days, allow_missing, tools, positions,
-           ignore_unknown, equity, cash, min_trade, drift_band, fractional, out, results_dir,
-           send, alpaca_url):  # fmt: skip
+def export(
+    config_path: Path,
+    fmt: str | None,
+    asof: dt.datetime | None,
+    history: bool | None,
+    max_age_days: int | None,
+    allow_missing: tuple[str, ...],
+    tools: tuple[str, ...],
+    positions: Path | None,
+    ignore_unknown: bool | None,
+    equity: float | None,
+    cash: float | None,
+    min_trade: float | None,
+    drift_band: float | None,
+    fractional: bool | None,
+    out: Path | None,
+    results_dir: Path,
+    send: bool,
+    alpaca_url: str | None,
+) -> None:
     """Export CONFIG's signal, target weights and orders for trading tools.
 
     Writes the signal feed, target weights, TradingView alerts and Pine Script, Alpaca order

@@ -3,6 +3,8 @@ forward returns of each sleeve per regime state."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from rotation.cli._options import results_option
@@ -17,7 +19,7 @@ from rotation.cli._options import results_option
     help="Also print state frequency, durations and forward 1/3/6-month sleeve returns per state.",
 )
 @results_option("Folder that receives a new RESULTS/<name>-signals-<time>/ folder.")
-def signals(config_path, with_diagnosis, results_dir):
+def signals(config_path: str, with_diagnosis: bool, results_dir: Path) -> None:
     """Print CONFIG's current regime and components; write the history and a chart.
 
     Writes signals.csv (components, composite, regime per day), chart.png and chart.html

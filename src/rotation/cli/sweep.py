@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -22,7 +25,14 @@ _quiet = quiet_option()
 @click.option("--rank-by", default="sharpe", show_default=True, help="Metric that ranks configs.")
 @_results
 @_quiet
-def compare(configs, start, end, rank_by, results_dir, quiet):
+def compare(
+    configs: tuple[str, ...],
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    rank_by: str,
+    results_dir: Path,
+    quiet: bool,
+) -> None:
     """Run CONFIGS on one common window, rank them, and write a table and an HTML page.
 
     Configs whose data windows differ are aligned to the window they all cover (a note says
@@ -71,9 +81,16 @@ def compare(configs, start, end, rank_by, results_dir, quiet):
 @_results
 @_quiet
 def sweep(
-    config_path, grid_items, metric, memory_mb, executor_name, workers, scheduler, results_dir,
-    quiet,
-):  # fmt: skip
+    config_path: str,
+    grid_items: tuple[str, ...],
+    metric: str | None,
+    memory_mb: float | None,
+    executor_name: str,
+    workers: int | None,
+    scheduler: str | None,
+    results_dir: Path,
+    quiet: bool,
+) -> None:
     """Run every variant of a grid over CONFIG in one vectorized pass.
 
     Any config key can be swept, e.g. --grid regime.scarce_enter=0.3,0.5,0.8
@@ -129,14 +146,14 @@ def sweep(
     click.echo(f"wrote {folder}" if not quiet else str(folder))
 
 
-def _odds(x) -> str:
+def _odds(x: float | None) -> str:
     return "  n/a" if x is None or x != x else f"{x:.3f}"
 
 
-def _overfit_lines(stats: dict) -> str:
+def _overfit_lines(stats: dict[str, Any]) -> str:
     """How much of the best variant's Sharpe ratio may be the luck of the search."""
 
-    def num(x, digits=2):
+    def num(x: float | None, digits: int = 2) -> str:
         return "n/a" if x is None else f"{x:.{digits}f}"
 
     lines = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import click
 
@@ -21,8 +22,16 @@ from rotation.cli._options import grid_option, quiet_option, results_option
 @results_option("Folder that receives the output folder.")
 @quiet_option()
 def walkforward(
-    config_path, train, test, grid_items, metric, anchored, memory_mb, results_dir, quiet
-):
+    config_path: str,
+    train: str,
+    test: str,
+    grid_items: tuple[str, ...],
+    metric: str | None,
+    anchored: bool,
+    memory_mb: float | None,
+    results_dir: Path,
+    quiet: bool,
+) -> None:
     """Walk-forward selection over a grid: on each training window pick the best variant,
     run it afresh on the following test window, and chain the test windows into one
     out-of-sample equity curve.
@@ -81,9 +90,9 @@ def walkforward(
     click.echo(f"wrote {folder}" if not quiet else str(folder))
 
 
-def _num(x) -> str:
+def _num(x: object) -> str:  # a number, None or NaN (a table cell)
     return "n/a" if x is None or x != x else f"{x:.2f}"
 
 
-def _pct(x) -> str:
+def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x * 100:.1f}%"

@@ -36,7 +36,8 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 
 
 def _dates(index: pd.Index) -> list[str]:
-    return np.datetime_as_string(pd.DatetimeIndex(index).to_numpy(), unit="D").tolist()
+    dates: list[str] = np.datetime_as_string(pd.DatetimeIndex(index).to_numpy(), unit="D").tolist()
+    return dates
 
 
 def _values(series: pd.Series) -> np.ndarray:

@@ -220,9 +220,10 @@ def regime_html(table: pd.DataFrame) -> str:
 def trades_html(trades: pd.DataFrame, colors: Mapping[str, str], slippage: float) -> str:
     rows = []
     for row in trades.itertuples(index=False):
+        symbol = str(row.symbol)  # already text; pandas-stubs types a row field as any scalar
         rows.append(
             f"<tr><td>{row.date:%Y-%m-%d}</td>"
-            f"<td>{_chip(colors.get(row.symbol, CASH_COLOR), row.symbol)}</td>"
+            f"<td>{_chip(colors.get(symbol, CASH_COLOR), symbol)}</td>"
             f'<td class="{row.side}">{row.side}</td>'
             f'<td class="num">{weight(row.from_weight)}</td>'
             f'<td class="num">{weight(row.to_weight)}</td>'

@@ -15,9 +15,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap, to_rgba
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
+from matplotlib.typing import ColorType, LineStyleType
 
 from rotation.report.figures import Figure, si_format
 
@@ -26,7 +28,11 @@ DPI = 100
 DASHES = {"dash": (0, (5, 3)), "dot": (0, (1, 2)), "dashdot": (0, (5, 2, 1, 2))}
 
 
-def _x(values) -> np.ndarray:
+def _linestyle(line: Mapping[str, Any]) -> LineStyleType:
+    return DASHES.get(line.get("dash") or "", "-")  # plotly's "solid" or none: a solid line
+
+
+def _x(values: Any) -> np.ndarray:
     array = np.asarray(values)
     if array.dtype.kind in "OU" and len(array) and isinstance(array[0], str):
         try:
@@ -36,7 +42,7 @@ def _x(values) -> np.ndarray:
     return array
 
 
-def _color(color, opacity: float | None = None):
+def _color(color: ColorType | None, opacity: float | None = None) -> ColorType | None:
     if color is None:
         return None
     if isinstance(color, str) and color.startswith("rgba("):
@@ -45,7 +51,7 @@ def _color(color, opacity: float | None = None):
     return to_rgba(color, opacity) if opacity is not None else color
 
 
-def _scatter(ax, trace: Mapping[str, Any], stacks: dict[str, np.ndarray]) -> None:
+def _scatter(ax: Axes, trace: Mapping[str, Any], stacks: dict[str, np.ndarray]) -> None:
     x, y = _x(trace["x"]), np.asarray(trace["y"], dtype="float64")
     line = trace.get("line") or {}
     color = _color(line.get("color"))
@@ -53,7 +59,7 @@ def _scatter(ax, trace: Mapping[str, Any], stacks: dict[str, np.ndarray]) -> Non
     style = {
         "color": color,
         "linewidth": line.get("width") or 1.5,
-        "linestyle": DASHES.get(line.get("dash"), "-"),
+        "linestyle": _linestyle(line),
         "alpha": trace.get("opacity", 1.0),
         "label": name,
     }
@@ -70,7 +76,7 @@ def _scatter(ax, trace: Mapping[str, Any], stacks: dict[str, np.ndarray]) -> Non
     ax.plot(x, y, **style)
 
 
-def _bars(ax, traces: list[Mapping[str, Any]]) -> None:
+def _bars(ax: Axes, traces: list[Mapping[str, Any]]) -> None:
     categories = list(dict.fromkeys(str(v) for t in traces for v in t["x"]))
     positions = {c: i for i, c in enumerate(categories)}
     width = 0.8 / len(traces)
@@ -83,7 +89,7 @@ def _bars(ax, traces: list[Mapping[str, Any]]) -> None:
     ax.set_xticks(range(0, len(categories), step), categories[::step])
 
 
-def _heatmap(ax, trace: Mapping[str, Any]) -> None:
+def _heatmap(ax: Axes, trace: Mapping[str, Any]) -> None:
     z = np.asarray(trace["z"], dtype="float64")
     scale = [(float(pos), color) for pos, color in trace["colorscale"]]
     cmap = LinearSegmentedColormap.from_list("report", scale)
@@ -101,7 +107,7 @@ def _heatmap(ax, trace: Mapping[str, Any]) -> None:
                 ax.text(col, row, label, ha="center", va="center", fontsize=7.5, color="#1f2933")
 
 
-def _shapes(ax, layout: Mapping[str, Any]) -> None:
+def _shapes(ax: Axes, layout: Mapping[str, Any]) -> None:
     for shape in layout.get("shapes") or ():
         if shape["type"] == "rect":
             ax.axvspan(
@@ -116,11 +122,11 @@ def _shapes(ax, layout: Mapping[str, Any]) -> None:
                 shape["y0"],
                 color=_color(line.get("color")),
                 linewidth=line.get("width") or 1,
-                linestyle=DASHES.get(line.get("dash"), "-"),
+                linestyle=_linestyle(line),
             )
 
 
-def _axes_format(ax, layout: Mapping[str, Any]) -> None:
+def _axes_format(ax: Axes, layout: Mapping[str, Any]) -> None:
     yaxis = layout.get("yaxis") or {}
     if yaxis.get("type") == "log":
         ax.set_yscale("log")

@@ -106,8 +106,8 @@ def walkforward_figure(result: WalkForward) -> go.Figure:
     }
     for column, (label, line) in lines.items():
         fig.add_trace(go.Scatter(x=eq.index, y=eq[column], name=label, line=line), 1, 1)
-    for k, row in result.windows.iterrows():
-        if k % 2 == 0:
+    for position, (_, row) in enumerate(result.windows.iterrows()):
+        if position % 2 == 0:  # windows has a RangeIndex: the position is its label
             fig.add_vrect(
                 x0=row["test_start"], x1=row["test_end"], fillcolor="grey", opacity=0.08,
                 line_width=0, row=1, col=1,
@@ -144,7 +144,7 @@ def walkforward_page(result: WalkForward) -> str:
         },
         index=shown,
     )
-    plot = walkforward_figure(result).to_html(include_plotlyjs=True, full_html=False)
+    plot: str = walkforward_figure(result).to_html(include_plotlyjs=True, full_html=False)
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{_escape(result.config.name)} walk-forward</title>"

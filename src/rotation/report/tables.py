@@ -6,6 +6,8 @@ what is here is reshaping (months x years, sleeves) and the few series the repor
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -35,7 +37,8 @@ def sleeve_weights(weights: Weights, sleeves: dict[str, list[str]]) -> pd.DataFr
 
 def periodic_returns(returns: Returns, by: str) -> pd.Series:
     """Compounded returns per calendar period: ``by`` = "month" (index (year, month)) or "year"."""
-    keys = [returns.index.year] if by == "year" else [returns.index.year, returns.index.month]
+    dates = cast(pd.DatetimeIndex, returns.index)  # returns are indexed by date
+    keys = [dates.year] if by == "year" else [dates.year, dates.month]
     grouped = (1.0 + returns).groupby(keys).prod() - 1.0
     grouped.index.names = ["year"] if by == "year" else ["year", "month"]
     return grouped
@@ -108,8 +111,9 @@ def trades(orders: pd.DataFrame, weights: Weights, slippage: float) -> pd.DataFr
     if orders.empty:
         return pd.DataFrame(columns=columns)
     before = weights.shift(1).fillna(0.0)
-    rows = weights.index.get_indexer(orders["date"])
-    cols = weights.columns.get_indexer(orders["symbol"])
+    # pd.Index(...) is what get_indexer makes of a Series itself (pandas-stubs wants an Index).
+    rows = weights.index.get_indexer(pd.Index(orders["date"]))
+    cols = weights.columns.get_indexer(pd.Index(orders["symbol"]))
     known = (rows >= 0) & (cols >= 0)
     from_w = np.full(len(orders), np.nan)
     to_w = np.full(len(orders), np.nan)
