@@ -24,7 +24,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -309,7 +309,7 @@ def overfitting(result: SweepResult, metric: str) -> dict[str, Any]:
     from rotation.overfit import selection_statistics
 
     returns = result.value.pct_change().iloc[1:].to_numpy()
-    return selection_statistics(returns, int(best(result.table, metric).name))
+    return selection_statistics(returns, _variant(best(result.table, metric)))
 
 
 def save(
@@ -329,14 +329,14 @@ def save(
     from rotation.runs import new_folder, package_versions, timestamp
 
     top = best(result.table, metric)
-    best_config = with_overrides(config, result.overrides[int(top.name)])
+    best_config = with_overrides(config, result.overrides[_variant(top)])
     summary = {
         "config": config.source_path,
         "config_hash": config.config_hash(),
         "grid": {k: list(v) for k, v in grid.items()},
         "variants": len(result.table),
         "metric": metric,
-        "best_variant": int(top.name),
+        "best_variant": _variant(top),
         "best": {k: _json_value(v) for k, v in top.items()},
         "overfitting": overfit if overfit is not None else overfitting(result, metric),
         "seconds": seconds,
@@ -354,7 +354,13 @@ def save(
 
             heatmap = sweep_heatmap(result.table, list(grid), metric)
             write_figure_html(heatmap, folder / "heatmap.html")
+    assert staging.published is not None  # new_folder sets it when the block succeeds
     return staging.published
+
+
+def _variant(row: pd.Series) -> int:
+    """The variant number of a row of a sweep table (indexed by variant number)."""
+    return int(cast(int, row.name))  # pandas-stubs types a row's name as any Hashable
 
 
 def _json_value(value: Any) -> Any:
