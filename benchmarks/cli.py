@@ -17,10 +17,11 @@ bundled data.
 
 1-3 run the installed ``rotation`` console script (next to ``sys.executable``) as child
 processes from the repository root, single-threaded (NUMBA_NUM_THREADS=1); each child's wall
-time and max RSS come from ``os.wait4``. The commands of 1-2 run in rounds (the baseline and
-every command once per round, one after the other), and a ratio is the median over rounds of
-the command's time over the same round's baseline, so load that comes and goes hits both. The
-two sweeps alternate the same way. 4-5 run in this process, after a warm-up.
+time and max RSS come from ``os.wait4`` in a small launcher process (a child forked from this
+big process would report this process's memory as its own). The commands of 1-2 run in rounds
+(the baseline and every command once per round, one after the other), and a ratio is the
+median over rounds of the command's time over the same round's baseline, so load that comes
+and goes hits both. The two sweeps alternate the same way. 4-5 run in this process, after a warm-up.
 
 Run: ``python -m benchmarks --only cli`` or ``python -m benchmarks.cli`` (prints the markdown
 section); ``python -m benchmarks`` appends the section to RESULTS.md with the others.
@@ -179,24 +180,44 @@ def rotation_executable() -> str:
     return found
 
 
+# A child's max RSS counts the memory of the process it was forked from (Linux records the old
+# address space's peak at exec, vfork included), so a child of this process would report at least
+# this process's size. The commands are therefore started by this small launcher (python -S:
+# ~10 MB), which times one command and reports its wall time, max RSS and exit status.
+_LAUNCHER = """
+import os, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execv(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - started
+with open(report, "w") as f:
+    f.write(f"{seconds!r} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+"""
+
+
 def run_child(command: Command, scratch: Path, keep: bool = True) -> Run:
-    """Run ``command`` once from ROOT: wall time and the child's own max RSS (os.wait4)."""
+    """Run ``command`` once from ROOT: its wall time and its own max RSS (see ``_LAUNCHER``)."""
     results = Path(tempfile.mkdtemp(dir=scratch))
     argv = [a.replace("{results}", str(results)) for a in command.argv]
+    report = results / "launcher.txt"
     env = {**os.environ, **THREAD_ENV}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=ROOT)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - started
-        proc.returncode = rc = os.waitstatus_to_exitcode(status)
+        launcher = [sys.executable, "-S", "-c", _LAUNCHER, str(report), *argv]
+        subprocess.run(launcher, stdout=out, stderr=err, env=env, cwd=ROOT, check=True)
         out.seek(0), err.seek(0)
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
-    if rc != command.expect_rc or (command.expect_err and command.expect_err not in stderr):
+    seconds, rss_kib, rc = report.read_text().split()
+    if int(rc) != command.expect_rc or (command.expect_err and command.expect_err not in stderr):
         raise RuntimeError(
             f"{command.shown}: exit status {rc} (expected {command.expect_rc})\n{stderr[-2000:]}"
         )
-    run = Run(seconds, usage.ru_maxrss / 1024, stdout)  # ru_maxrss: KiB on Linux
+    run = Run(float(seconds), int(rss_kib) / 1024, stdout)  # ru_maxrss: KiB on Linux
     if keep:
         command.runs.append(run)
     return run
@@ -400,7 +421,8 @@ def render_markdown(r: dict) -> str:
         f"`{CONFIG_ARG}` on the bundled data ({r['days']:,} trading days, {r['assets']} "
         "assets). Commands run from the repository root as child processes, single-threaded "
         "(NUMBA_NUM_THREADS=1); seconds and RSS are medians per command of the wall time and "
-        "the child's max RSS (`os.wait4`). Start-up and backtest: one warm-up run each, then "
+        "the child's max RSS (`os.wait4` in a small launcher process). Start-up and backtest: "
+        "one warm-up run each, then "
         f"{r['repeat']} rounds of the baseline and each command one after the other; a ratio is "
         "the median over rounds of the command's time over the same round's baseline. Sweeps: "
         f"{r['sweep_repeat']} rounds of the 1-variant and the {N_VARIANTS:,}-variant sweep "
