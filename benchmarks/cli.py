@@ -147,7 +147,8 @@ def prepare_kernel_inputs(config_path: Path, grid: dict, memory_mb: float) -> Pr
 
 @dataclass
 class Run:
-    seconds: float
+    seconds: float  # wall
+    cpu_seconds: float  # user + system: what the command itself used, less moved by load
     rss_mb: float
     stdout: str
 
@@ -165,6 +166,10 @@ class Command:
     @property
     def seconds(self) -> float:
         return statistics.median(r.seconds for r in self.runs)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return statistics.median(r.cpu_seconds for r in self.runs)
 
     @property
     def rss_mb(self) -> float:
@@ -197,7 +202,8 @@ if pid == 0:
 _, status, usage = os.wait4(pid, 0)
 seconds = time.perf_counter() - started
 with open(report, "w") as f:
-    f.write(f"{seconds!r} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+    cpu = usage.ru_utime + usage.ru_stime
+    f.write(f"{seconds!r} {cpu!r} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
 """
 
 
@@ -212,21 +218,21 @@ def run_child(command: Command, scratch: Path, keep: bool = True) -> Run:
         subprocess.run(launcher, stdout=out, stderr=err, env=env, cwd=ROOT, check=True)
         out.seek(0), err.seek(0)
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
-    seconds, rss_kib, rc = report.read_text().split()
+    seconds, cpu, rss_kib, rc = report.read_text().split()
     if int(rc) != command.expect_rc or (command.expect_err and command.expect_err not in stderr):
         raise RuntimeError(
             f"{command.shown}: exit status {rc} (expected {command.expect_rc})\n{stderr[-2000:]}"
         )
-    run = Run(float(seconds), int(rss_kib) / 1024, stdout)  # ru_maxrss: KiB on Linux
+    run = Run(float(seconds), float(cpu), int(rss_kib) / 1024, stdout)  # ru_maxrss: KiB on Linux
     if keep:
         command.runs.append(run)
     return run
 
 
-def paired_ratio(command: Command, baseline: Command) -> float:
+def paired_ratio(command: Command, baseline: Command, what: str = "seconds") -> float:
     """Median over rounds of the command's time / the same round's baseline time."""
     pairs = zip(command.runs, baseline.runs, strict=True)
-    return statistics.median(c.seconds / b.seconds for c, b in pairs)
+    return statistics.median(getattr(c, what) / getattr(b, what) for c, b in pairs)
 
 
 def grid_args(grid: dict) -> list[str]:
@@ -346,6 +352,7 @@ def run(
 
     t_one, t_all = sweeps[0].seconds, sweeps[1].seconds
     sweep_rate = (N_VARIANTS - 1) / (t_all - t_one)
+    sweep_cpu_rate = (N_VARIANTS - 1) / (sweeps[1].cpu_seconds - sweeps[0].cpu_seconds)
 
     log(f"cli: building the {N_VARIANTS:,} variants' targets through the library ...")
     started = time.perf_counter()
@@ -380,7 +387,9 @@ def run(
         "startup": startup,
         "sweeps": sweeps,
         "ratios": {c.key: paired_ratio(c, baseline) for c in startup[1:]},
+        "cpu_ratios": {c.key: paired_ratio(c, baseline, "cpu_seconds") for c in startup[1:]},
         "sweep_rate": sweep_rate,
+        "sweep_cpu_rate": sweep_cpu_rate,
         "days": len(prepared.close),
         "assets": prepared.close.shape[1],
         "chunks": [len(p.variants) for p in prepared.passes],
@@ -420,48 +429,52 @@ def render_markdown(r: dict) -> str:
         "",
         f"`{CONFIG_ARG}` on the bundled data ({r['days']:,} trading days, {r['assets']} "
         "assets). Commands run from the repository root as child processes, single-threaded "
-        "(NUMBA_NUM_THREADS=1); seconds and RSS are medians per command of the wall time and "
-        "the child's max RSS (`os.wait4` in a small launcher process). Start-up and backtest: "
-        "one warm-up run each, then "
+        "(NUMBA_NUM_THREADS=1); seconds, CPU s and RSS are medians per command of the wall "
+        "time, the child's user + system time and its max RSS (`os.wait4` in a small launcher "
+        "process). Start-up and backtest: one warm-up run each, then "
         f"{r['repeat']} rounds of the baseline and each command one after the other; a ratio is "
-        "the median over rounds of the command's time over the same round's baseline. Sweeps: "
+        "the median over rounds of the command's time over the same round's baseline. The targets "
+        "are judged on wall time; the same figures from CPU time, which other work on the "
+        "machine moves less, are in brackets. Sweeps: "
         f"{r['sweep_repeat']} rounds of the 1-variant and the {N_VARIANTS:,}-variant sweep "
         "after a warm-up; rate = 4,999 / (median t_5000 - median t_1). The vectorbt loop and the "
         "kernel pass run in the benchmark's process on the very targets and decision rows the "
         "sweep builds (through the library, not timed).",
         "",
-        "| what | command | seconds | RSS MB | ratio or rate | target | met? |",
-        "|---|---|---:|---:|---:|---|---|",
+        "| what | command | seconds | CPU s | RSS MB | ratio or rate | target | met? |",
+        "|---|---|---:|---:|---:|---|---|---|",
         f"| {baseline.label} | `{baseline.shown}` | {baseline.seconds:.2f} | "
-        f"{baseline.rss_mb:,.0f} | 1x | | |",
+        f"{baseline.cpu_seconds:.2f} | {baseline.rss_mb:,.0f} | 1x | | |",
     ]
     for c in commands:
         ratio = r["ratios"][c.key]
         target, met = _met(c.key, ratio)
         lines.append(
-            f"| {c.label} | `{c.shown}` | {c.seconds:.2f} | {c.rss_mb:,.0f} | {ratio:.1f}x "
+            f"| {c.label} | `{c.shown}` | {c.seconds:.2f} | {c.cpu_seconds:.2f} "
+            f"| {c.rss_mb:,.0f} | {ratio:.1f}x (CPU time: {r['cpu_ratios'][c.key]:.1f}x) "
             f"| {target} | {met} |"
         )
     target, met = _met("sweep", r["sweep_rate"])
     lines += [
         f"| {sweep_one.label} | {sweep_one.shown} | {sweep_one.seconds:.2f} | "
-        f"{sweep_one.rss_mb:,.0f} | | | |",
+        f"{sweep_one.cpu_seconds:.2f} | {sweep_one.rss_mb:,.0f} | | | |",
         f"| {sweep_all.label} | {sweep_all.shown} | {sweep_all.seconds:.2f} | "
-        f"{sweep_all.rss_mb:,.0f} | {r['sweep_rate']:,.0f} variants/s (start-up subtracted) "
+        f"{sweep_all.cpu_seconds:.2f} | {sweep_all.rss_mb:,.0f} | {r['sweep_rate']:,.0f} "
+        f"variants/s, start-up subtracted (CPU time: {r['sweep_cpu_rate']:,.0f}) "
         f"| {target} | {met} |",
     ]
     vbt_ratio = r["sweep_rate"] / r["vectorbt_rate"]
     target, met = _met("vectorbt", vbt_ratio)
     lines.append(
         f"| vectorbt, loop of single `from_orders` calls, same {N_VARIANTS:,} variants "
-        f"| in process | {N_VARIANTS / r['vectorbt_rate']:,.1f} (extrapolated) | | "
+        f"| in process | {N_VARIANTS / r['vectorbt_rate']:,.1f} (extrapolated) | | | "
         f"{r['vectorbt_rate']:,.1f} variants/s; CLI sweep / this = {vbt_ratio:,.1f}x "
         f"| {target} | {met} |"
     )
     target, met = _met("kernel", r["kernel_rate"])
     lines += [
         f"| kernel pass alone (`simulate_target_weights`), {len(r['chunks'])} chunks "
-        f"| in process | {r['kernel_seconds']:.2f} | | {r['kernel_rate']:,.0f} variants/s "
+        f"| in process | {r['kernel_seconds']:.2f} | | | {r['kernel_rate']:,.0f} variants/s "
         f"| {target} | {met} |",
         "",
         "The sweep (the 1-variant start-up run gives each key its first value only):",
