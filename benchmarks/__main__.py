@@ -1,4 +1,8 @@
-"""``python -m benchmarks``: measure the kernel against vectorbt and write benchmarks/RESULTS.md."""
+"""``python -m benchmarks``: measure the kernel against vectorbt, the sweep and the CLI end to end,
+and write benchmarks/RESULTS.md.
+
+``--only NAME`` (repeatable) runs just those sections and prints them; it writes a file only when
+``--output`` is given, so a partial run never replaces the full RESULTS.md."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import subprocess
 from pathlib import Path
 
 RESULTS_PATH = Path(__file__).with_name("RESULTS.md")
+SECTIONS = ("sim", "sweep", "distributed", "cli")  # in RESULTS.md order
 
 
 def machine_description() -> dict[str, str]:
@@ -46,18 +51,31 @@ def machine_description() -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--variants", type=int, default=1000, help="variants in the kernel pass")
-    parser.add_argument("--output", type=Path, default=RESULTS_PATH, help="markdown to write")
+    parser.add_argument("--output", type=Path, default=None, help="markdown to write")
+    parser.add_argument(
+        "--only", action="append", choices=SECTIONS, help="run only this section (repeatable)"
+    )
     args = parser.parse_args()
+    only = args.only or list(SECTIONS)
+    output = args.output or (None if args.only else RESULTS_PATH)
 
-    from benchmarks import distributed, sim, sweep
+    from benchmarks import cli, distributed, sim, sweep
 
-    results = sim.run(n_variants=args.variants)
-    report = sim.render_markdown(results, n_assets=20, machine=machine_description())
-    report += "\n" + sweep.render_markdown(sweep.run())
-    report += "\n" + distributed.render_markdown(distributed.run())
-    args.output.write_text(report)
+    parts = []
+    if "sim" in only:
+        results = sim.run(n_variants=args.variants)
+        parts.append(sim.render_markdown(results, n_assets=20, machine=machine_description()))
+    if "sweep" in only:
+        parts.append(sweep.render_markdown(sweep.run()))
+    if "distributed" in only:
+        parts.append(distributed.render_markdown(distributed.run()))
+    if "cli" in only:
+        parts.append(cli.render_markdown(cli.run()))
+    report = "\n".join(parts)
     print(report)
-    print(f"written to {args.output}")
+    if output:
+        output.write_text(report)
+        print(f"written to {output}")
 
 
 if __name__ == "__main__":
