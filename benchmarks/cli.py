@@ -93,33 +93,28 @@ class KernelPass:
 
 
 @dataclass
-class Prepared:
+class KernelInputs:
     close: pd.DataFrame  # in-window prices, back-filled before listings, as the kernel gets them
     init_cash: float
     passes: list[KernelPass]
 
 
-def prepare_kernel_inputs(config_path: Path, grid: dict, memory_mb: float) -> Prepared:
+def prepare_kernel_inputs(config_path: Path, grid: dict, memory_mb: float) -> KernelInputs:
     """ADAPTER: the sweep's kernel inputs, built as ``rotation.sweep.run_variants`` builds them
-    today (``_Shared`` + ``_weights_for``, grouped by execution lag, chunked by the budget).
-    When ``sweep.prepare()`` replaces ``_Shared``, only this function changes."""
+    (one ``rotation.pipeline.Stages``, grouped by execution lag, chunked by the budget)."""
     from rotation import sweep as sw
     from rotation._sim import iter_variant_chunks
-    from rotation.backtest import backtest_window, load_inputs
-    from rotation.config import load_config
-    from rotation.data.align import align_prices, trading_calendar
+    from rotation.pipeline import Stages, load_inputs
+    from rotation.validate import load_config
 
     config = load_config(config_path)
     variants = sw.variants_of(config, grid)
     assert len({(v.strategy.name, v.strategies_dir) for v in variants}) == 1, "one strategy"
-    inputs = load_inputs(config)
-    calendar = trading_calendar(inputs.closes)
-    prices = align_prices({s: inputs.closes[s] for s in config.symbols}, calendar)
-    window = backtest_window(config, inputs.closes)
-    mask = (calendar >= window.start) & (calendar <= window.end)
-    in_window, offset = calendar[mask], int(np.argmax(mask))
-    close = prices.loc[in_window].ffill().bfill()
-    shared = sw._Shared(inputs, calendar)
+    stages = Stages(load_inputs(config))
+    prepared = stages.prepare(config)
+    mask = prepared.in_window
+    in_window, offset = prepared.calendar[mask], int(np.argmax(mask))
+    close = prepared.prices.loc[in_window].ffill().bfill()
     passes = []
     for lag in sorted({v.execution_lag for v in variants}):
         group = [i for i, v in enumerate(variants) if v.execution_lag == lag]
@@ -127,7 +122,7 @@ def prepare_kernel_inputs(config_path: Path, grid: dict, memory_mb: float) -> Pr
         for chunk in iter_variant_chunks(len(group), *close.shape, estimate, memory_mb):
             idx = group[chunk]
             chunk_variants = [variants[i] for i in idx]
-            rows, targets = sw._weights_for(chunk_variants, shared, prices, in_window)
+            rows, targets = stages.targets(chunk_variants)
             executed = rows - offset + lag
             keep = executed < len(in_window)
             passes.append(
@@ -139,7 +134,7 @@ def prepare_kernel_inputs(config_path: Path, grid: dict, memory_mb: float) -> Pr
                     np.array([v.costs.slippage for v in chunk_variants]),
                 )
             )
-    return Prepared(close=close, init_cash=config.init_cash, passes=passes)
+    return KernelInputs(close=close, init_cash=config.init_cash, passes=passes)
 
 
 # --- child processes --------------------------------------------------------------------------
@@ -242,7 +237,7 @@ def grid_args(grid: dict) -> list[str]:
 # --- in-process measurements ------------------------------------------------------------------
 
 
-def kernel_pass(prepared: Prepared) -> np.ndarray:
+def kernel_pass(prepared: KernelInputs) -> np.ndarray:
     """Every chunk through the kernel; the daily value (T, variants), grid order."""
     from rotation._sim import simulate_target_weights
 
@@ -251,13 +246,13 @@ def kernel_pass(prepared: Prepared) -> np.ndarray:
     value = np.empty((len(close), n_variants))
     for p in prepared.passes:
         result = simulate_target_weights(
-            close, p.targets, p.rows, p.fees, p.slippage, prepared.init_cash
+            close, p.targets, p.rows, p.fees, p.slippage, prepared.init_cash, record_cash=False
         )
         value[:, p.variants] = result.value
     return value
 
 
-def vectorbt_value(prepared: Prepared, p: KernelPass, j: int) -> np.ndarray:
+def vectorbt_value(prepared: KernelInputs, p: KernelPass, j: int) -> np.ndarray:
     """Variant ``j`` of pass ``p`` as one vectorbt ``from_orders`` call; its daily value."""
     import vectorbt as vbt
 
