@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -11,29 +13,10 @@ from rotation.cli import main
 from rotation.errors import ConfigError, StrategyError
 from rotation.strategy import available_strategies, load_strategy, schedule
 from rotation.validate import load_config
-from tests.helpers import STRATEGIES, base_config
+from tests.helpers import ROOT, STRATEGIES, base_config
 
-USER_STRATEGY = '''"""All in the first listed asset of the cash-flow sleeve (a test strategy)."""
-
-from dataclasses import dataclass
-
-import numpy as np
-
-
-@dataclass(frozen=True)
-class Params:
-    sleeve: str = "cash_flow"
-
-
-def target_weights(batch, params):
-    panel = batch.panel
-    out = np.zeros((len(params), len(batch.rows), len(panel.columns)))
-    for v, p in enumerate(params):
-        cols = panel.columns_of(batch.universe[p.sleeve])
-        listed = panel.listed(batch.rows, cols)
-        out[v][:, cols] = listed & (np.cumsum(listed, axis=1) == 1)  # the first listed
-    return out
-'''
+# The README's example strategy is the file dropped in: the documented form is the tested one.
+USER_STRATEGY = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)[1]
 
 
 def test_shipped_strategies_are_registered():

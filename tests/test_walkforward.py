@@ -19,7 +19,7 @@ from rotation.sweep import expand_grid, with_overrides
 from rotation.validate import load_config
 from rotation.walkforward import folds, parse_span, walk_forward, window_metrics
 from tests.helpers import base_config
-from tests.test_lookahead import perturb_after
+from tests.test_pipeline import perturb_after
 
 GRID = {"regime.scarce_enter": [0.3, 0.8], "strategy.params.vol_lookback": [21, 63]}
 

@@ -30,7 +30,7 @@ Reported cash and value are booked the way vectorbt rebuilds them from its order
 (``_books_nb``): a row's cash flows (``-signed shares * price - fees`` per fill) summed in column
 order and added to the book cash, and the value as book cash plus the held shares at the close,
 summed in column order. So the daily value, cash and shares of a variant equal its vectorbt
-``Portfolio``'s bit for bit (tests/engine/), and a sweep's variant equals its own backtest.
+``Portfolio``'s bit for bit (tests/test_sim.py), and a sweep's variant equals its own backtest.
 """
 
 from __future__ import annotations

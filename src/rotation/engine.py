@@ -11,7 +11,7 @@ cash_sharing=True, call_seq="auto")``, repeated operation for operation by the k
 the portfolio value at that row's close; sells execute before buys; each fill pays ``slippage``
 on the price and ``fees`` on the traded value; buys are capped by the cash available (no
 leverage). The books (cash, shares, value) are rebuilt from the fills as vectorbt rebuilds
-them, so a run equals its vectorbt ``Portfolio`` bit for bit (tests/engine/). vectorbt itself
+them, so a run equals its vectorbt ``Portfolio`` bit for bit (tests/test_sim.py). vectorbt itself
 is imported only when a run's ``Simulation.portfolio`` is asked for.
 """
 
