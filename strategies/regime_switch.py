@@ -38,15 +38,12 @@ def check(params: Params, config: Config) -> None:
         if state not in REGIME_STATES:
             raise ValueError(f"sleeves.{state}: unknown regime state; use {REGIME_STATES}")
         steps.check_sleeves(f"sleeves.{state}", [sleeve], config)
-    if params.fallback_sleeve is not None:
-        steps.check_sleeves("fallback_sleeve", [params.fallback_sleeve], config)
-    if not 0 <= params.drift_band < 1:
-        raise ValueError(f"drift_band: must be in [0, 1), got {params.drift_band}")
+    steps.check_shared_blocks(params, config)
 
 
 def target_weights(batch: Batch, params: Sequence[Params]) -> np.ndarray:
     """(V, R, N): the whole portfolio in the sleeve of the regime known on the row."""
-    return steps.sleeve_rotation(
+    return steps.rotate_sleeves(
         batch,
         params,
         lambda p, v: steps.by_state(
@@ -54,8 +51,4 @@ def target_weights(batch: Batch, params: Sequence[Params]) -> np.ndarray:
             {state: {sleeve: 1.0} for state, sleeve in p.sleeves.items()},
             p.warmup_state,
         ),
-        within=lambda p: p.within,
-        fallback=lambda p: p.fallback_sleeve,
-        volatility=lambda p: p.vol_target,
-        drift_band=lambda p: p.drift_band,
     )

@@ -43,20 +43,13 @@ def check(params: Params, config: Config) -> None:
         raise ValueError(f"base: sums to {sum(params.base.values())} > 1")
     if params.clip <= 0:
         raise ValueError(f"clip: must be > 0, got {params.clip}")
-    if params.fallback_sleeve is not None:
-        steps.check_sleeves("fallback_sleeve", [params.fallback_sleeve], config)
-    if not 0 <= params.drift_band < 1:
-        raise ValueError(f"drift_band: must be in [0, 1), got {params.drift_band}")
+    steps.check_shared_blocks(params, config)
 
 
 def target_weights(batch: Batch, params: Sequence[Params]) -> np.ndarray:
     """(V, R, N): sleeve weights tilted by the composite known on the row."""
-    return steps.sleeve_rotation(
+    return steps.rotate_sleeves(
         batch,
         params,
         lambda p, v: steps.tilted(batch.composite[v], p.base, p.sensitivity, clip=p.clip),
-        within=lambda p: p.within,
-        fallback=lambda p: p.fallback_sleeve,
-        volatility=lambda p: p.vol_target,
-        drift_band=lambda p: p.drift_band,
     )

@@ -624,6 +624,31 @@ def sleeve_rotation(
     return out
 
 
+def rotate_sleeves(
+    batch: Batch, params: Sequence[Any], sleeve_weights: Callable[[Any, int], SleeveWeights]
+) -> np.ndarray:
+    """``sleeve_rotation`` for a ``Params`` with the blocks the sleeve strategies share:
+    ``within`` (a ``Within``), ``fallback_sleeve``, ``vol_target`` (a ``VolTarget`` or None)
+    and ``drift_band``."""
+    return sleeve_rotation(
+        batch,
+        params,
+        sleeve_weights,
+        within=lambda p: p.within,
+        fallback=lambda p: p.fallback_sleeve,
+        volatility=lambda p: p.vol_target,
+        drift_band=lambda p: p.drift_band,
+    )
+
+
+def check_shared_blocks(params: Any, config: Config) -> None:
+    """Raise ``ValueError("key: ...")`` when the shared blocks (``rotate_sleeves``) are off."""
+    if params.fallback_sleeve is not None:
+        check_sleeves("fallback_sleeve", [params.fallback_sleeve], config)
+    if not 0 <= params.drift_band < 1:
+        raise ValueError(f"drift_band: must be in [0, 1), got {params.drift_band}")
+
+
 def check_sleeves(where: str, sleeves: Sequence[str], config: Config) -> None:
     """Raise ``ValueError("where: ...")`` for a sleeve that is neither in the universe nor cash."""
     for sleeve in sleeves:
