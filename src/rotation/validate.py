@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rotation._typed import suggest
 from rotation.config import Config, read_config
-from rotation.data.sources import DataSource, open_source
 from rotation.errors import ConfigError, DataError
-from rotation.strategy import load_strategy
+
+if TYPE_CHECKING:
+    from rotation.data.sources import DataSource
+
+# The data source and the strategy loader (pandas, numba) are imported by the checks that use
+# them, so a config that fails its schema costs no more than reading YAML.
 
 # Yahoo exchange suffixes of non-USD listings. Such prices need an FX series to be compared
 # with USD assets; none is configured yet, so they are rejected at load.
@@ -32,6 +37,8 @@ def load_config(path: str | Path) -> Config:
 def check_config(config: Config) -> None:
     """Raise ``ConfigError`` (naming the file and key) when ``config`` names a non-USD listing,
     a symbol its data source does not have, or strategy parameters its strategy rejects."""
+    from rotation.data.sources import open_source
+
     label = config.source_path or config.name
     try:
         check_currencies(config.universe)
@@ -79,6 +86,8 @@ def check_symbols(
 
 def check_strategy(config: Config) -> None:
     """The strategy file exists and accepts the config's ``strategy.params``."""
+    from rotation.strategy import load_strategy
+
     try:
         strategy = load_strategy(config.strategy.name, config.resolve_path(config.strategies_dir))
     except OSError as exc:
