@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from rotation.backtest import run_backtest
 from rotation.pipeline import Inputs, load_inputs, prepare
 from rotation.validate import load_config
-from tests.helpers import base_config
+from tests.helpers import CONFIGS, base_config
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +115,21 @@ def test_macro_value_counts_only_after_its_publication_lag(case):
     bumped = prepare(config, dataclasses.replace(inputs, macro=macro)).signals["cost_of_capital"]
     assert original.loc[t] == bumped.loc[t]
     assert original.loc[t + pd.Timedelta(days=1)] != bumped.loc[t + pd.Timedelta(days=1)]
+
+
+def test_one_stages_serves_configs_with_different_universes():
+    """What strategies keep between calls (the price panel, sleeve weights) belongs to one
+    universe: a second universe on the same Stages gets its own, not the first one's."""
+    from rotation.pipeline import Stages
+
+    config = load_config(CONFIGS / "capital_scarcity.yaml")
+    inputs = load_inputs(config)
+    narrow = config.replace(
+        universe={"speculative": ("IGV",), "cash_flow": ("MU", "WDC"), "defensive": ("BIL",)}
+    )
+    stages = Stages(inputs)
+    wide_targets = stages.prepare(config).targets
+    narrow_targets = stages.prepare(narrow).targets
+    assert list(narrow_targets.columns) == ["IGV", "MU", "WDC", "BIL"]
+    pd.testing.assert_frame_equal(narrow_targets, prepare(narrow, inputs).targets)
+    pd.testing.assert_frame_equal(wide_targets, prepare(config, inputs).targets)

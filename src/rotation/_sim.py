@@ -246,8 +246,11 @@ def _value_days(
     which its ``cash_grouped_nb`` snaps to 0 within tolerance each day, plus the held assets'
     values summed in column order. Returns the book cash after the last row.
     """
-    for day in range(start, stop):
+    if start < stop:
+        # vectorbt adds each day's zero flow with ``add_nb``, which zeroes a cash within
+        # tolerance of 0; that is idempotent, so once for the run of days is the same
         book_cash = _add(book_cash, 0.0)
+    for day in range(start, stop):
         asset_value = 0.0
         for h in range(n_held):
             asset = held[h]

@@ -218,7 +218,6 @@ class Stages:
     def __init__(self, inputs: Inputs) -> None:
         self.inputs = inputs
         self.calendar = trading_calendar(inputs.closes)
-        self.memo: dict[Any, Any] = {}  # strategies keep what variants share (Batch.memo)
         self._texts: dict[tuple[int, ...], tuple[tuple[Any, ...], str]] = {}
         self._cache: dict[tuple[str, str], Any] = {}
 
@@ -356,7 +355,8 @@ class Stages:
             decide=np.array([on_union[id(d)] for d in decisions]),
             regime=np.array([codes_by_key[self.key(c.signal, c.regime)] for c in configs]),
             composite=np.array([composite_by_key[self.key(c.signal)] for c in configs]),
-            memo=self.memo,
+            # what strategies keep (a Panel, sleeve weights) belongs to these prices
+            memo=self._once("memo", self.key(configs[0].universe), dict),
         )
 
     def targets(self, configs: Sequence[Config]) -> tuple[np.ndarray, np.ndarray]:
