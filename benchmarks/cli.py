@@ -118,8 +118,8 @@ def prepare_kernel_inputs(config_path: Path, grid: dict, memory_mb: float) -> Ke
     passes = []
     for lag in sorted({v.execution_lag for v in variants}):
         group = [i for i, v in enumerate(variants) if v.execution_lag == lag]
-        estimate = len(in_window) // 15 + 1
-        for chunk in iter_variant_chunks(len(group), *close.shape, estimate, memory_mb):
+        decision_rows = len(stages.decision_dates([variants[i] for i in group]))
+        for chunk in iter_variant_chunks(len(group), *close.shape, decision_rows, memory_mb):
             idx = group[chunk]
             chunk_variants = [variants[i] for i in idx]
             rows, targets = stages.targets(chunk_variants)

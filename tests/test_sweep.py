@@ -137,6 +137,28 @@ def test_small_memory_budget_runs_in_chunks_with_the_same_numbers(thesis, monkey
     np.testing.assert_array_equal(one.value.to_numpy(), many.value.to_numpy())
 
 
+def test_each_chunk_fits_the_memory_budget(thesis, monkeypatch):
+    """Chunks are sized by the real number of decision rows (the union of the variants'
+    decision dates, which a weekly schedule or regime changes make longer than a guess)."""
+    from rotation._sim import bytes_per_variant
+
+    config, inputs = thesis
+    passes = []
+    real = sweep_module.simulate_target_weights
+    monkeypatch.setattr(
+        sweep_module,
+        "simulate_target_weights",
+        lambda *a, **k: passes.append((a[0].shape, a[1].shape)) or real(*a, **k),
+    )
+    grid = {"rebalance.every": ["weekly"], "regime.scarce_enter": [0.2, 0.4, 0.6, 0.8, 1.0]}
+    budget_mb = 0.2
+    sweep(config, grid, inputs, memory_mb=budget_mb)
+    assert len(passes) > 1
+    for (n_rows, n_assets), (n_variants, n_rebalances, _) in passes:
+        used = n_variants * bytes_per_variant(n_rows, n_assets, n_rebalances)
+        assert used <= budget_mb * 1024 * 1024, (n_variants, n_rebalances)
+
+
 def test_sweep_cli_writes_table_best_and_heatmap(tmp_path):
     out = CliRunner().invoke(
         main,

@@ -322,13 +322,18 @@ class Stages:
             stages=self,
         )
 
+    def decision_dates(self, configs: Sequence[Config]) -> pd.DatetimeIndex:
+        """The union of ``configs``' decision dates: the rows of their batch."""
+        distinct = {id(d): d for d in (self.decisions(c) for c in configs)}
+        return functools.reduce(pd.DatetimeIndex.union, distinct.values())
+
     def batch(self, configs: Sequence[Config]) -> Batch:
         """What the strategy reads for ``configs`` (one strategy, universe and window): the
         union of their decision rows, which of them each decides on, and the regime and
         composite known on each."""
         decisions = [self.decisions(c) for c in configs]
         distinct = {id(d): d for d in decisions}  # variants share schedule objects
-        union = functools.reduce(pd.DatetimeIndex.union, distinct.values())
+        union = self.decision_dates(configs)
         on_union = {key: union.isin(d) for key, d in distinct.items()}
         codes = {state: i for i, state in enumerate(STATES)}
 

@@ -241,8 +241,10 @@ def run_variants(
     for members in by_strategy.values():
         for lag in sorted({variants[i].execution_lag for i in members}):
             group = [i for i in members if variants[i].execution_lag == lag]
-            estimate = len(in_window) // 15 + 1
-            for chunk in iter_variant_chunks(len(group), n_rows, n_assets, estimate, memory_mb):
+            # the rows a chunk's targets can have: every decision date of the group
+            decision_rows = len(stages.decision_dates([variants[i] for i in group]))
+            chunks = iter_variant_chunks(len(group), n_rows, n_assets, decision_rows, memory_mb)
+            for chunk in chunks:
                 idx = group[chunk]
                 chunk_variants = [variants[i] for i in idx]
                 rows, targets = stages.targets(chunk_variants)
