@@ -64,6 +64,9 @@ def _browser(profile, *, javascript: bool = True):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     if not javascript:
+        # the flag turns scripting off before the first page; the content setting alone was
+        # seen to arrive late once in a fresh clone, leaving JavaScript on (no <noscript> shown)
+        options.add_argument("--blink-settings=scriptEnabled=false")
         options.add_experimental_option(
             "prefs", {"profile.managed_default_content_settings.javascript": 2}
         )
