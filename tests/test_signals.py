@@ -195,3 +195,16 @@ def test_unknown_component_and_curve_series_are_config_errors(write_config):
         load_config(write_config(base_config(signal={"weights": {"real_yeild": 1.0}})))
     with pytest.raises(ConfigError, match="curve_series"):
         load_config(write_config(base_config(signal={"curve_series": "T10Y5Y"})))
+
+
+def test_the_registry_defines_every_component_the_config_accepts():
+    """The config's schema names the components; the registry says what each reads and how
+    it scores, once: every name has exactly one entry, and every entry reads something."""
+    from rotation.config import SIGNAL_COMPONENTS, SignalConfig
+    from rotation.signals import COMPONENTS, component_inputs
+
+    assert tuple(COMPONENTS) == SIGNAL_COMPONENTS
+    every = SignalConfig(weights={c: 1.0 for c in SIGNAL_COMPONENTS})
+    reads = component_inputs(every)
+    assert set(reads) == set(SIGNAL_COMPONENTS)
+    assert all(reads[c] for c in SIGNAL_COMPONENTS)

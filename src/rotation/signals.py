@@ -331,33 +331,24 @@ def _capex(k: Known) -> pd.Series:
     return capex_score(k.capex_growth(), acceleration_days=acceleration, **_normalize_args(s))
 
 
+def _one_series(field: str, score: Callable[..., pd.Series]) -> Component:
+    """A component that scores the one series the signal config names in ``field`` (level and
+    change over ``change_days``)."""
+    return Component(
+        lambda s: (getattr(s, field),),
+        lambda k: score(k(getattr(k.signal, field)), **_change_args(k.signal)),
+    )
+
+
 COMPONENTS: Mapping[str, Component] = {
-    "cost_of_capital": Component(
-        lambda s: (s.yield_series,),
-        lambda k: cost_of_capital_score(k(k.signal.yield_series), **_change_args(k.signal)),
-    ),
-    "credit": Component(
-        lambda s: (s.credit_series,),
-        lambda k: credit_score(k(k.signal.credit_series), **_change_args(k.signal)),
-    ),
+    "cost_of_capital": _one_series("yield_series", cost_of_capital_score),
+    "credit": _one_series("credit_series", credit_score),
     "liquidity": Component(_liquidity_reads, _liquidity),
     "capex": Component(lambda s: (CAPEX_INPUT,), _capex),
-    "real_yield": Component(
-        lambda s: (s.real_yield_series,),
-        lambda k: cost_of_capital_score(k(k.signal.real_yield_series), **_change_args(k.signal)),
-    ),
-    "curve": Component(
-        lambda s: (s.curve_series,),
-        lambda k: curve_score(k(k.signal.curve_series), **_change_args(k.signal)),
-    ),
-    "high_yield": Component(
-        lambda s: (s.high_yield_series,),
-        lambda k: credit_score(k(k.signal.high_yield_series), **_change_args(k.signal)),
-    ),
-    "conditions": Component(
-        lambda s: (s.conditions_series,),
-        lambda k: conditions_score(k(k.signal.conditions_series), **_change_args(k.signal)),
-    ),
+    "real_yield": _one_series("real_yield_series", cost_of_capital_score),
+    "curve": _one_series("curve_series", curve_score),
+    "high_yield": _one_series("high_yield_series", credit_score),
+    "conditions": _one_series("conditions_series", conditions_score),
 }
 """Component name -> what it reads and how it scores: the one place a component is defined.
 Its names are the config's ``SIGNAL_COMPONENTS``; the scores' formulas are in the module
