@@ -607,6 +607,7 @@ def simulate_from_weights_frame(
     init_cash: float,
     *,
     record_shares: bool = False,
+    record_orders: bool = False,
 ) -> SimResult:
     """Simulate one weights frame, as executed (already lagged), shaped like ``close``.
 
@@ -632,6 +633,7 @@ def simulate_from_weights_frame(
         slippage,
         init_cash,
         record_shares=record_shares,
+        record_orders=record_orders,
     )
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rotation._sim import books, simulate_target_weights
+from rotation._sim import books, simulate_from_weights_frame
 from rotation._types import Prices, Weights
 from rotation.errors import StrategyError
 
@@ -132,15 +132,12 @@ def simulate(
     # Before listing an asset has no price; its weight is 0 there, so any finite placeholder
     # price leaves the accounting unchanged. Back-fill is that placeholder.
     close = prices.ffill().bfill()
-    close_values = close.to_numpy(dtype=np.float64)
-    weights = executed.to_numpy(dtype=np.float64, na_value=np.nan)
-    rows = np.flatnonzero(~np.isnan(weights).all(axis=1))
-    recorded = simulate_target_weights(
-        close_values, weights[rows], rows, fees, slippage, init_cash, record_orders=True
+    recorded = simulate_from_weights_frame(
+        close, executed, fees, slippage, init_cash, record_orders=True
     ).orders
     assert recorded is not None  # record_orders=True records them
     fills = recorded[0]
-    book = books(close_values, fills, init_cash)
+    book = books(close.to_numpy(dtype=np.float64), fills, init_cash)
     index, columns = prices.index, prices.columns
     value = pd.Series(book.value, index=index, name="value")
     orders = pd.DataFrame(
