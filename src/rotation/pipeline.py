@@ -324,8 +324,7 @@ class Stages:
 
     def decision_dates(self, configs: Sequence[Config]) -> pd.DatetimeIndex:
         """The union of ``configs``' decision dates: the rows of their batch."""
-        distinct = {id(d): d for d in (self.decisions(c) for c in configs)}
-        return functools.reduce(pd.DatetimeIndex.union, distinct.values())
+        return _union([self.decisions(c) for c in configs])
 
     def batch(self, configs: Sequence[Config]) -> Batch:
         """What the strategy reads for ``configs`` (one strategy, universe and window): the
@@ -333,7 +332,7 @@ class Stages:
         composite known on each."""
         decisions = [self.decisions(c) for c in configs]
         distinct = {id(d): d for d in decisions}  # variants share schedule objects
-        union = self.decision_dates(configs)
+        union = _union(decisions)
         on_union = {key: union.isin(d) for key, d in distinct.items()}
         codes = {state: i for i, state in enumerate(STATES)}
 
@@ -380,3 +379,9 @@ class Stages:
         targets = targets.copy()
         targets[~batch.decide] = np.nan
         return batch.rows, targets
+
+
+def _union(decisions: Sequence[pd.DatetimeIndex]) -> pd.DatetimeIndex:
+    """The union of decision dates; variants share schedule objects, so each is merged once."""
+    distinct = {id(d): d for d in decisions}
+    return functools.reduce(pd.DatetimeIndex.union, distinct.values())
