@@ -92,29 +92,30 @@ def test_alpha_beta_equal_empyrical_bit_for_bit():
             np.zeros(t),
         ):
             expected = empyrical.alpha_beta(r, bench, **A)
-            got = metrics.alpha_beta(r, bench)
+            got = metrics.alpha_beta(r, bench, risk_free=0.0)
             assert same(got[0], expected[0]) and same(got[1], expected[1]), (t, got, expected)
             series = empyrical.alpha_beta(pd.Series(r), pd.Series(bench), **A)
             assert same(got[0], series[0]) and same(got[1], series[1])
-    flat = metrics.alpha_beta(rng.normal(0, 0.01, 50), np.full(50, 0.001))
+    flat = metrics.alpha_beta(rng.normal(0, 0.01, 50), np.full(50, 0.001), risk_free=0.0)
     assert np.isnan(flat[1])  # a benchmark that never varies has no beta
 
 
 def test_run_performance_equals_empyrical_on_a_series():
-    """The run path: a pandas Series of daily returns and a benchmark, as ``performance``
-    used to compute them through empyrical."""
+    """The run path: a pandas Series of daily returns, a day-by-day risk-free rate and a
+    benchmark, against empyrical given the same rate (``risk_free`` / ``required_return``)."""
     rng = np.random.default_rng(3)
     days = pd.bdate_range("2020-01-01", periods=400)
     r = pd.Series(rng.normal(0.0005, 0.011, 400), index=days)
     b = pd.Series(rng.normal(0.0003, 0.009, 400), index=days)
-    got = metrics.performance(r, b)
-    alpha, beta = empyrical.alpha_beta(r, b, **A)
+    rf = pd.Series(rng.uniform(0.0, 0.0002, 400), index=days)  # synthetic daily rate
+    got = metrics.performance(r, rf, benchmark=b)
+    alpha, beta = empyrical.alpha_beta(r, b, risk_free=rf, **A)
     expected = {
         "total_return": empyrical.cum_returns_final(r),
         "annual_return": empyrical.annual_return(r, **A),
         "annual_volatility": empyrical.annual_volatility(r, **A),
-        "sharpe": empyrical.sharpe_ratio(r, **A),
-        "sortino": empyrical.sortino_ratio(r, **A),
+        "sharpe": empyrical.sharpe_ratio(r, risk_free=rf, **A),
+        "sortino": empyrical.sortino_ratio(r, required_return=rf, **A),
         "max_drawdown": empyrical.max_drawdown(r),
         "calmar": empyrical.calmar_ratio(r, **A),
         "alpha": alpha,
@@ -123,6 +124,22 @@ def test_run_performance_equals_empyrical_on_a_series():
     for name, value in expected.items():
         assert got[name] == float(value), name
     assert set(got) == {*expected, "max_drawdown_peak", "max_drawdown_trough"}
+    # the rate matters: the same returns against no rate give a higher Sharpe
+    assert metrics.performance(r, 0.0)["sharpe"] == float(empyrical.sharpe_ratio(r, **A))
+    assert metrics.performance(r, 0.0)["sharpe"] > got["sharpe"]
+
+
+def test_sweep_samples_subtract_the_rate_from_every_column():
+    """(T, V) returns and a (T,) rate: each column's Sharpe is its own excess Sharpe."""
+    rng = np.random.default_rng(5)
+    r = rng.normal(0.0004, 0.01, (300, 4))
+    rf = rng.uniform(0.0, 0.0002, 300)
+    got = compute(Sample(r, risk_free=rf), ["sharpe", "sortino"])
+    for j in range(4):
+        assert same(got["sharpe"][j], empyrical.sharpe_ratio(r[:, j], risk_free=rf, **A))
+        assert same(got["sortino"][j], empyrical.sortino_ratio(r[:, j], required_return=rf, **A))
+    with pytest.raises(ValueError, match="one per day"):
+        Sample(r, risk_free=rf[:-1])
 
 
 def test_a_known_value_curve_gives_total_return_and_drawdown_from_it():
@@ -132,8 +149,9 @@ def test_a_known_value_curve_gives_total_return_and_drawdown_from_it():
     value = 100_000 * np.cumprod(1 + rng.normal(0.0004, 0.01, (500, 3)), axis=0)
     value[0] = 100_000
     returns = np.vstack([np.zeros((1, 3)), value[1:] / value[:-1] - 1.0])
-    from_value = compute(Sample(returns, value=value), ["total_return", "max_drawdown"])
-    from_returns = compute(Sample(returns), ["total_return", "max_drawdown"])
+    names = ["total_return", "max_drawdown"]
+    from_value = compute(Sample(returns, risk_free=0.0, value=value), names)
+    from_returns = compute(Sample(returns, risk_free=0.0), names)
     assert same(from_value["total_return"], value[-1] / value[0] - 1.0)
     for name in from_value:
         np.testing.assert_allclose(from_value[name], from_returns[name], rtol=1e-12)
@@ -144,13 +162,40 @@ def test_the_registry_is_complete_and_consistent():
     assert len(names) == len(set(names))
     assert tuple(m.name for m in METRICS if m.rankable) == RANKABLE
     assert all(m.better in ("higher", "lower", None) for m in METRICS)
-    returns_only = compute(Sample(np.zeros((10, 2))))
+    returns_only = compute(Sample(np.zeros((10, 2)), risk_free=0.0))
     assert tuple(returns_only) == RANKABLE  # every rankable metric comes from returns alone
     full = compute(
-        Sample(np.zeros((10, 2)), value=np.ones((10, 2)), benchmark=np.zeros(10),
-               traded=np.zeros(2), fees_paid=np.zeros(2))
+        Sample(np.zeros((10, 2)), risk_free=np.zeros(10), value=np.ones((10, 2)),
+               benchmark=np.zeros(10), turnover=np.zeros(2), initial_turnover=np.ones(2),
+               fees_paid=np.zeros(2))
     )  # fmt: skip
     assert list(full) == [m.name for m in METRICS if m.compute is not None]
+
+
+def test_turnover_is_one_way_a_year_after_the_initial_investment():
+    """252 days (one year) with a kernel sum of 3.0 (buys + sells over the value before each
+    rebalance, initial investment excluded): 1.5 a year, one way."""
+    sample = Sample(np.zeros(252), risk_free=0.0, turnover=3.0, initial_turnover=1.0)
+    got = compute(sample, ["annual_turnover", "initial_investment"])
+    assert got == {"annual_turnover": 1.5, "initial_investment": 1.0}
+    two_years = Sample(np.zeros(504), risk_free=0.0, turnover=3.0)
+    assert compute(two_years, ["annual_turnover"])["annual_turnover"] == 0.75
+
+
+def test_regime_in_force_is_the_state_the_positions_were_decided_under():
+    """The return of day t is earned by positions traded at the close of t - 1 on the decision
+    of execution_lag rows before: with lag 2, day 5's return belongs to day 2's state."""
+    days = pd.bdate_range("2024-01-01", periods=8)
+    regime = pd.Series(["scarce"] * 3 + ["abundant"] * 5, index=days)
+    in_force = metrics.regime_in_force(regime, 2)
+    assert in_force.iloc[5] == "scarce" and in_force.iloc[6] == "abundant"
+    assert in_force.iloc[:3].isna().all()
+    returns = pd.Series(np.r_[0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07], index=days)
+    table = metrics.by_regime(returns, regime, 2, 0.0)
+    assert table.loc["scarce", "days"] == 3  # days 3, 4, 5
+    assert table.loc["abundant", "days"] == 2  # days 6, 7
+    expected = (1.03 * 1.04 * 1.05) ** (252 / 3) - 1
+    assert table.loc["scarce", "annual_return"] == pytest.approx(expected, rel=1e-12)
 
 
 def test_ranking_follows_the_direction():

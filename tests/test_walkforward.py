@@ -70,11 +70,12 @@ def test_folds_roll_by_the_test_length():
 def test_window_metrics_match_empyrical():
     rng = np.random.default_rng(5)  # synthetic returns
     returns = rng.normal(0.0005, 0.01, (300, 3))
-    got = window_metrics(returns)
+    rate = rng.uniform(0.0, 0.0002, 300)  # synthetic daily risk-free rate
+    got = window_metrics(returns, rate)
     for j in range(3):
         r = returns[:, j]
         assert got["sharpe"][j] == pytest.approx(
-            empyrical.sharpe_ratio(r, annualization=PERIODS_PER_YEAR)
+            empyrical.sharpe_ratio(r, risk_free=rate, annualization=PERIODS_PER_YEAR)
         )
         assert got["max_drawdown"][j] == pytest.approx(empyrical.max_drawdown(r))
         assert got["total_return"][j] == pytest.approx(empyrical.cum_returns_final(r))
@@ -99,16 +100,16 @@ def test_each_winner_is_the_best_of_its_training_window_run_alone(case):
     config, inputs, wf = case
     overrides = expand_grid(GRID)
     # every variant run alone (the vectorbt engine), sliced to each training window
-    alone = [
-        run_backtest(with_overrides(config, o), inputs).simulation.value.pct_change().fillna(0)
-        for o in overrides
-    ]
+    alone = [run_backtest(with_overrides(config, o), inputs) for o in overrides]
     for row in wf.windows.itertuples():
+        span = slice(str(row.train_start), str(row.train_end))
         sharpe = [
             empyrical.sharpe_ratio(
-                r.loc[str(row.train_start) : str(row.train_end)], annualization=PERIODS_PER_YEAR
+                run.returns.loc[span],
+                risk_free=run.risk_free.loc[span],
+                annualization=PERIODS_PER_YEAR,
             )
-            for r in alone
+            for run in alone
         ]
         best = max(sharpe)
         assert row.winner == next(i for i, x in enumerate(sharpe) if x >= best - 1e-6)
@@ -124,14 +125,19 @@ def test_each_test_window_is_a_fresh_run_on_the_capital_carried_over(case):
     for row in wf.windows.itertuples():
         assert row.start_capital == pytest.approx(capital)
         variant = with_overrides(config, expand_grid(GRID)[row.winner])
-        fresh = run_backtest(
+        fresh_run = run_backtest(
             variant.replace(start=row.test_start, end=row.test_end, init_cash=capital), inputs
-        ).simulation.value
+        )
+        fresh = fresh_run.simulation.value
         segment = wf.equity.loc[wf.equity["fold"] == row.fold, "walk_forward"]
         np.testing.assert_allclose(segment.to_numpy(), fresh.to_numpy(), rtol=1e-12)
         assert segment.iloc[0] == pytest.approx(capital)  # starts in cash
         assert row.oos_sharpe == pytest.approx(
-            empyrical.sharpe_ratio(fresh.pct_change().iloc[1:], annualization=PERIODS_PER_YEAR)
+            empyrical.sharpe_ratio(
+                fresh.pct_change().iloc[1:],
+                risk_free=fresh_run.risk_free.iloc[1:],
+                annualization=PERIODS_PER_YEAR,
+            )
         )
         assert row.handover_cost >= 0
         capital = row.end_value - row.handover_cost
@@ -171,7 +177,7 @@ def test_cli_writes_windows_equity_summary_and_page(tmp_path, write_config):
     assert summary["windows"] == len(pd.read_csv(folder / "windows.csv")) == 3
     assert set(summary["walk_forward"]) >= {"sharpe", "annual_return", "max_drawdown"}
     equity = pd.read_csv(folder / "oos_equity.csv", index_col="date", parse_dates=True)
-    assert list(equity.columns) == ["walk_forward", "static", "benchmark", "fold"]
+    assert list(equity.columns) == ["walk_forward", "static", "benchmark", "fold", "risk_free"]
     html = (folder / "walkforward.html").read_text()
     assert "<script src=" not in html and "Plotly.newPlot" in html  # plotly inline, no CDN
 

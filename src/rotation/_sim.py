@@ -66,8 +66,11 @@ class SimResult:
 
     value: (T, V) portfolio value at each day's close, in the currency of ``init_cash``.
     cash: (T, V) cash at each day's close (empty when not recorded).
-    turnover: (V,) sum over rebalances of traded notional (buys + sells, at execution price)
-        divided by the portfolio value before that rebalance; 1.0 = one portfolio traded.
+    turnover: (V,) sum over the rebalances after the first traded row of their traded notional
+        (buys + sells, at execution price) divided by the portfolio value before that
+        rebalance (two-way: selling one portfolio and buying another adds 2.0).
+    initial_turnover: (V,) the same ratio for the first traded row alone: the initial
+        investment (1.0 = all the starting cash deployed), kept out of ``turnover``.
     traded_value: (V,) total traded notional, buys + sells, in currency.
     fees_paid: (V,) total fees, in currency.
     shares: (V, R, N) shares held after each rebalance row, or None if not recorded.
@@ -77,6 +80,7 @@ class SimResult:
     value: np.ndarray
     cash: np.ndarray
     turnover: np.ndarray
+    initial_turnover: np.ndarray
     traded_value: np.ndarray
     fees_paid: np.ndarray
     shares: np.ndarray | None
@@ -274,6 +278,7 @@ def _simulate_nb(
     value_out: np.ndarray,
     cash_out: np.ndarray,
     turnover_out: np.ndarray,
+    initial_out: np.ndarray,
     traded_out: np.ndarray,
     fees_out: np.ndarray,
     shares_out: np.ndarray,
@@ -309,6 +314,8 @@ def _simulate_nb(
         book_cash = init_cash  # cash as the books rebuild it from the fills (reported)
         n_held = 0
         turnover = 0.0
+        initial = 0.0
+        invested = False  # whether a row has traded yet (the first one is the initial investment)
         traded = 0.0
         fees_total = 0.0
         day = 0
@@ -423,8 +430,12 @@ def _simulate_nb(
                     n_orders += 1
 
             traded += traded_row
-            if value_now > 0:
-                turnover += traded_row / value_now
+            if value_now > 0 and traded_row > 0:
+                if invested:
+                    turnover += traded_row / value_now
+                else:
+                    initial = traded_row / value_now
+                    invested = True
             n_held = 0
             for asset in range(n_assets):
                 if position[asset] != 0:
@@ -450,6 +461,7 @@ def _simulate_nb(
             close, position, held, n_held, book_cash, day, n_rows, value_out[v], cash_out[v]
         )
         turnover_out[v] = turnover
+        initial_out[v] = initial
         traded_out[v] = traded
         fees_out[v] = fees_total
         n_orders_out[v] = n_orders
@@ -547,6 +559,7 @@ def simulate_target_weights(
     value = np.empty((n_variants, n_rows))
     cash = np.empty((n_variants, n_rows if record_cash else 0))
     turnover = np.empty(n_variants)
+    initial_turnover = np.empty(n_variants)
     traded_value = np.empty(n_variants)
     fees_paid = np.empty(n_variants)
     shares_shape = (n_variants, n_rebalances, n_assets) if record_shares else (0, 0, 0)
@@ -567,6 +580,7 @@ def simulate_target_weights(
         value,
         cash,
         turnover,
+        initial_turnover,
         traded_value,
         fees_paid,
         shares,
@@ -592,6 +606,7 @@ def simulate_target_weights(
         value=value.T,
         cash=cash.T,
         turnover=turnover,
+        initial_turnover=initial_turnover,
         traded_value=traded_value,
         fees_paid=fees_paid,
         shares=shares if record_shares else None,

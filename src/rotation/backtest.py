@@ -10,13 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
+from rotation import riskfree
 from rotation._types import Prices, Regime, Weights
 from rotation.config import Config
 from rotation.data.align import align_prices
 from rotation.engine import Simulation, simulate
-from rotation.metrics import annual_turnover, by_regime, finite_or_none, performance
+from rotation.errors import DataError
+from rotation.metrics import (
+    annual_return,
+    annual_turnover,
+    by_regime,
+    finite_or_none,
+    performance,
+    regime_in_force,
+)
 from rotation.pipeline import Inputs, Prepared, Window, prepare
 from rotation.regime import STATES
 
@@ -33,6 +43,7 @@ class Backtest:
     targets: Weights
     simulation: Simulation
     benchmark_value: pd.Series
+    risk_free: pd.Series
     metrics: dict[str, Any]
     regime_table: pd.DataFrame
     fingerprint: str
@@ -42,6 +53,11 @@ class Backtest:
     @property
     def returns(self) -> pd.Series:
         return self.simulation.value.pct_change().fillna(0.0).rename("returns")
+
+    @property
+    def excess_returns(self) -> pd.Series:
+        """Daily returns less the risk-free rate (``risk_free``): what Sharpe measures."""
+        return (self.returns - self.risk_free).rename("excess_returns")
 
     @property
     def portfolio(self) -> Any:
@@ -57,14 +73,8 @@ def run_backtest(config: Config, inputs: Inputs | None = None) -> Backtest:
 def simulate_prepared(prepared: Prepared) -> Backtest:
     """Simulate a prepared config over its window: engine, benchmark, metrics."""
     config, inputs, window = prepared.config, prepared.inputs, prepared.window
-    prices, signals, regime, targets = (
-        prepared.prices,
-        prepared.signals,
-        prepared.regime,
-        prepared.targets,
-    )
     rows = prepared.in_window
-    prices_w, targets_w = prices.loc[rows], targets.loc[rows]
+    prices_w, targets_w = prepared.prices.loc[rows], prepared.targets.loc[rows]
     simulation = simulate(
         prices_w,
         targets_w,
@@ -74,34 +84,44 @@ def simulate_prepared(prepared: Prepared) -> Backtest:
         init_cash=config.init_cash,
     )
     calendar = cast(pd.DatetimeIndex, prices_w.index)  # prices are indexed by date
-    bench = align_prices({config.benchmark: inputs.closes[config.benchmark]}, calendar)
-    bench_close = bench[config.benchmark].ffill()
-    benchmark_value = (bench_close / bench_close.iloc[0] * config.init_cash).rename("benchmark")
+    entry = entry_row(simulation.executed_targets, config.execution_lag)
+    benchmark_value = benchmark_curve(
+        inputs.closes[config.benchmark], calendar, entry, config.init_cash
+    ).rename("benchmark")
+    risk_free = riskfree.in_window(prepared.risk_free.loc[rows], config.risk_free)
     returns = simulation.value.pct_change().fillna(0.0)
     bench_returns = benchmark_value.pct_change().fillna(0.0)
-    regime_w = regime.loc[rows]
-    metrics = performance(returns, bench_returns)
+    # alpha and beta on the days both are invested: after the common entry
+    metrics = performance(returns, risk_free, benchmark=bench_returns.iloc[entry + 1 :])
     traded_days = simulation.orders["date"].nunique() if len(simulation.orders) else 0
-    state_in_force = regime_w.shift(1).dropna()
+    in_force = regime_in_force(prepared.regime, config.execution_lag).loc[rows].dropna()
+    entry_day = calendar[entry].date().isoformat()
     metrics.update(
         {
             "start": window.start.date().isoformat(),
             "end": window.end.date().isoformat(),
             "days": len(returns),
             "final_value": float(simulation.value.iloc[-1]),
-            "annual_turnover": annual_turnover(simulation.orders, simulation.value),
+            "annual_turnover": float(annual_turnover(simulation.turnover, len(returns))),
+            "initial_investment": simulation.initial_turnover,
             "rebalances": int(traded_days),
             "orders": len(simulation.orders),
             "fees_paid": float(simulation.orders["fees"].sum()) if traded_days else 0.0,
             "time_in_regime": {
-                s: float((state_in_force == s).mean()) if len(state_in_force) else 0.0
-                for s in STATES
+                s: float((in_force == s).mean()) if len(in_force) else 0.0 for s in STATES
+            },
+            "risk_free": {
+                "setting": config.risk_free,
+                "description": riskfree.describe(config.risk_free),
+                "annual_mean": finite_or_none(annual_return(risk_free.to_numpy())),
             },
             "benchmark": config.benchmark,
+            "benchmark_entry": entry_day,
+            "benchmark_measure": benchmark_measure(config.benchmark, entry_day),
             "benchmark_total_return": float(benchmark_value.iloc[-1] / config.init_cash - 1),
         }
     )
-    table = by_regime(returns, regime_w)
+    table = by_regime(returns, prepared.regime, config.execution_lag, risk_free)
     metrics["return_by_regime"] = (
         {str(k): finite_or_none(v) for k, v in table["annual_return"].items()} if len(table) else {}
     )
@@ -109,14 +129,49 @@ def simulate_prepared(prepared: Prepared) -> Backtest:
         config=config,
         window=window,
         prices=prices_w,
-        signals=signals.loc[rows],
-        regime=regime_w,
+        signals=prepared.signals.loc[rows],
+        regime=prepared.regime.loc[rows],
         targets=targets_w,
         simulation=simulation,
         benchmark_value=benchmark_value,
+        risk_free=risk_free,
         metrics=metrics,
         regime_table=table,
         fingerprint=inputs.fingerprint(),
         source=inputs.source,
         notes=window.notes,
+    )
+
+
+def entry_row(executed_targets: Weights, execution_lag: int) -> int:
+    """The row the strategy first trades on (its first executed target), where the benchmark
+    is bought too; a strategy that never trades is compared from the first row it could
+    have traded (``execution_lag``)."""
+    trading = np.flatnonzero(executed_targets.notna().any(axis=1).to_numpy())
+    if len(trading):
+        return int(trading[0])
+    return min(execution_lag, len(executed_targets) - 1)
+
+
+def benchmark_curve(
+    close: pd.Series, calendar: pd.DatetimeIndex, entry: int, init_cash: float
+) -> pd.Series:
+    """The benchmark as a buy-and-hold of ``init_cash`` bought at the close of row ``entry``
+    (the strategy's first trade: same day, same close), without costs; cash before it."""
+    bench = align_prices({"benchmark": close}, calendar)["benchmark"].ffill()
+    price = bench.to_numpy(dtype=np.float64)
+    if not np.isfinite(price[entry]):
+        raise DataError(
+            f"benchmark {close.name!r} has no close on {calendar[entry].date()}, the "
+            "strategy's first trade; move start to after its first close"
+        )
+    value = np.full(len(price), float(init_cash))
+    value[entry:] = init_cash * (price[entry:] / price[entry])
+    return pd.Series(value, index=calendar)
+
+
+def benchmark_measure(symbol: str, entry_day: str) -> str:
+    """How the benchmark is measured, in words every table and chart shows."""
+    return (
+        f"{symbol} bought at the close of {entry_day} (the strategy's first trade), held, no costs"
     )

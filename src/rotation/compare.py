@@ -76,12 +76,13 @@ def compare(
 
 
 def selection_odds(results: Sequence[Backtest]) -> tuple[list[float], list[float]]:
-    """Each run's Probabilistic Sharpe Ratio (true Sharpe > 0) and Deflated Sharpe Ratio,
+    """Each run's Probabilistic Sharpe Ratio (true Sharpe > 0) and Deflated Sharpe Ratio, on
+    its returns in excess of its risk-free rate,
     taking the runs compared as the trials: n_trials = len(results), and the variance of
     their daily Sharpe ratios (``rotation.overfit``)."""
     from rotation.overfit import deflated_sharpe_ratio, moments, probabilistic_sharpe_ratio
 
-    stats = [moments(r.returns.iloc[1:].to_numpy()) for r in results]
+    stats = [moments(r.excess_returns.iloc[1:].to_numpy()) for r in results]
     srs = [m["sharpe"] for m in stats if np.isfinite(m["sharpe"])]
     var_sr = float(np.var(srs, ddof=1)) if len(srs) > 1 else 0.0
     psr: list[float] = []

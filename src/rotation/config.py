@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import math
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,30 @@ SIGNAL_COMPONENTS = (
 )  # fmt: skip
 DEFAULT_COMPONENTS = SIGNAL_COMPONENTS[:4]
 REGIME_STATES = ("abundant", "neutral", "scarce")
+
+RISK_FREE_SERIES = {
+    "DGS3MO": "3-month Treasury bill, constant maturity (FRED DGS3MO, % a year)",
+    "DGS1MO": "1-month Treasury bill, constant maturity (FRED DGS1MO, % a year)",
+    "DGS6MO": "6-month Treasury bill, constant maturity (FRED DGS6MO, % a year)",
+    "DGS1": "1-year Treasury, constant maturity (FRED DGS1, % a year)",
+    "DTB3": "3-month Treasury bill, secondary market (FRED DTB3, % a year)",
+    "DTB4WK": "4-week Treasury bill, secondary market (FRED DTB4WK, % a year)",
+    "DTB6": "6-month Treasury bill, secondary market (FRED DTB6, % a year)",
+}
+"""The FRED yields ``risk_free`` may name: annual rates in percent. Any other name is read as
+a symbol whose closes give the rate as a daily total return (e.g. BIL)."""
+
+RiskFreeKind = Literal["constant", "series", "symbol"]
+
+
+def risk_free_kind(value: str) -> RiskFreeKind:
+    """How a ``risk_free`` setting is read: ``constant`` (a number: an annual rate as a
+    fraction, 0 = none), ``series`` (a FRED yield of ``RISK_FREE_SERIES``) or ``symbol``."""
+    try:
+        float(value)
+    except ValueError:
+        return "series" if value in RISK_FREE_SERIES else "symbol"
+    return "constant"
 
 
 def _frozen_map(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -210,6 +235,7 @@ class Config:
     costs: CostsConfig = field(default_factory=CostsConfig)
     execution_lag: int = 1
     init_cash: float = 100_000.0
+    risk_free: str = "DGS3MO"  # see RISK_FREE_SERIES and risk_free_kind
     strategies_dir: str = "../strategies"  # relative to the config file
     sweep: SweepConfig | None = None  # used by `rotation sweep` only
     source_path: str | None = field(default=None, compare=False)
@@ -239,11 +265,21 @@ class Config:
             )
         if self.init_cash < 1:
             raise ValueError(f"init_cash: must be at least 1, got {self.init_cash}")
+        _check_risk_free(self.risk_free)
 
     @property
     def symbols(self) -> tuple[str, ...]:
         """Every symbol of the universe, sleeve by sleeve, in config order."""
         return tuple(s for symbols in self.universe.values() for s in symbols)
+
+    @property
+    def risk_free_input(self) -> tuple[Literal["macro", "prices"], str] | None:
+        """The series ``risk_free`` reads: ("macro", FRED id), ("prices", symbol), or None
+        for a constant rate."""
+        kind = risk_free_kind(self.risk_free)
+        if kind == "constant":
+            return None
+        return ("macro" if kind == "series" else "prices"), self.risk_free
 
     @property
     def sleeve_of(self) -> Mapping[str, str]:
@@ -272,6 +308,25 @@ class Config:
             raise ConfigError(f"{self.source_path or self.name}: {exc}") from None
 
 
+def _check_risk_free(value: str) -> None:
+    kind = risk_free_kind(value)
+    if kind == "constant":
+        rate = float(value)
+        if not -0.5 < rate < 0.5:  # NaN fails too
+            raise ValueError(
+                f"risk_free: a constant rate is a fraction a year (0.04 = 4 %), "
+                f"between -0.5 and 0.5; got {value}"
+            )
+    elif kind == "symbol" and (
+        value.startswith("^") or not value.replace("-", "").replace(".", "").isalnum()
+    ):
+        raise ValueError(
+            f"risk_free: {value!r} is neither a number, a FRED yield "
+            f"({', '.join(RISK_FREE_SERIES)}) nor a tradable symbol (a Yahoo index such as "
+            "^IRX is a yield, not a price: use DGS3MO)"
+        )
+
+
 def parse_config(raw: Any, *, name: str, source_path: str | None = None) -> Config:
     """Build and validate a ``Config`` from parsed YAML (a mapping)."""
     if not isinstance(raw, Mapping):
@@ -286,6 +341,9 @@ def parse_config(raw: Any, *, name: str, source_path: str | None = None) -> Conf
         raw["strategy"] = {"name": raw["strategy"]}
     if isinstance(raw.get("rebalance"), str):  # shorthand: `rebalance: monthly`
         raw["rebalance"] = {"every": raw["rebalance"]}
+    rate = raw.get("risk_free")
+    if isinstance(rate, int | float) and not isinstance(rate, bool):  # `risk_free: 0`
+        raw["risk_free"] = repr(float(rate)) if math.isfinite(rate) else str(rate)
     raw["source_path"] = source_path
     try:
         check_plain(raw)

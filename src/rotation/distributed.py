@@ -195,7 +195,7 @@ def _join(parts: Sequence[SweepResult], slices: Sequence[slice], n_variants: int
     table = pd.concat(tables)
     value = pd.concat(values, axis=1)
     assert len(table) == n_variants == value.shape[1]
-    return SweepResult(table=table, value=value, overrides=[])
+    return SweepResult(table=table, value=value, overrides=[], risk_free=parts[0].risk_free)
 
 
 @contextlib.contextmanager

@@ -40,7 +40,8 @@ class Simulation:
     portfolio value at the close; ``executed_targets``: the lagged targets actually sent;
     ``orders``: one row per fill (date, symbol, side, shares, price, value, fees); ``close``:
     the prices valued at (filled before listings); ``fees``, ``slippage``, ``init_cash``: the
-    costs and capital simulated.
+    costs and capital simulated; ``turnover`` and ``initial_turnover``: the kernel's sums
+    (``rotation._sim.SimResult``; ``rotation.metrics.annual_turnover`` annualizes).
     """
 
     value: pd.Series
@@ -53,6 +54,8 @@ class Simulation:
     fees: float
     slippage: float
     init_cash: float
+    turnover: float
+    initial_turnover: float
 
     @functools.cached_property
     def portfolio(self) -> Any:
@@ -132,9 +135,10 @@ def simulate(
     # Before listing an asset has no price; its weight is 0 there, so any finite placeholder
     # price leaves the accounting unchanged. Back-fill is that placeholder.
     close = prices.ffill().bfill()
-    recorded = simulate_from_weights_frame(
+    result = simulate_from_weights_frame(
         close, executed, fees, slippage, init_cash, record_orders=True
-    ).orders
+    )
+    recorded = result.orders
     assert recorded is not None  # record_orders=True records them
     fills = recorded[0]
     book = books(close.to_numpy(dtype=np.float64), fills, init_cash)
@@ -162,4 +166,6 @@ def simulate(
         fees=float(fees),
         slippage=float(slippage),
         init_cash=float(init_cash),
+        turnover=float(result.turnover[0]),
+        initial_turnover=float(result.initial_turnover[0]),
     )

@@ -2,8 +2,13 @@
 
 Returns are simple daily returns on the trading calendar, shaped ``(T,)`` for one series or
 ``(T, V)`` for V variants side by side (one column each); a statistic of a ``(T,)`` input is a
-float, of a ``(T, V)`` input a ``(V,)`` array. Annualization uses 252 periods, the risk-free
-rate is 0.
+float, of a ``(T, V)`` input a ``(V,)`` array. Annualization uses 252 periods.
+
+Sharpe, Sortino and alpha are measured against a risk-free rate: every ``Sample`` carries one
+(``risk_free``: the daily rate on the same days, ``(T,)``, or a number; see
+``rotation.riskfree``), and those three use ``returns - risk_free`` (and ``benchmark -
+risk_free`` for alpha and beta), as empyrical's ``risk_free`` / ``required_return`` arguments
+do. Nothing defaults to 0: a caller that wants no rate says ``risk_free=0``.
 
 The arithmetic is empyrical-reloaded's, operation for operation, with the same numpy and
 bottleneck primitives, so the numbers equal empyrical's bit for bit (``tests/test_metrics.py``
@@ -183,14 +188,17 @@ def _calmar(annual: Stat, max_dd: Stat) -> np.ndarray:
 
 
 def alpha_beta(
-    returns: Any, benchmark: Any, annualization: int = PERIODS_PER_YEAR
+    returns: Any, benchmark: Any, *, risk_free: Any, annualization: int = PERIODS_PER_YEAR
 ) -> tuple[Stat, Stat]:
     """(annualized alpha, beta) of ``returns`` against ``benchmark`` (same days, ``(T,)``).
 
     beta = cov(r, b) / var(b) over the days r is known (NaN when var(b) < 1e-30); alpha =
-    (1 + mean(r - beta * b)) ** annualization - 1.
+    (1 + mean((r - rf) - beta * (b - rf))) ** annualization - 1, with ``risk_free`` the daily
+    rate rf ((T,) or one number). As empyrical's ``alpha_beta``: beta on the returns, alpha on
+    the excess returns.
     """
     r, b = _array(returns), _array(benchmark)
+    rf = _array(risk_free)
     columns = r if r.ndim == 2 else r[:, np.newaxis]
     factor = b if b.ndim == 2 else b[:, np.newaxis]
     if len(columns) < 1 or len(factor) < 2:
@@ -206,31 +214,32 @@ def alpha_beta(
     if len(r) < 2:
         return _undefined(r), _out(beta[0] if r.ndim == 1 else beta, r)
     slope = float(beta[0]) if r.ndim == 1 else beta
-    residual_returns = r - slope * (b if r.ndim == 1 else factor)
+    rate = rf[:, np.newaxis] if r.ndim == 2 and rf.ndim else rf
+    residual_returns = (r - rate) - slope * ((b if r.ndim == 1 else factor) - rate)
     alpha = np.subtract(np.power(np.add(bn.nanmean(residual_returns, axis=0), 1), annualization), 1)
     return _out(alpha, r), _out(slope, r)
 
 
-def annual_turnover(orders: pd.DataFrame, value: pd.Series) -> float:
-    """One-way turnover per year of a run: sum of traded value / 2 / mean value / years."""
-    if value.empty:
-        return 0.0
-    traded = float(orders["value"].abs().sum()) if len(orders) else 0.0
-    return float(_turnover(traded, value.to_numpy(dtype=np.float64)))
+def annual_turnover(turnover: Any, days: int) -> Any:
+    """One-way turnover a year: ``turnover`` (the engine's sum, over every rebalance after the
+    initial investment, of bought plus sold value over the portfolio value before that
+    rebalance; ``rotation._sim.SimResult``) / 2, per year of ``days`` trading days.
 
-
-def _turnover(traded: Any, value: np.ndarray) -> Any:
-    years = len(value) / PERIODS_PER_YEAR
-    return traded / 2.0 / value.mean(axis=0) / years
+    Selling a whole portfolio and buying another counts 100 %; a buy-and-hold counts 0 (its
+    initial investment is ``initial_investment``, reported apart).
+    """
+    return np.asarray(turnover, dtype=np.float64) / 2.0 / (days / PERIODS_PER_YEAR)
 
 
 # --- the registry -----------------------------------------------------------------------------
 
 
 class Sample:
-    """What metrics are computed from: daily ``returns`` ((T,) or (T, V)) and, when known,
-    the ``value`` curve they come from (same shape), the ``benchmark``'s daily returns on the
-    same days ((T,)), and the engine's ``traded`` value and ``fees_paid`` (scalar or (V,)).
+    """What metrics are computed from: daily ``returns`` ((T,) or (T, V)), the daily
+    ``risk_free`` rate on the same days ((T,), or one number for every day; required) and, when
+    known, the ``value`` curve they come from (same shape), the ``benchmark``'s daily returns on
+    the same days ((T,)), and the engine's ``turnover``, ``initial_turnover`` (see
+    ``annual_turnover``) and ``fees_paid`` (scalar or (V,)).
 
     ``sample[name]`` computes a registry metric once and keeps it (calmar reuses the annual
     return and max drawdown).
@@ -240,17 +249,37 @@ class Sample:
         self,
         returns: Any,
         *,
+        risk_free: Any,
         value: Any = None,
         benchmark: Any = None,
-        traded: Any = None,
+        turnover: Any = None,
+        initial_turnover: Any = None,
         fees_paid: Any = None,
     ) -> None:
         self.returns = _array(returns)
+        self.risk_free = _array(risk_free)
+        if self.risk_free.ndim and self.risk_free.shape != self.returns.shape[:1]:
+            raise ValueError(
+                f"risk_free must be one number or one per day ({self.returns.shape[0]}), "
+                f"got shape {self.risk_free.shape}"
+            )
         self.value = None if value is None else _array(value)
         self.benchmark = None if benchmark is None else _array(benchmark)
-        self.traded, self.fees_paid = traded, fees_paid
+        self.turnover, self.initial_turnover = turnover, initial_turnover
+        self.fees_paid = fees_paid
         self._done: dict[str, Stat] = {}
         self._alpha_beta: tuple[Stat, Stat] | None = None
+        self._excess: np.ndarray | None = None
+
+    @property
+    def excess(self) -> np.ndarray:
+        """``returns`` less the risk-free rate of each day."""
+        if self._excess is None:
+            rate = self.risk_free
+            self._excess = self.returns - (
+                rate[:, np.newaxis] if self.returns.ndim == 2 and rate.ndim else rate
+            )
+        return self._excess
 
     def has(self, needs: Iterable[str]) -> bool:
         return all(getattr(self, need, None) is not None for need in needs)
@@ -272,8 +301,10 @@ class Sample:
         return found
 
     def alpha_beta(self) -> tuple[Stat, Stat]:
+        """(alpha, beta) against the benchmark; alpha in excess of the risk-free rate."""
         if self._alpha_beta is None:
-            self._alpha_beta = alpha_beta(self.returns, self.benchmark)
+            benchmark = self.required("benchmark")
+            self._alpha_beta = alpha_beta(self.returns, benchmark, risk_free=self.risk_free)
         return self._alpha_beta
 
 
@@ -337,9 +368,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("annual_volatility", "annual volatility", "lower", "pct", ("returns",),
            lambda s: annual_volatility(s.returns)),
     Metric("sharpe", "Sharpe", "higher", "ratio", ("returns",),
-           lambda s: sharpe_ratio(s.returns)),
+           lambda s: sharpe_ratio(s.excess)),
     Metric("sortino", "Sortino", "higher", "ratio", ("returns",),
-           lambda s: sortino_ratio(s.returns)),
+           lambda s: sortino_ratio(s.excess)),
     Metric("max_drawdown", "max drawdown", "higher", "pct", ("returns",), _max_drawdown),
     Metric("calmar", "Calmar", "higher", "ratio", ("returns",),
            lambda s: _out(_calmar(s["annual_return"], s["max_drawdown"]), s.returns)),
@@ -347,8 +378,10 @@ METRICS: tuple[Metric, ...] = (
            lambda s: s.alpha_beta()[0]),
     Metric("beta", "beta", None, "ratio", ("returns", "benchmark"),
            lambda s: s.alpha_beta()[1]),
-    Metric("annual_turnover", "turnover / year", "lower", "pct", ("value", "traded"),
-           lambda s: _turnover(s.traded, s.required("value"))),
+    Metric("annual_turnover", "turnover / year", "lower", "pct", ("turnover",),
+           lambda s: _out(annual_turnover(s.turnover, len(s.returns)), s.returns)),
+    Metric("initial_investment", "initial investment", None, "pct", ("initial_turnover",),
+           lambda s: _out(s.initial_turnover, s.returns)),
     Metric("rebalances", "rebalance days", None, "count", ("rebalances",), None),
     Metric("fees_paid", "fees paid", "lower", "money", ("fees_paid",), lambda s: s.fees_paid),
     Metric("final_value", "final value", "higher", "money", ("value",),
@@ -397,12 +430,17 @@ def drawdown(returns: Returns) -> pd.Series:
     return wealth / wealth.cummax() - 1.0
 
 
-def performance(returns: Returns, benchmark: Returns | None = None) -> dict[str, Any]:
+def performance(
+    returns: Returns, risk_free: Returns | float, benchmark: Returns | None = None
+) -> dict[str, Any]:
     """Headline statistics of a daily return series (NaN days dropped): every registry metric
-    computable from returns, the dates of the max drawdown, and alpha / beta against
-    ``benchmark`` (on the days both are known). Values are floats or None (not finite).
+    computable from returns against the daily ``risk_free`` rate (a series on the same days, or
+    one number), the dates of the max drawdown, and alpha / beta against ``benchmark`` on the
+    days it is given (pass only the days both are invested). Values are floats or None (not
+    finite).
     """
     r = returns.dropna()
+    rate = _on(risk_free, r.index)
     dd = drawdown(r)
     # Index labels are Hashable to pandas-stubs; returns are indexed by date.
     trough = cast("pd.Timestamp | None", dd.idxmin() if len(dd) else None)
@@ -411,36 +449,59 @@ def performance(returns: Returns, benchmark: Returns | None = None) -> dict[str,
         dd.loc[:trough][dd.loc[:trough] == 0].index.max() if trough is not None else None,
     )
     stats: dict[str, Any] = {}
-    for name, v in compute(Sample(r.to_numpy())).items():
+    for name, v in compute(Sample(r.to_numpy(), risk_free=rate)).items():
         stats[name] = finite_or_none(v)
         if name == "max_drawdown":
             stats["max_drawdown_peak"] = peak.date().isoformat() if peak is not None else None
             stats["max_drawdown_trough"] = trough.date().isoformat() if trough is not None else None
     if benchmark is not None:
         joined = pd.concat([r, benchmark], axis=1, join="inner").dropna()
-        pair = Sample(joined.iloc[:, 0].to_numpy(), benchmark=joined.iloc[:, 1].to_numpy())
+        pair = Sample(
+            joined.iloc[:, 0].to_numpy(),
+            risk_free=_on(risk_free, joined.index),
+            benchmark=joined.iloc[:, 1].to_numpy(),
+        )
         for name, v in compute(pair, ("alpha", "beta")).items():
             stats[name] = finite_or_none(v)
     return stats
 
 
-def regime_in_force(regime: Regime) -> Regime:
-    """The regime a day's return was earned under: the state known at the previous close."""
-    return regime.shift(1)
+def _on(risk_free: Returns | float, index: pd.Index) -> Any:
+    """The rate on the days of ``index`` (a number stays a number)."""
+    if isinstance(risk_free, pd.Series):
+        rate = risk_free.reindex(index)
+        if rate.isna().any():
+            first = index[int(rate.isna().to_numpy().argmax())]
+            raise ValueError(f"risk_free has no value on {first}")
+        return rate.to_numpy(dtype=np.float64)
+    return float(risk_free)
 
 
-def by_regime(returns: Returns, regime: Regime) -> pd.DataFrame:
+def regime_in_force(regime: Regime, execution_lag: int) -> Regime:
+    """The regime a day's return is credited to: the one its positions were decided under.
+
+    The return of day t is earned by the positions held at the close of t - 1, traded there on
+    the decision of ``execution_lag`` rows earlier: the state known at the close of
+    t - 1 - execution_lag.
+    """
+    return regime.shift(1 + execution_lag)
+
+
+def by_regime(
+    returns: Returns, regime: Regime, execution_lag: int, risk_free: Returns | float
+) -> pd.DataFrame:
     """Per regime state: days, share of days, annual return, volatility, Sharpe, max drawdown.
 
-    A day's return counts for the state known at the previous close (the one positions were
-    chosen under). Statistics compound the days of each state as one series.
+    A day's return counts for the state its positions were decided under
+    (``regime_in_force``); Sharpe is in excess of ``risk_free`` on those days. Statistics
+    compound the days of each state as one series.
     """
-    state = regime_in_force(regime).reindex(returns.index)
+    state = regime_in_force(regime, execution_lag).reindex(returns.index)
     shown = ("annual_return", "annual_volatility", "sharpe", "max_drawdown")
     rows = {}
     for name, days in returns.groupby(state, dropna=True):
         r = days.dropna()
-        found = compute(Sample(r.to_numpy()), shown)
+        found = compute(Sample(r.to_numpy(), risk_free=_on(risk_free, r.index)), shown)
         rows[name] = {
             "days": len(r),
             "share_of_days": len(r) / max(1, int(state.notna().sum())),

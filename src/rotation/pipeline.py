@@ -32,6 +32,7 @@ from rotation.data.align import MAX_PRICE_CARRY_DAYS, align_prices, trading_cale
 from rotation.data.sources import DataSource, open_source
 from rotation.errors import DataError, StrategyError
 from rotation.regime import STATES, classify
+from rotation.riskfree import risk_free_returns
 from rotation.signals import build_signals, macro_series
 from rotation.strategy import Batch, Strategy, load_strategy, schedule
 
@@ -43,13 +44,16 @@ class Inputs:
     """Raw inputs by observation date, exactly as the source returned them.
 
     ``closes``: symbol -> close series (universe and benchmark); ``macro``: FRED id -> series;
-    ``capex``: hyperscaler capex quarters with ``known_from`` dates (see ``data.capex``).
+    ``capex``: hyperscaler capex quarters with ``known_from`` dates (see ``data.capex``);
+    ``risk_free``: the series the config's ``risk_free`` names (a FRED yield or a symbol's
+    closes; None for a constant rate), see ``rotation.riskfree``.
     """
 
     closes: Mapping[str, pd.Series]
     macro: Mapping[str, pd.Series]
     capex: pd.DataFrame
     source: str
+    risk_free: pd.Series | None = None
 
     def fingerprint(self) -> str:
         """SHA-256 over every input's dates and values: the data half of a run's identity."""
@@ -64,6 +68,11 @@ class Inputs:
                 digest.update(index.as_unit("us").asi8.tobytes())
                 digest.update(series.to_numpy(dtype="float64").tobytes())
         digest.update(pd.util.hash_pandas_object(self.capex, index=False).to_numpy().tobytes())
+        if self.risk_free is not None:
+            digest.update(f"risk_free:{self.risk_free.name}".encode())
+            index = pd.DatetimeIndex(self.risk_free.index)
+            digest.update(index.as_unit("us").asi8.tobytes())
+            digest.update(self.risk_free.to_numpy(dtype="float64").tobytes())
         return digest.hexdigest()
 
 
@@ -75,7 +84,13 @@ def load_inputs(config: Config, source: DataSource | None = None) -> Inputs:
     macro = {m: source.macro(m) for m in macro_series(config.signal)}
     reads_capex = config.signal.capex == "hyperscalers" and config.signal.weights.get("capex", 0)
     capex = source.capex_quarters() if reads_capex else pd.DataFrame()
-    return Inputs(closes=closes, macro=macro, capex=capex, source=source.description)
+    risk_free = None
+    if config.risk_free_input is not None:
+        kind, key = config.risk_free_input
+        risk_free = (source.macro if kind == "macro" else source.prices)(key).rename(key)
+    return Inputs(
+        closes=closes, macro=macro, capex=capex, source=source.description, risk_free=risk_free
+    )
 
 
 @dataclass(frozen=True)
@@ -169,7 +184,8 @@ class Prepared:
     ``calendar``: the trading days of every close the config reads; ``prices``: the universe on
     it (NaN before listing); ``signals``: dates x (components..., composite) and ``regime``:
     the state known at each close, both on ``calendar``; ``window``: the simulated span;
-    ``decisions``: the decision dates inside it.
+    ``decisions``: the decision dates inside it; ``risk_free``: the daily risk-free return on
+    ``calendar`` (``rotation.riskfree``).
     """
 
     config: Config
@@ -180,6 +196,7 @@ class Prepared:
     regime: Regime
     window: Window
     decisions: pd.DatetimeIndex
+    risk_free: pd.Series
     stages: Stages = field(repr=False, compare=False)
 
     @property
@@ -319,7 +336,25 @@ class Stages:
             regime=self.regime(config),
             window=self.window(config),
             decisions=self.decisions(config),
+            risk_free=self.risk_free(config),
             stages=self,
+        )
+
+    def risk_free(self, config: Config) -> pd.Series:
+        """The daily risk-free return on the calendar (``rotation.riskfree``)."""
+        series = None
+        if config.risk_free_input is not None:
+            series = self.inputs.risk_free
+            if series is None or series.name != config.risk_free:
+                held = "none" if series is None else repr(series.name)
+                raise DataError(
+                    f"risk_free: the config names {config.risk_free!r}, the inputs hold "
+                    f"{held}; load the inputs for this config"
+                )
+        return self._once(
+            "risk_free",
+            config.risk_free,
+            lambda: risk_free_returns(config.risk_free, series, self.calendar),
         )
 
     def decision_dates(self, configs: Sequence[Config]) -> pd.DatetimeIndex:

@@ -9,7 +9,7 @@ folder, which is safe to delete. Contents:
     config.yaml      the resolved config (every default filled in)
     manifest.json    run id, config hash, data fingerprint, data source, package versions, time
     metrics.json     headline metrics, turnover, rebalances, time and return by regime
-    equity.csv       date, value, benchmark, cash
+    equity.csv       date, value, benchmark, cash, risk_free (the day's risk-free return)
     weights.csv      date x symbol: held weights at each close
     targets.csv      date x symbol: target weights on decision dates (before the lag)
     orders.csv       date, symbol, side, shares, price, value, fees
@@ -114,6 +114,7 @@ def _write_files(result: Backtest, folder: Path, info: dict[str, Any]) -> None:
     equity = sim.value.to_frame("value")
     equity["benchmark"] = result.benchmark_value
     equity["cash"] = sim.cash
+    equity["risk_free"] = result.risk_free
     equity.to_csv(folder / "equity.csv", index_label="date")
     sim.weights.to_csv(folder / "weights.csv", index_label="date")
     result.targets.dropna(how="all").to_csv(folder / "targets.csv", index_label="date")

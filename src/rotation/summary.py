@@ -23,6 +23,11 @@ ROWS: tuple[Row, ...] = (
     ("period", lambda m: f"{m['start']} .. {m['end']}"),
     *(_metric_row(entry) for entry in METRICS),
     ("benchmark", lambda m: f"{m['benchmark']} {_pct(m['benchmark_total_return'])}"),
+    ("benchmark bought", lambda m: f"close of {m['benchmark_entry']}, no costs"),
+    (
+        "risk-free rate",
+        lambda m: f"{m['risk_free']['setting']} {_pct(m['risk_free']['annual_mean'])}/yr",
+    ),
     ("time scarce", lambda m: _pct(m["time_in_regime"]["scarce"])),
     ("time neutral", lambda m: _pct(m["time_in_regime"]["neutral"])),
     ("time abundant", lambda m: _pct(m["time_in_regime"]["abundant"])),
@@ -31,7 +36,9 @@ ROWS: tuple[Row, ...] = (
     ("return when abundant", lambda m: _pct(m["return_by_regime"].get("abundant"))),
 )
 """(label, render) of each row: the period, every registry metric (its label and unit), then
-the benchmark and the regime breakdown."""
+the benchmark (bought at the close of the strategy's first trade), the risk-free rate Sharpe,
+Sortino and alpha are measured against (its mean a year over the run), and the regime
+breakdown (a day counts for the regime its positions were decided under)."""
 
 
 def comparison_table(names: Sequence[str], metrics: Sequence[Mapping[str, Any]]) -> str:

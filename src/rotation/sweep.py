@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from rotation._sim import iter_variant_chunks, simulate_target_weights
+from rotation import riskfree
+from rotation._sim import SimResult, iter_variant_chunks, simulate_target_weights
 from rotation._typed import coerce, field_types, suggest, to_plain
 from rotation.config import Config
 from rotation.errors import ConfigError
@@ -121,7 +122,9 @@ def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
 
 # Overrides under these keys can change what data or which strategy a variant needs, so the
 # variant is checked against the data source again; others only need their own validation.
-_DATA_KEYS = ("data", "universe", "benchmark", "strategies_dir", "strategy.name", "start", "end")
+_DATA_KEYS = (
+    "data", "universe", "benchmark", "risk_free", "strategies_dir", "strategy.name", "start", "end",
+)  # fmt: skip
 
 
 def with_overrides(
@@ -200,12 +203,26 @@ class SweepResult:
     table: pd.DataFrame
     value: pd.DataFrame  # dates x variant number
     overrides: list[dict[str, Any]]
+    risk_free: pd.Series  # the daily risk-free rate on the same dates (``rotation.riskfree``)
+
+    def excess_returns(self) -> pd.DataFrame:
+        """dates x variants: daily returns less the risk-free rate, from the second day on."""
+        returns = self.value.pct_change().iloc[1:]
+        return returns.sub(self.risk_free.iloc[1:], axis=0)
 
 
-def _metrics(value: np.ndarray, fees_paid: np.ndarray, traded: np.ndarray) -> dict[str, Any]:
+def _metrics(value: np.ndarray, risk_free: np.ndarray, result: SimResult) -> dict[str, Any]:
     """Registry metrics of (T, V) daily values (``rotation.metrics``); day 0 has return 0."""
     returns = np.vstack([np.zeros((1, value.shape[1])), value[1:] / value[:-1] - 1.0])
-    return compute(Sample(returns, value=value, traded=traded, fees_paid=fees_paid))
+    sample = Sample(
+        returns,
+        risk_free=risk_free,
+        value=value,
+        turnover=result.turnover,
+        initial_turnover=result.initial_turnover,
+        fees_paid=result.fees_paid,
+    )
+    return compute(sample)
 
 
 def run_variants(
@@ -221,8 +238,9 @@ def run_variants(
     """
     base = variants[0]
     for v in variants[1:]:
-        if v.universe != base.universe or v.benchmark != base.benchmark:
-            raise ConfigError("a sweep cannot vary the universe or the benchmark")
+        shared = (base.universe, base.benchmark, base.risk_free)
+        if (v.universe, v.benchmark, v.risk_free) != shared:
+            raise ConfigError("a sweep cannot vary the universe, the benchmark or risk_free")
         if (v.start, v.end, v.init_cash) != (base.start, base.end, base.init_cash):
             raise ConfigError("a sweep cannot vary start, end or init_cash")
     stages = Stages(inputs)
@@ -231,6 +249,7 @@ def run_variants(
     in_window = prepared.calendar[in_window_mask]
     offset = int(np.argmax(in_window_mask))
     close = prepared.prices.loc[in_window].ffill().bfill().to_numpy(dtype=np.float64)
+    risk_free = riskfree.in_window(prepared.risk_free.loc[in_window], base.risk_free)
 
     n_rows, n_assets = close.shape
     values = np.empty((n_rows, len(variants)))
@@ -260,7 +279,7 @@ def run_variants(
                     record_cash=False,
                 )
                 values[:, idx] = result.value
-                stats = _metrics(result.value, result.fees_paid, result.traded_value)
+                stats = _metrics(result.value, risk_free.to_numpy(), result)
                 for name, column in stats.items():
                     columns.setdefault(name, np.full(len(variants), np.nan))[idx] = column
                 if progress:
@@ -268,7 +287,7 @@ def run_variants(
     table = pd.DataFrame(columns)
     table.index.name = "variant"
     value = pd.DataFrame(values, index=in_window)
-    return SweepResult(table=table, value=value, overrides=[])
+    return SweepResult(table=table, value=value, overrides=[], risk_free=risk_free)
 
 
 def sweep(
@@ -293,7 +312,9 @@ def sweep(
     result = run(variants, inputs, memory_mb=memory_mb, progress=progress)
     params = pd.DataFrame(overrides, index=result.table.index)
     table = pd.concat([params, result.table], axis=1) if len(params.columns) else result.table
-    return SweepResult(table=table, value=result.value, overrides=overrides)
+    return SweepResult(
+        table=table, value=result.value, overrides=overrides, risk_free=result.risk_free
+    )
 
 
 def best(table: pd.DataFrame, metric_name: str) -> pd.Series:
@@ -307,10 +328,11 @@ def best(table: pd.DataFrame, metric_name: str) -> pd.Series:
 
 def overfitting(result: SweepResult, metric: str) -> dict[str, Any]:
     """PSR, DSR and PBO (``rotation.overfit.selection_statistics``) of taking the best variant
-    by ``metric`` out of all the sweep's variants, from their daily returns."""
+    by ``metric`` out of all the sweep's variants, from their daily returns in excess of the
+    risk-free rate (the returns Sharpe measures)."""
     from rotation.overfit import selection_statistics
 
-    returns = result.value.pct_change().iloc[1:].to_numpy()
+    returns = result.excess_returns().to_numpy()
     return selection_statistics(returns, _variant(best(result.table, metric)))
 
 

@@ -49,6 +49,7 @@ def check_config(config: Config) -> None:
         except OSError as exc:  # e.g. a name too long for the file system
             raise ConfigError(f"data.path: cannot open ({exc.strerror})") from None
         check_symbols(config.universe, config.benchmark, source)
+        check_risk_free(config, source)
         check_strategy(config)
     except ConfigError as exc:
         raise ConfigError(f"{label}: {exc}") from None
@@ -82,6 +83,21 @@ def check_symbols(
                 f"{where}: unknown symbol {symbol!r}{suggest(symbol, known)}; "
                 f"not in the {source.description}"
             )
+
+
+def check_risk_free(config: Config, source: DataSource) -> None:
+    """The series ``risk_free`` names is in ``source`` (when the source can list them)."""
+    if config.risk_free_input is None:
+        return
+    kind, key = config.risk_free_input
+    lister = getattr(source, "symbols" if kind == "prices" else "macro_ids", None)
+    known = lister() if lister is not None else None
+    if known is not None and key not in known:
+        what = "symbol" if kind == "prices" else "FRED series"
+        raise ConfigError(
+            f"risk_free: unknown {what} {key!r}{suggest(key, known)}; not in the "
+            f"{source.description}"
+        )
 
 
 def check_strategy(config: Config) -> None:

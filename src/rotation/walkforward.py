@@ -112,10 +112,10 @@ def folds(
     return out
 
 
-def window_metrics(returns: np.ndarray) -> dict[str, np.ndarray]:
+def window_metrics(returns: np.ndarray, risk_free: np.ndarray) -> dict[str, np.ndarray]:
     """The ``RANKABLE`` registry metrics (``rotation.metrics``) of each column of ``(T, N)``
-    daily returns."""
-    return compute(Sample(returns), RANKABLE)
+    daily returns, against the (T,) daily ``risk_free`` rate."""
+    return compute(Sample(returns, risk_free=risk_free), RANKABLE)
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,8 @@ class WalkForward:
 
     ``windows``: one row per fold (dates, winner and its overrides, in-sample and
     out-of-sample metrics, capital). ``equity``: dates x (walk_forward, static, benchmark,
-    fold) over the out-of-sample span, all starting at ``init_cash``. ``summary``: overall
+    fold, risk_free) over the out-of-sample span, the curves all starting at ``init_cash``
+    (``risk_free``: the day's risk-free return the metrics are in excess of). ``summary``: overall
     numbers (JSON-safe). ``sweep``: the whole-span sweep the choices were made from.
     """
 
@@ -170,6 +171,7 @@ def walk_forward(
     stages = Stages(inputs)  # the fresh runs share signals and regimes
     value = result.value
     returns = value.pct_change().fillna(0.0).to_numpy()
+    risk_free = result.risk_free.to_numpy()
     dates = cast(pd.DatetimeIndex, value.index)  # the variants' values are indexed by date
     steps = folds(dates, train_span, test_span, anchored=anchored, min_test_days=min_test_days)
 
@@ -178,14 +180,14 @@ def walk_forward(
     for k, fold in enumerate(steps):
         train_rows = (dates >= fold.train_start) & (dates <= fold.train_end)
         test_rows = (dates >= fold.test_start) & (dates <= fold.test_end)
-        in_sample = window_metrics(returns[train_rows])
+        in_sample = window_metrics(returns[train_rows], risk_free[train_rows])
         winner = _first_best(rank_scores(in_sample[metric], metric))
-        hindsight = window_metrics(returns[test_rows])
+        hindsight = window_metrics(returns[test_rows], risk_free[test_rows])
         oos_scores = rank_scores(hindsight[metric], metric)
         chosen = variants[winner]
         run_oos = _fresh_run(chosen, stages, fold.test_start, fold.test_end, capital)
         segment = run_oos.value
-        oos = performance(segment.pct_change().iloc[1:])
+        oos = performance(segment.pct_change().iloc[1:], run_oos.risk_free)
         end_value = float(segment.iloc[-1])
         handover = _liquidation_cost(chosen, run_oos) if k < len(steps) - 1 else 0.0
         rows.append(
@@ -218,6 +220,7 @@ def walk_forward(
     static = _fresh_run(config, stages, first, last, config.init_cash)
     equity.insert(1, "static", static.value.reindex(equity.index))
     equity.insert(2, "benchmark", static.benchmark.reindex(equity.index))
+    equity["risk_free"] = result.risk_free.reindex(equity.index)
     equity.index.name = "date"
     summary = _summary(config, grid, metric, windows, equity, static, train, test, anchored)
     summary["variants"] = len(variants)
@@ -239,6 +242,7 @@ class _Segment:
 
     value: pd.Series
     benchmark: pd.Series
+    risk_free: pd.Series
     held: float  # gross value of the positions at the last close
 
 
@@ -257,7 +261,7 @@ def _fresh_run(
     shares = run.simulation.shares.loc[:end].iloc[-1].to_numpy()
     close = run.prices.ffill().loc[:end].iloc[-1].to_numpy()
     held = float(np.nansum(np.abs(shares * close)))
-    return _Segment(value, run.benchmark_value.loc[:end], held)
+    return _Segment(value, run.benchmark_value.loc[:end], run.risk_free.loc[:end], held)
 
 
 def _liquidation_cost(config: Config, segment: _Segment) -> float:
@@ -282,7 +286,7 @@ def _summary(
     anchored: bool,
 ) -> dict[str, Any]:
     def perf(values: pd.Series) -> dict[str, Any]:
-        stats = performance(values.pct_change().iloc[1:])
+        stats = performance(values.pct_change().iloc[1:], equity["risk_free"])
         stats["total_return"] = float(values.iloc[-1] / values.iloc[0] - 1.0)
         return {k: v for k, v in stats.items() if k in RANKABLE}
 

@@ -113,7 +113,7 @@ def test_fetch_everything_a_config_needs(run, server, recorded, tmp_path):
         "signal:\n  liquidity: reverse_repo\n  capex: pnfi\n"
     )
     server.route(CHART + "MSFT", recorded("yahoo_chart_MSFT.json"))
-    for series_id in ("DGS10", "BAA10Y", "RRPONTSYD", "PNFI"):
+    for series_id in ("DGS10", "BAA10Y", "RRPONTSYD", "PNFI", "DGS3MO"):
         # synthetic bodies: the DGS10 recording under each id
         body = recorded("fred_DGS10.csv").decode().replace("DGS10", series_id)
         server.route(FRED_CSV, body, query=("id", series_id))
@@ -126,6 +126,7 @@ def test_fetch_everything_a_config_needs(run, server, recorded, tmp_path):
         ["fred", "BAA10Y:"],
         ["fred", "RRPONTSYD:"],
         ["fred", "PNFI:"],
+        ["fred", "DGS3MO:"],  # the default risk_free
     ]
 
 

@@ -43,7 +43,7 @@ CHART = "/v8/finance/chart/"
 FRED_CSV = "/graph/fredgraph.csv"
 CONFIG = base_config(signal={"capex": "pnfi"})  # PNFI from FRED: no SEC EDGAR needed
 SYMBOLS = ("BTC-USD", "IGV", "MU", "WDC", "BIL", "SPY")
-SERIES = ("DGS10", "BAA10Y", "WALCL", "WTREGEN", "RRPONTSYD", "PNFI")
+SERIES = ("DGS10", "BAA10Y", "WALCL", "WTREGEN", "RRPONTSYD", "PNFI", "DGS3MO")  # + risk_free
 
 # synthetic chart meta: instrument type, exchange and time zone of each listing
 LISTINGS = {

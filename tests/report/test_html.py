@@ -142,7 +142,7 @@ def test_benchmark_column_is_buy_and_hold_from_the_metrics_module(demo_run):
     assert float(bench["total_return"]) == pytest.approx(
         metrics["benchmark_total_return"], rel=1e-12
     )
-    in_memory = performance(result.benchmark_value.pct_change().fillna(0.0))
+    in_memory = performance(result.benchmark_value.pct_change().fillna(0.0), result.risk_free)
     for key in ("annual_return", "annual_volatility", "sharpe", "max_drawdown"):
         assert float(bench[key]) == pytest.approx(in_memory[key], rel=1e-12), key
     assert "alpha" not in bench and "fees_paid" not in bench
@@ -222,9 +222,12 @@ def test_monthly_and_yearly_returns_compound_daily_returns():
 def test_rolling_sharpe_matches_empyrical_on_the_last_window(demo_run):
     _, _, _, result = demo_run
     returns = result.returns
-    rolling = tables.rolling_stats(returns)
+    rolling = tables.rolling_stats(returns, result.risk_free)
     last = returns.iloc[-tables.ROLLING_DAYS :]
-    assert rolling["sharpe"].iloc[-1] == pytest.approx(empyrical.sharpe_ratio(last), rel=1e-9)
+    rate = result.risk_free.iloc[-tables.ROLLING_DAYS :]
+    assert rolling["sharpe"].iloc[-1] == pytest.approx(
+        empyrical.sharpe_ratio(last, risk_free=rate), rel=1e-9
+    )
     assert rolling["volatility"].iloc[-1] == pytest.approx(
         empyrical.annual_volatility(last), rel=1e-9
     )

@@ -177,7 +177,7 @@ def fetch_plan(
 
     ``symbols`` go to ``source`` when given, else to Yahoo (a FRED id needs ``source="fred"``).
     A ``config`` adds its universe and benchmark (Yahoo), its signal's series (FRED; ``^`` ids
-    Yahoo) and, when its capex component reads the hyperscalers, their SEC filings; ``source``
+    Yahoo), its risk-free series (``Config.risk_free_input``) and, when its capex component reads the hyperscalers, their SEC filings; ``source``
     then keeps only that provider's part. ``source="sec"`` alone means every hyperscaler.
     """
     plan: list[tuple[str, str]] = [(source or "yfinance", key) for key in symbols]
@@ -189,6 +189,9 @@ def fetch_plan(
             ("yfinance" if key.startswith("^") else "fred", key)
             for key in macro_series(config.signal)
         ]
+        if config.risk_free_input is not None:
+            kind, key = config.risk_free_input
+            plan.append(("fred" if kind == "macro" else "yfinance", key))
         if config.signal.capex == "hyperscalers" and config.signal.weights.get("capex", 0) > 0:
             plan += [("sec", ticker) for ticker in HYPERSCALER_CIKS]
         if source is not None:

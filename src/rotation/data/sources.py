@@ -67,11 +67,19 @@ class FolderSource:
 
     def symbols(self) -> set[str]:
         """Price symbols present in the folder (file stems under ``prices/``)."""
+        return self._stems(("prices",))
+
+    def macro_ids(self) -> set[str]:
+        """Macro series present in the folder (file stems under ``macro/`` and ``capex/``)."""
+        return self._stems(("macro", "capex"))
+
+    def _stems(self, subfolders: tuple[str, ...]) -> set[str]:
         names = set()
-        for path in (self.root / "prices").glob("*"):
-            for suffix in SUFFIXES:
-                if path.is_file() and path.name.endswith(suffix):
-                    names.add(path.name[: -len(suffix)])
+        for subfolder in subfolders:
+            for path in (self.root / subfolder).glob("*"):
+                for suffix in SUFFIXES:
+                    if path.is_file() and path.name.endswith(suffix):
+                        names.add(path.name[: -len(suffix)])
         return names
 
 

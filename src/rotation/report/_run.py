@@ -32,8 +32,9 @@ RUN_FILES = (
 class Run:
     """One run folder's contents.
 
-    ``equity``: dates x (value, benchmark, cash); ``weights``: dates x symbols (held at the
-    close); ``orders``: one row per fill (date, symbol, side, shares, price, value, fees);
+    ``equity``: dates x (value, benchmark, cash, risk_free); ``weights``: dates x symbols
+    (held at the close); ``orders``: one row per fill (date, symbol, side, shares, price,
+    value, fees);
     ``signals``: dates x (components..., composite, regime); ``regime_table``: per-regime
     statistics indexed by state.
     """
@@ -60,6 +61,20 @@ class Run:
     @property
     def benchmark_returns(self) -> pd.Series:
         return self.equity["benchmark"].pct_change().fillna(0.0).rename("benchmark")
+
+    @property
+    def risk_free(self) -> pd.Series:
+        """The daily risk-free return the run was measured against (``rotation.riskfree``)."""
+        return self.equity["risk_free"].rename("risk_free")
+
+    @property
+    def execution_lag(self) -> int:
+        return int(self.config.get("execution_lag", 1))
+
+    @property
+    def benchmark_measure(self) -> str:
+        """How the benchmark is measured (``metrics.json``), in words."""
+        return str(self.metrics.get("benchmark_measure") or f"{self.benchmark}, held")
 
     @property
     def regime(self) -> pd.Series:
@@ -116,8 +131,15 @@ def load_run(folder: str | Path) -> Run:
     if not folder.is_dir():
         raise RotationError(f"run folder {folder} does not exist")
     equity = _read(folder, "equity.csv", _frame)
-    if "value" not in equity or "benchmark" not in equity:
-        raise RotationError(f"{folder / 'equity.csv'} needs the columns value and benchmark")
+    missing = [c for c in ("value", "benchmark", "risk_free") if c not in equity]
+    if missing:
+        raise RotationError(
+            f"{folder / 'equity.csv'} needs the columns value, benchmark and risk_free "
+            f"({', '.join(missing)} missing; a run written before rotation measured against a "
+            "risk-free rate: run the backtest again)"
+        )
+    if equity["risk_free"].isna().any():
+        raise RotationError(f"{folder / 'equity.csv'}: risk_free has empty values")
     return Run(
         folder=folder,
         config=_read(folder, "config.yaml", lambda p: yaml.safe_load(p.read_text()) or {}),

@@ -88,7 +88,8 @@ HEADLINE: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
     *map(_registered, ("sortino", "calmar", "max_drawdown")),
     ("Max drawdown peak", "max_drawdown_peak", plain),
     ("Max drawdown trough", "max_drawdown_trough", plain),
-    *map(_registered, ("alpha", "beta", "annual_turnover", "rebalances", "fees_paid")),
+    *map(_registered, ("alpha", "beta", "annual_turnover", "initial_investment")),
+    *map(_registered, ("rebalances", "fees_paid")),
     ("Time in market", "time_in_market", pct),
     _registered("final_value"),
 )
@@ -162,8 +163,11 @@ DRAW_CHARTS = (
 )
 
 
-def headline_table(metrics: Mapping[str, Any], bench: Mapping[str, Any], benchmark: str) -> str:
-    """Two side-by-side tables (returns and risk | relative and trading), strategy vs benchmark."""
+def headline_table(
+    metrics: Mapping[str, Any], bench: Mapping[str, Any], benchmark: str, measure: str
+) -> str:
+    """Two side-by-side tables (returns and risk | relative and trading), strategy vs benchmark,
+    and a note saying how the benchmark is measured (``measure``) and against which rate."""
     head = f'<tr><th></th><th class="num">strategy</th><th class="num">{_e(benchmark)}</th></tr>'
     halves = []
     for part in (HEADLINE[:HEADLINE_SPLIT], HEADLINE[HEADLINE_SPLIT:]):
@@ -178,11 +182,17 @@ def headline_table(metrics: Mapping[str, Any], bench: Mapping[str, Any], benchma
         halves.append(
             f'<table class="metrics"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
         )
+    rate = metrics.get("risk_free") or {}
     return (
         f'<div class="two tables">{"".join(halves)}</div>'
-        '<p class="note">Benchmark: buy and hold from the same starting cash, no costs; alpha '
-        "and beta are the strategy's against it. Time in market: share of days with any asset "
-        "weight above 0. Rebalance days: days with at least one fill.</p>"
+        f'<p class="note">Benchmark: {_e(measure)}, from the same starting cash; alpha and '
+        "beta are the strategy's against it, on the days both are invested. Sharpe, Sortino and "
+        f"alpha are in excess of the risk-free rate: {_e(rate.get('description', '–'))}, "
+        f"<span data-metric='risk_free.annual_mean'>{_e(pct(rate.get('annual_mean')))}</span> "
+        "a year on average over the run. Turnover: one-way (half of bought plus sold value over "
+        "the value before each rebalance) a year, after the initial investment, shown apart. "
+        "Time in market: share of days with any asset weight above 0. Rebalance days: days "
+        "with at least one fill.</p>"
     )
 
 
@@ -211,9 +221,11 @@ def regime_html(table: pd.DataFrame) -> str:
     return (
         f'<table class="regimes"><thead><tr><th>regime</th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
-        '<p class="note">A day\'s return counts for the regime known at the previous close (the '
-        "one positions were chosen under); returns are annualized, statistics compound the "
-        "days of each regime as one series.</p>"
+        '<p class="note">A day\'s return counts for the regime its positions were decided '
+        "under: the one known at the close of the decision that set them, execution_lag + 1 "
+        "closes before the day (the benchmark's days are counted the same way). Returns are "
+        "annualized, Sharpe is over the risk-free rate, statistics compound the days of each "
+        "regime as one series.</p>"
     )
 
 
@@ -335,7 +347,7 @@ def build_html(run: Run, *, static: bool = False) -> str:
     returns, bench_returns = run.returns, run.benchmark_returns
     metrics = dict(run.metrics)
     metrics["time_in_market"] = tables.time_in_market(run.weights)
-    bench = dict(performance(bench_returns))
+    bench = dict(performance(bench_returns, run.risk_free))
     bench["time_in_market"] = 1.0
     bench["final_value"] = float(run.equity["benchmark"].iloc[-1])
     regime = run.regime
@@ -345,7 +357,7 @@ def build_html(run: Run, *, static: bool = False) -> str:
     thresholds = run.config.get("regime") or {}
     scores = run.signals.select_dtypes("number").reindex(run.equity.index)
     both = pd.DataFrame({"strategy": returns, "benchmark": bench_returns})
-    rolling = {name: tables.rolling_stats(r) for name, r in both.items()}
+    rolling = {name: tables.rolling_stats(r, run.risk_free) for name, r in both.items()}
 
     def plot(fig: fg.Figure, chart_id: str, caption: str) -> str:
         return chart(fig, chart_id, static=static, caption=caption)
@@ -353,11 +365,11 @@ def build_html(run: Run, *, static: bool = False) -> str:
     rolling_sharpe = pd.DataFrame({k: v["sharpe"] for k, v in rolling.items()})
     rolling_vol = pd.DataFrame({k: v["volatility"] for k, v in rolling.items()})
     body = {
-        "metrics": headline_table(metrics, bench, run.benchmark),
+        "metrics": headline_table(metrics, bench, run.benchmark, run.benchmark_measure),
         "equity": plot(
             fg.equity_figure(run.equity, regime, benchmark=run.benchmark),
             "chart-equity",
-            f"Portfolio value against {run.benchmark} (same starting cash)",
+            f"Portfolio value against {run.benchmark_measure} (same starting cash)",
         )
         + regime_legend(),
         "drawdown": plot(
@@ -381,7 +393,7 @@ def build_html(run: Run, *, static: bool = False) -> str:
         + plot(
             fg.rolling_figure(rolling_sharpe, yformat=".1f", zero_line=True),
             "chart-rolling-sharpe",
-            f"Sharpe, trailing {tables.ROLLING_DAYS} days",
+            f"Sharpe over the risk-free rate, trailing {tables.ROLLING_DAYS} days",
         )
         + plot(
             fg.rolling_figure(rolling_vol, yformat=".0%"),
@@ -397,9 +409,13 @@ def build_html(run: Run, *, static: bool = False) -> str:
         + plot(
             fg.yearly_figure(tables.yearly_table(returns, bench_returns)),
             "chart-yearly",
-            f"Calendar-year returns against {run.benchmark} (first and last years partial)",
+            f"Calendar-year returns against {run.benchmark_measure} (first and last years partial)",
         ),
-        "regimes": regime_html(tables.regime_table(run.regime_table, bench_returns, regime)),
+        "regimes": regime_html(
+            tables.regime_table(
+                run.regime_table, bench_returns, regime, run.execution_lag, run.risk_free
+            )
+        ),
         "trades": trades_html(tables.trades(run.orders, run.weights, slippage), colors, slippage),
         "provenance": provenance_html(run),
     }

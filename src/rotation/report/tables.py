@@ -60,17 +60,20 @@ def yearly_table(returns: Returns, benchmark: Returns) -> pd.DataFrame:
     )
 
 
-def rolling_stats(returns: Returns, window: int = ROLLING_DAYS) -> pd.DataFrame:
+def rolling_stats(returns: Returns, risk_free: Returns, window: int = ROLLING_DAYS) -> pd.DataFrame:
     """dates x (sharpe, volatility) over the trailing ``window`` days, annualized.
 
-    Same definitions as the headline numbers (empyrical): mean / std (ddof 1) * sqrt(252)
-    with a zero risk-free rate, and std * sqrt(252). NaN until ``window`` days are known.
+    Same definitions as the headline numbers (empyrical): Sharpe = mean / std (ddof 1) of the
+    returns less the daily ``risk_free`` rate, * sqrt(252); volatility = std of the returns *
+    sqrt(252). NaN until ``window`` days are known.
     """
-    mean = returns.rolling(window).mean()
-    std = returns.rolling(window).std(ddof=1)
+    excess = returns - risk_free
+    mean = excess.rolling(window).mean()
+    excess_std = excess.rolling(window).std(ddof=1)
     scale = np.sqrt(PERIODS_PER_YEAR)
-    sharpe = (mean / std.where(std > 0)) * scale
-    return pd.DataFrame({"sharpe": sharpe, "volatility": std * scale})
+    sharpe = (mean / excess_std.where(excess_std > 0)) * scale
+    volatility = returns.rolling(window).std(ddof=1) * scale
+    return pd.DataFrame({"sharpe": sharpe, "volatility": volatility})
 
 
 def regime_spans(regime: Regime) -> list[tuple[pd.Timestamp, pd.Timestamp, str]]:
@@ -84,13 +87,20 @@ def regime_spans(regime: Regime) -> list[tuple[pd.Timestamp, pd.Timestamp, str]]
     return [(s, e, str(state)) for s, e, state in zip(starts, ends, runs["state"], strict=True)]
 
 
-def regime_table(table: pd.DataFrame, benchmark: Returns, regime: Regime) -> pd.DataFrame:
+def regime_table(
+    table: pd.DataFrame,
+    benchmark: Returns,
+    regime: Regime,
+    execution_lag: int,
+    risk_free: Returns,
+) -> pd.DataFrame:
     """The run's per-regime table with the benchmark's annual return in each state added.
 
     ``table`` is the run's regime.csv; the benchmark column uses the same attribution (a
-    day's return counts for the state known at the previous close) via ``metrics.by_regime``.
+    day's return counts for the state its positions were decided under) via
+    ``metrics.by_regime``.
     """
-    bench = by_regime(benchmark, regime)
+    bench = by_regime(benchmark, regime, execution_lag, risk_free)
     out = table.copy()
     out["benchmark_annual_return"] = bench["annual_return"].reindex(out.index)
     return out
