@@ -177,8 +177,9 @@ def fetch_plan(
 
     ``symbols`` go to ``source`` when given, else to Yahoo (a FRED id needs ``source="fred"``).
     A ``config`` adds its universe and benchmark (Yahoo), its signal's series (FRED; ``^`` ids
-    Yahoo), its risk-free series (``Config.risk_free_input``) and, when its capex component reads the hyperscalers, their SEC filings; ``source``
-    then keeps only that provider's part. ``source="sec"`` alone means every hyperscaler.
+    Yahoo), its risk-free series (``Config.risk_free_input``) and, when its capex component
+    reads the hyperscalers, their SEC filings; ``source`` then keeps only that provider's part.
+    ``source="sec"`` alone means every hyperscaler.
     """
     plan: list[tuple[str, str]] = [(source or "yfinance", key) for key in symbols]
     if config is not None:
