@@ -175,6 +175,11 @@ def test_cli_writes_windows_equity_summary_and_page(tmp_path, write_config):
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["train"] == "2y" and summary["test"] == "18m" and summary["variants"] == 2
     assert summary["windows"] == len(pd.read_csv(folder / "windows.csv")) == 3
+    # how the benchmark is measured and the rate Sharpe is in excess of are stated
+    assert "bought at the close of" in summary["benchmark"]["measure"]
+    assert summary["risk_free"]["setting"] == "DGS3MO"
+    page = (folder / "walkforward.html").read_text()
+    assert summary["benchmark"]["measure"] in page and "risk-free rate" in page
     assert set(summary["walk_forward"]) >= {"sharpe", "annual_return", "max_drawdown"}
     equity = pd.read_csv(folder / "oos_equity.csv", index_col="date", parse_dates=True)
     assert list(equity.columns) == ["walk_forward", "static", "benchmark", "fold", "risk_free"]

@@ -43,10 +43,19 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from rotation import riskfree
 from rotation.backtest import simulate_prepared
 from rotation.config import Config
 from rotation.errors import ConfigError, DataError
-from rotation.metrics import RANKABLE, Sample, compute, finite_or_none, performance, rank_scores
+from rotation.metrics import (
+    RANKABLE,
+    Sample,
+    annual_return,
+    compute,
+    finite_or_none,
+    performance,
+    rank_scores,
+)
 from rotation.pipeline import Inputs, Stages
 from rotation.sweep import SweepResult, expand_grid, run_variants, variants_of
 
@@ -244,6 +253,7 @@ class _Segment:
     benchmark: pd.Series
     risk_free: pd.Series
     held: float  # gross value of the positions at the last close
+    benchmark_measure: str  # how the benchmark was measured (``Backtest.metrics``)
 
 
 def _fresh_run(
@@ -261,7 +271,13 @@ def _fresh_run(
     shares = run.simulation.shares.loc[:end].iloc[-1].to_numpy()
     close = run.prices.ffill().loc[:end].iloc[-1].to_numpy()
     held = float(np.nansum(np.abs(shares * close)))
-    return _Segment(value, run.benchmark_value.loc[:end], run.risk_free.loc[:end], held)
+    return _Segment(
+        value,
+        run.benchmark_value.loc[:end],
+        run.risk_free.loc[:end],
+        held,
+        run.metrics["benchmark_measure"],
+    )
 
 
 def _liquidation_cost(config: Config, segment: _Segment) -> float:
@@ -310,7 +326,16 @@ def _summary(
         },
         "walk_forward": perf(equity["walk_forward"]),
         "static": perf(equity["static"]),
-        "benchmark": {"symbol": config.benchmark, **perf(equity["benchmark"])},
+        "benchmark": {
+            "symbol": config.benchmark,
+            "measure": static.benchmark_measure,
+            **perf(equity["benchmark"]),
+        },
+        "risk_free": {
+            "setting": config.risk_free,
+            "description": riskfree.describe(config.risk_free),
+            "annual_mean": finite_or_none(annual_return(equity["risk_free"].to_numpy()[1:])),
+        },
         "winners": {label: folds_won for label, folds_won in winners.items()},
         "handover_costs": finite_or_none(windows["handover_cost"].sum()),
         "method": (

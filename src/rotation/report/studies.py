@@ -140,7 +140,7 @@ def walkforward_page(result: WalkForward) -> str:
             "out of sample (mean of windows)": [s["out_of_sample_mean"][m] for m in shown],
             "walk-forward curve": [s["walk_forward"].get(m) for m in shown],
             f"{result.config.name} (no selection)": [s["static"].get(m) for m in shown],
-            result.config.benchmark: [s["benchmark"].get(m) for m in shown],
+            f"benchmark {result.config.benchmark}": [s["benchmark"].get(m) for m in shown],
         },
         index=shown,
     )
@@ -158,6 +158,9 @@ def walkforward_page(result: WalkForward) -> str:
         f"{_escape(s['metric'])} on each training window. Out of sample "
         f"{s['out_of_sample']['start']} .. {s['out_of_sample']['end']}.</p>"
         f"<p>Method: {_escape(s['method'])}.</p>"
+        f"<p>Benchmark: {_escape(s['benchmark']['measure'])}, from the first test window. "
+        "Sharpe is in excess of the risk-free rate: "
+        f"{_escape(s['risk_free']['description'])}.</p>"
         + head.to_html(float_format=lambda x: f"{x:.3f}", na_rep="n/a")
         + plot
         + "<h2>Windows</h2>"
