@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import html
+from html import escape
 import json
 
 import empyrical
@@ -180,7 +180,7 @@ def test_cli_writes_windows_equity_summary_and_page(tmp_path, write_config):
     assert "bought at the close of" in summary["benchmark"]["measure"]
     assert summary["risk_free"]["setting"] == "DGS3MO"
     page = (folder / "walkforward.html").read_text()
-    assert html.escape(summary["benchmark"]["measure"]) in page and "risk-free rate" in page
+    assert escape(summary["benchmark"]["measure"]) in page and "risk-free rate" in page
     assert set(summary["walk_forward"]) >= {"sharpe", "annual_return", "max_drawdown"}
     equity = pd.read_csv(folder / "oos_equity.csv", index_col="date", parse_dates=True)
     assert list(equity.columns) == ["walk_forward", "static", "benchmark", "fold", "risk_free"]
