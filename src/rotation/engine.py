@@ -38,9 +38,12 @@ class Simulation:
     ``value``: portfolio value at each close (currency of ``init_cash``); ``cash``; ``shares``:
     dates x symbols held after the row's trades; ``weights``: dates x symbols of asset value /
     portfolio value at the close; ``executed_targets``: the lagged targets actually sent;
-    ``orders``: one row per fill (date, symbol, side, shares, price, value, fees); ``close``:
+    ``orders``: one row per fill (date, symbol, side, shares, price, value, fees, slippage;
+    money in the currency of ``init_cash``, slippage = ``|price - close| * shares``); ``close``:
     the prices valued at (filled before listings); ``fees``, ``slippage``, ``init_cash``: the
-    costs and capital simulated.
+    cost rates and capital simulated; ``fees_paid``, ``slippage_paid``, ``fee_drag_sum``,
+    ``slippage_drag_sum``: the kernel's cost totals (``rotation._sim.SimResult``), the very
+    numbers a sweep of the same variant reports.
     """
 
     value: pd.Series
@@ -53,6 +56,10 @@ class Simulation:
     fees: float
     slippage: float
     init_cash: float
+    fees_paid: float
+    slippage_paid: float
+    fee_drag_sum: float
+    slippage_drag_sum: float
 
     @functools.cached_property
     def portfolio(self) -> Any:
@@ -132,11 +139,11 @@ def simulate(
     # Before listing an asset has no price; its weight is 0 there, so any finite placeholder
     # price leaves the accounting unchanged. Back-fill is that placeholder.
     close = prices.ffill().bfill()
-    recorded = simulate_from_weights_frame(
+    result = simulate_from_weights_frame(
         close, executed, fees, slippage, init_cash, record_orders=True
-    ).orders
-    assert recorded is not None  # record_orders=True records them
-    fills = recorded[0]
+    )
+    assert result.orders is not None  # record_orders=True records them
+    fills = result.orders[0]
     book = books(close.to_numpy(dtype=np.float64), fills, init_cash)
     index, columns = prices.index, prices.columns
     value = pd.Series(book.value, index=index, name="value")
@@ -149,6 +156,7 @@ def simulate(
             "price": fills.price,
             "value": fills.shares * fills.price,
             "fees": fills.fees,
+            "slippage": fills.slippage,
         }
     )
     return Simulation(
@@ -162,4 +170,8 @@ def simulate(
         fees=float(fees),
         slippage=float(slippage),
         init_cash=float(init_cash),
+        fees_paid=float(result.fees_paid[0]),
+        slippage_paid=float(result.slippage_paid[0]),
+        fee_drag_sum=float(result.fee_drag_sum[0]),
+        slippage_drag_sum=float(result.slippage_drag_sum[0]),
     )
