@@ -148,9 +148,26 @@ def test_the_registry_is_complete_and_consistent():
     assert tuple(returns_only) == RANKABLE  # every rankable metric comes from returns alone
     full = compute(
         Sample(np.zeros((10, 2)), value=np.ones((10, 2)), benchmark=np.zeros(10),
-               traded=np.zeros(2), fees_paid=np.zeros(2))
+               traded=np.zeros(2), fees_paid=np.zeros(2), slippage_paid=np.zeros(2),
+               fee_drag_sum=np.zeros(2), slippage_drag_sum=np.zeros(2))
     )  # fmt: skip
     assert list(full) == [m.name for m in METRICS if m.compute is not None]
+
+
+def test_cost_metrics_are_money_and_annualized_drag():
+    # 504 days (two years); fees 30 and slippage 10 in money; the daily sums of cost / value
+    # at the previous close are 0.02 (fees) and 0.005 (slippage), so per year 0.01 and 0.0025
+    costs = metrics.compute(
+        Sample(np.zeros(504), fees_paid=30.0, slippage_paid=10.0, fee_drag_sum=0.02,
+               slippage_drag_sum=0.005),
+        metrics.COSTS,
+    )  # fmt: skip
+    assert costs["fees_paid"] == 30.0 and costs["slippage_paid"] == 10.0
+    assert costs["costs_paid"] == 40.0
+    assert costs["fee_drag"] == pytest.approx(0.01, rel=1e-15)
+    assert costs["slippage_drag"] == pytest.approx(0.0025, rel=1e-15)
+    assert costs["cost_drag"] == costs["fee_drag"] + costs["slippage_drag"]
+    assert all(metrics.metric(name).better == "lower" for name in metrics.COSTS)
 
 
 def test_ranking_follows_the_direction():

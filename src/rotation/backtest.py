@@ -16,7 +16,15 @@ from rotation._types import Prices, Regime, Weights
 from rotation.config import Config
 from rotation.data.align import align_prices
 from rotation.engine import Simulation, simulate
-from rotation.metrics import annual_turnover, by_regime, finite_or_none, performance
+from rotation.metrics import (
+    COSTS,
+    Sample,
+    annual_turnover,
+    by_regime,
+    compute,
+    finite_or_none,
+    performance,
+)
 from rotation.pipeline import Inputs, Prepared, Window, prepare
 from rotation.regime import STATES
 
@@ -52,6 +60,18 @@ class Backtest:
 def run_backtest(config: Config, inputs: Inputs | None = None) -> Backtest:
     """Run ``config`` on ``inputs`` (loaded from the config's data source when omitted)."""
     return simulate_prepared(prepare(config, inputs))
+
+
+def _costs(simulation: Simulation, returns: pd.Series) -> dict[str, float | None]:
+    """The registry's cost metrics from the engine's totals (a sweep reads the same ones)."""
+    sample = Sample(
+        returns.to_numpy(),
+        fees_paid=simulation.fees_paid,
+        slippage_paid=simulation.slippage_paid,
+        fee_drag_sum=simulation.fee_drag_sum,
+        slippage_drag_sum=simulation.slippage_drag_sum,
+    )
+    return {name: finite_or_none(v) for name, v in compute(sample, COSTS).items()}
 
 
 def simulate_prepared(prepared: Prepared) -> Backtest:
@@ -92,7 +112,7 @@ def simulate_prepared(prepared: Prepared) -> Backtest:
             "annual_turnover": annual_turnover(simulation.orders, simulation.value),
             "rebalances": int(traded_days),
             "orders": len(simulation.orders),
-            "fees_paid": float(simulation.orders["fees"].sum()) if traded_days else 0.0,
+            **_costs(simulation, returns),
             "time_in_regime": {
                 s: float((state_in_force == s).mean()) if len(state_in_force) else 0.0
                 for s in STATES

@@ -8,11 +8,13 @@ folder, which is safe to delete. Contents:
 
     config.yaml      the resolved config (every default filled in)
     manifest.json    run id, config hash, data fingerprint, data source, package versions, time
-    metrics.json     headline metrics, turnover, rebalances, time and return by regime
+    metrics.json     headline metrics, turnover, rebalances, costs (fees, slippage, total, in
+                     money and as drag per year), time and return by regime
     equity.csv       date, value, benchmark, cash
     weights.csv      date x symbol: held weights at each close
     targets.csv      date x symbol: target weights on decision dates (before the lag)
-    orders.csv       date, symbol, side, shares, price, value, fees
+    orders.csv       date, symbol, side, shares, price, value, fees, slippage (one row per fill,
+                     in execution order; money; slippage = |price - close| * shares)
     signals.csv      date x (components, composite, regime)
     regime.csv       per-regime statistics
 """

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from rotation._sim import iter_variant_chunks, simulate_target_weights
+from rotation._sim import SimResult, iter_variant_chunks, simulate_target_weights
 from rotation._typed import coerce, field_types, suggest, to_plain
 from rotation.config import Config
 from rotation.errors import ConfigError
@@ -202,10 +202,21 @@ class SweepResult:
     overrides: list[dict[str, Any]]
 
 
-def _metrics(value: np.ndarray, fees_paid: np.ndarray, traded: np.ndarray) -> dict[str, Any]:
-    """Registry metrics of (T, V) daily values (``rotation.metrics``); day 0 has return 0."""
+def _metrics(result: SimResult) -> dict[str, Any]:
+    """Registry metrics of one pass's (T, V) daily values and cost totals (``rotation.metrics``);
+    day 0 has return 0."""
+    value = result.value
     returns = np.vstack([np.zeros((1, value.shape[1])), value[1:] / value[:-1] - 1.0])
-    return compute(Sample(returns, value=value, traded=traded, fees_paid=fees_paid))
+    sample = Sample(
+        returns,
+        value=value,
+        traded=result.traded_value,
+        fees_paid=result.fees_paid,
+        slippage_paid=result.slippage_paid,
+        fee_drag_sum=result.fee_drag_sum,
+        slippage_drag_sum=result.slippage_drag_sum,
+    )
+    return compute(sample)
 
 
 def run_variants(
@@ -260,7 +271,7 @@ def run_variants(
                     record_cash=False,
                 )
                 values[:, idx] = result.value
-                stats = _metrics(result.value, result.fees_paid, result.traded_value)
+                stats = _metrics(result)
                 for name, column in stats.items():
                     columns.setdefault(name, np.full(len(variants), np.nan))[idx] = column
                 if progress:

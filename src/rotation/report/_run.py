@@ -33,7 +33,8 @@ class Run:
     """One run folder's contents.
 
     ``equity``: dates x (value, benchmark, cash); ``weights``: dates x symbols (held at the
-    close); ``orders``: one row per fill (date, symbol, side, shares, price, value, fees);
+    close); ``orders``: one row per fill (date, symbol, side, shares, price, value, fees,
+    slippage);
     ``signals``: dates x (components..., composite, regime); ``regime_table``: per-regime
     statistics indexed by state.
     """
@@ -110,6 +111,16 @@ def _orders(path: Path) -> pd.DataFrame:
     return orders
 
 
+def _legacy_slippage(orders: pd.DataFrame, config: Mapping[str, Any]) -> pd.DataFrame:
+    """orders.csv written before it had a slippage column: the slippage each fill paid, from
+    the config's rate (a fill at close * (1 +- s) lost value * s / (1 +- s))."""
+    rate = float((config.get("costs") or {}).get("slippage", 0.0))
+    value = orders["value"].abs()
+    buy = orders["side"].eq("buy")
+    slippage = value * rate / (1 + rate)
+    return orders.assign(slippage=slippage.where(buy, value * rate / (1 - rate)))
+
+
 def load_run(folder: str | Path) -> Run:
     """Read the run folder ``folder``; raise ``RotationError`` naming a missing or bad file."""
     folder = Path(folder)
@@ -118,14 +129,18 @@ def load_run(folder: str | Path) -> Run:
     equity = _read(folder, "equity.csv", _frame)
     if "value" not in equity or "benchmark" not in equity:
         raise RotationError(f"{folder / 'equity.csv'} needs the columns value and benchmark")
+    config = _read(folder, "config.yaml", lambda p: yaml.safe_load(p.read_text()) or {})
+    orders = _read(folder, "orders.csv", _orders)
+    if "slippage" not in orders.columns:
+        orders = _legacy_slippage(orders, config)
     return Run(
         folder=folder,
-        config=_read(folder, "config.yaml", lambda p: yaml.safe_load(p.read_text()) or {}),
+        config=config,
         manifest=_read(folder, "manifest.json", lambda p: json.loads(p.read_text())),
         metrics=_read(folder, "metrics.json", lambda p: json.loads(p.read_text())),
         equity=equity,
         weights=_read(folder, "weights.csv", _frame),
-        orders=_read(folder, "orders.csv", _orders),
+        orders=orders,
         signals=_read(folder, "signals.csv", _frame),
         regime_table=_read(folder, "regime.csv", lambda p: pd.read_csv(p, index_col="regime")),
     )
