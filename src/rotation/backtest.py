@@ -27,6 +27,7 @@ from rotation.metrics import (
 )
 from rotation.pipeline import Inputs, Prepared, Window, prepare
 from rotation.regime import STATES
+from rotation.runs import Identity, identity
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Backtest:
     regime_table: pd.DataFrame
     fingerprint: str
     source: str
+    identity: Identity
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -125,6 +127,7 @@ def simulate_prepared(prepared: Prepared) -> Backtest:
     metrics["return_by_regime"] = (
         {str(k): finite_or_none(v) for k, v in table["annual_return"].items()} if len(table) else {}
     )
+    fingerprint = inputs.fingerprint()
     return Backtest(
         config=config,
         window=window,
@@ -136,7 +139,8 @@ def simulate_prepared(prepared: Prepared) -> Backtest:
         benchmark_value=benchmark_value,
         metrics=metrics,
         regime_table=table,
-        fingerprint=inputs.fingerprint(),
+        fingerprint=fingerprint,
         source=inputs.source,
+        identity=identity(config, fingerprint, prepared.stages.strategy(config)),
         notes=window.notes,
     )

@@ -52,7 +52,7 @@ class Inputs:
     source: str
 
     def fingerprint(self) -> str:
-        """SHA-256 over every input's dates and values: the data half of a run's identity."""
+        """SHA-256 over every input's dates and values: the data part of a run's identity."""
         digest = hashlib.sha256()
         for group in (self.closes, self.macro):
             for key in sorted(group):

@@ -36,6 +36,7 @@ from rotation.config import Config
 from rotation.errors import ConfigError
 from rotation.metrics import METRICS, RANKABLE, Sample, compute, finite_or_none, rank_scores
 from rotation.pipeline import Inputs, Stages, section_key
+from rotation.runs import Identity, identity
 from rotation.strategy import Strategy, load_strategy
 from rotation.validate import check_config
 
@@ -200,6 +201,7 @@ class SweepResult:
     table: pd.DataFrame
     value: pd.DataFrame  # dates x variant number
     overrides: list[dict[str, Any]]
+    identity: Identity | None = None  # the base config's (``sweep`` sets it)
 
 
 def _metrics(result: SimResult) -> dict[str, Any]:
@@ -304,7 +306,9 @@ def sweep(
     result = run(variants, inputs, memory_mb=memory_mb, progress=progress)
     params = pd.DataFrame(overrides, index=result.table.index)
     table = pd.concat([params, result.table], axis=1) if len(params.columns) else result.table
-    return SweepResult(table=table, value=result.value, overrides=overrides)
+    strategy = load_strategy(config.strategy.name, config.resolve_path(config.strategies_dir))
+    ident = identity(config, inputs.fingerprint(), strategy)
+    return SweepResult(table=table, value=result.value, overrides=overrides, identity=ident)
 
 
 def best(table: pd.DataFrame, metric_name: str) -> pd.Series:
@@ -341,11 +345,14 @@ def save(
     """
     from rotation.runs import new_folder, package_versions, timestamp
 
+    if result.identity is None:
+        raise ValueError("sweep.save needs a result of sweep(), which records its identity")
     top = best(result.table, metric)
     best_config = with_overrides(config, result.overrides[_variant(top)])
     summary = {
         "config": config.source_path,
-        "config_hash": config.config_hash(),
+        # the base config's identity: run id, config hash, data, strategy and code hashes
+        **result.identity.to_dict(),
         "grid": {k: list(v) for k, v in grid.items()},
         "variants": len(result.table),
         "metric": metric,

@@ -33,6 +33,7 @@ selection does not carry over.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -48,6 +49,7 @@ from rotation.config import Config
 from rotation.errors import ConfigError, DataError
 from rotation.metrics import RANKABLE, Sample, compute, finite_or_none, performance, rank_scores
 from rotation.pipeline import Inputs, Stages
+from rotation.runs import identity
 from rotation.sweep import SweepResult, expand_grid, run_variants, variants_of
 
 __all__ = [
@@ -220,6 +222,10 @@ def walk_forward(
     equity.insert(2, "benchmark", static.benchmark.reindex(equity.index))
     equity.index.name = "date"
     summary = _summary(config, grid, metric, windows, equity, static, train, test, anchored)
+    # the base config's identity: run id, config hash, data, strategy and code hashes
+    ident = identity(config, inputs.fingerprint(), stages.strategy(config))
+    summary = {"config": summary.pop("config"), **ident.to_dict(), **summary}
+    result = dataclasses.replace(result, identity=ident)
     summary["variants"] = len(variants)
     return WalkForward(config, grid, metric, windows, equity, summary, result)
 

@@ -271,6 +271,9 @@ def provenance_html(run: Run) -> str:
         ("config hash", m.get("config_hash")),
         ("data source", m.get("data_source")),
         ("data fingerprint", m.get("data_fingerprint")),
+        ("strategy file", m.get("strategy_file")),
+        ("strategy hash", m.get("strategy_hash")),
+        ("code hash", m.get("code_hash")),
         ("versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
         ("run folder", run.folder.resolve()),
     ]
