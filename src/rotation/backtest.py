@@ -64,8 +64,10 @@ def run_backtest(config: Config, inputs: Inputs | None = None) -> Backtest:
     return simulate_prepared(prepare(config, inputs))
 
 
-def _costs(simulation: Simulation, returns: pd.Series) -> dict[str, float | None]:
-    """The registry's cost metrics from the engine's totals (a sweep reads the same ones)."""
+def cost_metrics(simulation: Simulation, returns: pd.Series) -> dict[str, float | None]:
+    """The registry's cost metrics (``COSTS``) of ``simulation`` from the engine's totals (a
+    sweep reads the same ones); ``returns``: its daily returns (their length is the T of the
+    drag's 252 / T)."""
     sample = Sample(
         returns.to_numpy(),
         fees_paid=simulation.fees_paid,
@@ -114,7 +116,7 @@ def simulate_prepared(prepared: Prepared) -> Backtest:
             "annual_turnover": annual_turnover(simulation.orders, simulation.value),
             "rebalances": int(traded_days),
             "orders": len(simulation.orders),
-            **_costs(simulation, returns),
+            **cost_metrics(simulation, returns),
             "time_in_regime": {
                 s: float((state_in_force == s).mean()) if len(state_in_force) else 0.0
                 for s in STATES

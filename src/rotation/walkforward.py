@@ -25,10 +25,11 @@ base config (no selection) is run the same way, once, over the whole out-of-samp
 
 In-sample metrics of a window are the winner's over its training slice of the sweep (its
 state carried in from before the window, as in the sweep); out-of-sample metrics are the
-fresh run's. ``oos_rank`` says where the in-sample winner's sweep returns ranked among all
-variants over the test window by the same metric (1 = best), and ``oos_best_sharpe`` is the
-best Sharpe ratio any variant had there (in hindsight): persistently poor ranks mean the
-selection does not carry over.
+fresh run's, with the costs it paid in the test window (``oos_`` + ``rotation.metrics.COSTS``:
+fees, slippage, total, and their drags). ``oos_rank`` says where the in-sample winner's
+sweep returns ranked among all variants over the test window by the same metric (1 = best),
+and ``oos_best_sharpe`` is the best Sharpe ratio any variant had there (in hindsight):
+persistently poor ranks mean the selection does not carry over.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from rotation.backtest import simulate_prepared
+from rotation.backtest import cost_metrics, simulate_prepared
 from rotation.config import Config
+from rotation.engine import simulate
 from rotation.errors import ConfigError, DataError
 from rotation.metrics import RANKABLE, Sample, compute, finite_or_none, performance, rank_scores
 from rotation.pipeline import Inputs, Stages
@@ -204,6 +206,7 @@ def walk_forward(
                 **{f"winner.{key}": v for key, v in overrides[winner].items()},
                 **{f"is_{m}": float(in_sample[m][winner]) for m in RANKABLE},
                 **{f"oos_{m}": oos.get(m) for m in RANKABLE},
+                **{f"oos_{m}": v for m, v in run_oos.costs.items()},
                 "oos_rank": int(1 + (oos_scores > oos_scores[winner]).sum()),
                 "oos_best_sharpe": float(np.nanmax(hindsight["sharpe"])),
                 "start_capital": capital,
@@ -246,6 +249,7 @@ class _Segment:
     value: pd.Series
     benchmark: pd.Series
     held: float  # gross value of the positions at the last close
+    costs: dict[str, float | None]  # the registry's cost metrics over the window
 
 
 def _fresh_run(
@@ -263,7 +267,18 @@ def _fresh_run(
     shares = run.simulation.shares.loc[:end].iloc[-1].to_numpy()
     close = run.prices.ffill().loc[:end].iloc[-1].to_numpy()
     held = float(np.nansum(np.abs(shares * close)))
-    return _Segment(value, run.benchmark_value.loc[:end], held)
+    # the engine is causal: the same targets simulated up to ``end`` give the window's fills,
+    # and the kernel's cost totals over them
+    window = simulate(
+        run.prices.loc[:end],
+        run.targets.loc[:end],
+        fees=fresh.costs.fees,
+        slippage=fresh.costs.slippage,
+        execution_lag=fresh.execution_lag,
+        init_cash=fresh.init_cash,
+    )
+    costs = cost_metrics(window, window.value.pct_change().fillna(0.0))
+    return _Segment(value, run.benchmark_value.loc[:end], held, costs)
 
 
 def _liquidation_cost(config: Config, segment: _Segment) -> float:
