@@ -44,10 +44,14 @@ class Backtest:
     benchmark_value: pd.Series
     metrics: dict[str, Any]
     regime_table: pd.DataFrame
-    fingerprint: str
     source: str
-    identity: Identity
+    identity: Identity  # run id, config and data hashes, strategy and package code
     notes: tuple[str, ...] = field(default=())
+
+    @property
+    def fingerprint(self) -> str:
+        """The data fingerprint (``Inputs.fingerprint``)."""
+        return self.identity.data_fingerprint
 
     @property
     def returns(self) -> pd.Series:
@@ -129,7 +133,6 @@ def simulate_prepared(prepared: Prepared) -> Backtest:
     metrics["return_by_regime"] = (
         {str(k): finite_or_none(v) for k, v in table["annual_return"].items()} if len(table) else {}
     )
-    fingerprint = inputs.fingerprint()
     return Backtest(
         config=config,
         window=window,
@@ -141,8 +144,7 @@ def simulate_prepared(prepared: Prepared) -> Backtest:
         benchmark_value=benchmark_value,
         metrics=metrics,
         regime_table=table,
-        fingerprint=fingerprint,
         source=inputs.source,
-        identity=identity(config, fingerprint, prepared.stages.strategy(config)),
+        identity=identity(config, inputs.fingerprint(), prepared.stages.strategy(config)),
         notes=window.notes,
     )
