@@ -766,8 +766,9 @@ def books(close: np.ndarray, fills: Fills, init_cash: float) -> Books:
 
 
 def bytes_per_variant(n_rows: int, n_assets: int, n_rebalances: int) -> int:
-    """Bytes one variant needs in a pass: its targets and shares (R x N) and value and cash (T)."""
-    return 8 * (2 * n_rebalances * n_assets + 2 * n_rows + 3)
+    """Bytes one variant needs in a pass: its targets and shares (R x N), value and cash (T), and
+    its six totals (turnover, traded value, fees, slippage and the two drag sums)."""
+    return 8 * (2 * n_rebalances * n_assets + 2 * n_rows + 6)
 
 
 def iter_variant_chunks(
