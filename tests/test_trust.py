@@ -73,7 +73,7 @@ def test_buy_and_hold_of_the_benchmark_never_beats_it(spy_config, spy_inputs, st
 
 def test_the_benchmark_curve_is_its_close_from_the_entry(spy_config, spy_inputs):
     run = run_backtest(spy_config.replace(start=pd.Timestamp("2020-03-13").date()), spy_inputs)
-    close = bundled().prices("SPY").loc["2020-03-16":run.metrics["end"]]
+    close = bundled().prices("SPY").loc["2020-03-16" : run.metrics["end"]]
     expected = close / close.iloc[0] * spy_config.init_cash
     got = run.benchmark_value.loc["2020-03-16":]
     np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-13)

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from rotation.backtest import run_backtest
 from rotation.cli import main
 from rotation.errors import ConfigError, DataError
-from rotation.metrics import PERIODS_PER_YEAR
+from rotation.metrics import COSTS, PERIODS_PER_YEAR
 from rotation.pipeline import load_inputs
 from rotation.sweep import expand_grid, with_overrides
 from rotation.validate import load_config
@@ -126,17 +126,19 @@ def test_each_test_window_is_a_fresh_run_on_the_capital_carried_over(case):
     for row in wf.windows.itertuples():
         assert row.start_capital == pytest.approx(capital)
         variant = with_overrides(config, expand_grid(GRID)[row.winner])
-        fresh_run = run_backtest(
+        alone = run_backtest(
             variant.replace(start=row.test_start, end=row.test_end, init_cash=capital), inputs
         )
-        fresh = fresh_run.simulation.value
+        fresh = alone.simulation.value
+        for name in COSTS:  # the costs paid in the window, as its own backtest reports them
+            assert getattr(row, f"oos_{name}") == alone.metrics[name], (row.fold, name)
         segment = wf.equity.loc[wf.equity["fold"] == row.fold, "walk_forward"]
         np.testing.assert_allclose(segment.to_numpy(), fresh.to_numpy(), rtol=1e-12)
         assert segment.iloc[0] == pytest.approx(capital)  # starts in cash
         assert row.oos_sharpe == pytest.approx(
             empyrical.sharpe_ratio(
                 fresh.pct_change().iloc[1:],
-                risk_free=fresh_run.risk_free.iloc[1:],
+                risk_free=alone.risk_free.iloc[1:],
                 annualization=PERIODS_PER_YEAR,
             )
         )

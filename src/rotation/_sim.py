@@ -72,7 +72,13 @@ class SimResult:
     initial_turnover: (V,) the same ratio for the first traded row alone: the initial
         investment (1.0 = all the starting cash deployed), kept out of ``turnover``.
     traded_value: (V,) total traded notional, buys + sells, in currency.
-    fees_paid: (V,) total fees, in currency.
+    fees_paid: (V,) total fees, in currency: the fills' fees added one by one in execution order.
+    slippage_paid: (V,) total slippage, in currency, added the same way; a fill's slippage is
+        ``|execution price - close| * shares`` (what the fill lost to the moved price).
+    fee_drag_sum, slippage_drag_sum: (V,) sum over trading rows, in order, of the row's fees
+        (slippage) / the portfolio value at the previous close (``init_cash`` before row 0),
+        where a row's costs are its fills' added in execution order; times 252 / T it is the
+        annual cost drag (``rotation.metrics``).
     shares: (V, R, N) shares held after each rebalance row, or None if not recorded.
     orders: per variant, its fills in execution order, or None if not recorded.
     """
@@ -83,6 +89,9 @@ class SimResult:
     initial_turnover: np.ndarray
     traded_value: np.ndarray
     fees_paid: np.ndarray
+    slippage_paid: np.ndarray
+    fee_drag_sum: np.ndarray
+    slippage_drag_sum: np.ndarray
     shares: np.ndarray | None
     orders: list[Fills] | None = None
 
@@ -92,7 +101,8 @@ class Fills:
     """One variant's fills in execution order (rows ascending, sells before buys in a row).
 
     row, asset: (K,) positions in ``close``; side: (K,) 0 = buy, 1 = sell; shares (> 0), price
-    (execution price, slippage included) and fees (currency): (K,).
+    (execution price, slippage included), fees and slippage (currency: ``|price - close| *
+    shares``, the one place a fill's slippage is computed): (K,).
     """
 
     row: np.ndarray
@@ -101,6 +111,7 @@ class Fills:
     shares: np.ndarray
     price: np.ndarray
     fees: np.ndarray
+    slippage: np.ndarray
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,6 +292,9 @@ def _simulate_nb(
     initial_out: np.ndarray,
     traded_out: np.ndarray,
     fees_out: np.ndarray,
+    slippage_out: np.ndarray,
+    fee_drag_out: np.ndarray,
+    slippage_drag_out: np.ndarray,
     shares_out: np.ndarray,
     record_orders: bool,
     order_float_out: np.ndarray,
@@ -291,7 +305,7 @@ def _simulate_nb(
 
     With ``record_orders``, each fill of variant v is written, in execution order, to
     ``order_int_out[v, k] = (row, asset, side)`` (side 0 buy, 1 sell) and
-    ``order_float_out[v, k] = (shares, price, fees)``; ``n_orders_out[v]`` counts them.
+    ``order_float_out[v, k] = (shares, price, fees, slippage)``; ``n_orders_out[v]`` counts them.
     """
     n_rows, n_assets = close.shape
     n_variants = target_of_variant.shape[0]
@@ -318,6 +332,9 @@ def _simulate_nb(
         invested = False  # whether a row has traded yet (the first one is the initial investment)
         traded = 0.0
         fees_total = 0.0
+        slippage_total = 0.0
+        fee_drag = 0.0
+        slippage_drag = 0.0
         day = 0
         prev_row = -1
         n_orders = 0
@@ -360,6 +377,8 @@ def _simulate_nb(
 
             value_now = _snap(group_value)
             traded_row = 0.0
+            fees_row = 0.0
+            slippage_row = 0.0
             row_flow[:] = 0.0
             for k in range(n_assets):
                 asset = call_seq[k]
@@ -417,7 +436,11 @@ def _simulate_nb(
                     position[asset] = _add(pos, -size)
                 notional = final_size * adj_price
                 traded_row += notional
+                slippage_paid = abs(adj_price - price) * final_size
                 fees_total += fees_paid
+                slippage_total += slippage_paid
+                fees_row += fees_paid
+                slippage_row += slippage_paid
                 signed = final_size if order_size > 0 else -final_size
                 row_flow[asset] = _add(row_flow[asset], -signed * adj_price - fees_paid)
                 if record_orders:
@@ -427,6 +450,7 @@ def _simulate_nb(
                     order_float_out[v, n_orders, 0] = final_size
                     order_float_out[v, n_orders, 1] = adj_price
                     order_float_out[v, n_orders, 2] = fees_paid
+                    order_float_out[v, n_orders, 3] = slippage_paid
                     n_orders += 1
 
             traded += traded_row
@@ -436,6 +460,11 @@ def _simulate_nb(
                 else:
                     initial = traded_row / value_now
                     invested = True
+            # the value at the previous close is already booked (init_cash before row 0)
+            value_before = value_out[v, row - 1] if row > 0 else init_cash
+            if value_before > 0:
+                fee_drag += fees_row / value_before
+                slippage_drag += slippage_row / value_before
             n_held = 0
             for asset in range(n_assets):
                 if position[asset] != 0:
@@ -464,6 +493,9 @@ def _simulate_nb(
         initial_out[v] = initial
         traded_out[v] = traded
         fees_out[v] = fees_total
+        slippage_out[v] = slippage_total
+        fee_drag_out[v] = fee_drag
+        slippage_drag_out[v] = slippage_drag
         n_orders_out[v] = n_orders
 
 
@@ -562,10 +594,13 @@ def simulate_target_weights(
     initial_turnover = np.empty(n_variants)
     traded_value = np.empty(n_variants)
     fees_paid = np.empty(n_variants)
+    slippage_paid = np.empty(n_variants)
+    fee_drag_sum = np.empty(n_variants)
+    slippage_drag_sum = np.empty(n_variants)
     shares_shape = (n_variants, n_rebalances, n_assets) if record_shares else (0, 0, 0)
     shares = np.zeros(shares_shape)
     order_shape = (n_variants, n_rebalances * n_assets) if record_orders else (0, 0)
-    order_float = np.zeros((*order_shape, 3))
+    order_float = np.zeros((*order_shape, 4))
     order_int = np.zeros((*order_shape, 3), dtype=np.int64)
     n_orders = np.zeros(n_variants, dtype=np.int64)
     _simulate_nb(
@@ -583,6 +618,9 @@ def simulate_target_weights(
         initial_turnover,
         traded_value,
         fees_paid,
+        slippage_paid,
+        fee_drag_sum,
+        slippage_drag_sum,
         shares,
         record_orders,
         order_float,
@@ -599,6 +637,7 @@ def simulate_target_weights(
                 shares=order_float[v, : n_orders[v], 0],
                 price=order_float[v, : n_orders[v], 1],
                 fees=order_float[v, : n_orders[v], 2],
+                slippage=order_float[v, : n_orders[v], 3],
             )
             for v in range(n_variants)
         ]
@@ -609,6 +648,9 @@ def simulate_target_weights(
         initial_turnover=initial_turnover,
         traded_value=traded_value,
         fees_paid=fees_paid,
+        slippage_paid=slippage_paid,
+        fee_drag_sum=fee_drag_sum,
+        slippage_drag_sum=slippage_drag_sum,
         shares=shares if record_shares else None,
         orders=fills,
     )
@@ -739,8 +781,9 @@ def books(close: np.ndarray, fills: Fills, init_cash: float) -> Books:
 
 
 def bytes_per_variant(n_rows: int, n_assets: int, n_rebalances: int) -> int:
-    """Bytes one variant needs in a pass: its targets and shares (R x N) and value and cash (T)."""
-    return 8 * (2 * n_rebalances * n_assets + 2 * n_rows + 3)
+    """Bytes one variant needs in a pass: its targets and shares (R x N), value and cash (T), and
+    its six totals (turnover, traded value, fees, slippage and the two drag sums)."""
+    return 8 * (2 * n_rebalances * n_assets + 2 * n_rows + 6)
 
 
 def iter_variant_chunks(

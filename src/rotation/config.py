@@ -296,7 +296,7 @@ class Config:
         return out
 
     def config_hash(self) -> str:
-        """SHA-256 of the resolved config (canonical JSON): the config half of a run's identity."""
+        """SHA-256 of the resolved config (canonical JSON): the config part of a run's identity."""
         canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -38,10 +38,13 @@ class Simulation:
     ``value``: portfolio value at each close (currency of ``init_cash``); ``cash``; ``shares``:
     dates x symbols held after the row's trades; ``weights``: dates x symbols of asset value /
     portfolio value at the close; ``executed_targets``: the lagged targets actually sent;
-    ``orders``: one row per fill (date, symbol, side, shares, price, value, fees); ``close``:
+    ``orders``: one row per fill (date, symbol, side, shares, price, value, fees, slippage;
+    money in the currency of ``init_cash``, slippage = ``|price - close| * shares``); ``close``:
     the prices valued at (filled before listings); ``fees``, ``slippage``, ``init_cash``: the
-    costs and capital simulated; ``turnover`` and ``initial_turnover``: the kernel's sums
-    (``rotation._sim.SimResult``; ``rotation.metrics.annual_turnover`` annualizes).
+    cost rates and capital simulated; ``turnover`` and ``initial_turnover``: the kernel's
+    turnover sums (``rotation.metrics.annual_turnover`` annualizes); ``fees_paid``,
+    ``slippage_paid``, ``fee_drag_sum``, ``slippage_drag_sum``: the kernel's cost totals
+    (``rotation._sim.SimResult``), the very numbers a sweep of the same variant reports.
     """
 
     value: pd.Series
@@ -56,6 +59,10 @@ class Simulation:
     init_cash: float
     turnover: float
     initial_turnover: float
+    fees_paid: float
+    slippage_paid: float
+    fee_drag_sum: float
+    slippage_drag_sum: float
 
     @functools.cached_property
     def portfolio(self) -> Any:
@@ -138,9 +145,8 @@ def simulate(
     result = simulate_from_weights_frame(
         close, executed, fees, slippage, init_cash, record_orders=True
     )
-    recorded = result.orders
-    assert recorded is not None  # record_orders=True records them
-    fills = recorded[0]
+    assert result.orders is not None  # record_orders=True records them
+    fills = result.orders[0]
     book = books(close.to_numpy(dtype=np.float64), fills, init_cash)
     index, columns = prices.index, prices.columns
     value = pd.Series(book.value, index=index, name="value")
@@ -153,6 +159,7 @@ def simulate(
             "price": fills.price,
             "value": fills.shares * fills.price,
             "fees": fills.fees,
+            "slippage": fills.slippage,
         }
     )
     return Simulation(
@@ -168,4 +175,8 @@ def simulate(
         init_cash=float(init_cash),
         turnover=float(result.turnover[0]),
         initial_turnover=float(result.initial_turnover[0]),
+        fees_paid=float(result.fees_paid[0]),
+        slippage_paid=float(result.slippage_paid[0]),
+        fee_drag_sum=float(result.fee_drag_sum[0]),
+        slippage_drag_sum=float(result.slippage_drag_sum[0]),
     )

@@ -56,7 +56,7 @@ class Inputs:
     risk_free: pd.Series | None = None
 
     def fingerprint(self) -> str:
-        """SHA-256 over every input's dates and values: the data half of a run's identity."""
+        """SHA-256 over every input's dates and values: the data part of a run's identity."""
         digest = hashlib.sha256()
         for group in (self.closes, self.macro):
             for key in sorted(group):

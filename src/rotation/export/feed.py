@@ -35,6 +35,7 @@ from rotation.data.capex import MAX_QUARTER_AGE_DAYS
 from rotation.errors import DataError, RotationError
 from rotation.metrics import finite_or_none
 from rotation.pipeline import Inputs, load_inputs, prepare
+from rotation.runs import Identity, identity
 from rotation.signals import CAPEX_INPUT, Known, component_inputs
 
 SCHEMA_VERSION = 1
@@ -84,12 +85,12 @@ class StaleDataError(DataError):
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where a feed came from: the config, the data, and when."""
+    """Where a feed came from: the config, the data, and when. ``identity``: what a run id
+    covers (``rotation.runs.Identity``: config and data hashes, strategy and package code)."""
 
     config_name: str
     config_file: str | None
-    config_hash: str
-    data_fingerprint: str
+    identity: Identity
     data_source: str
     asof: pd.Timestamp
     data_end: pd.Timestamp
@@ -97,6 +98,14 @@ class Provenance:
     execution_lag: int
     missing_inputs: tuple[str, ...] = ()
     rotation_version: str = field(default_factory=lambda: _version())
+
+    @property
+    def config_hash(self) -> str:
+        return self.identity.config_hash
+
+    @property
+    def data_fingerprint(self) -> str:
+        return self.identity.data_fingerprint
 
 
 @dataclass(frozen=True)
@@ -286,8 +295,7 @@ def build_feed(
     provenance = Provenance(
         config_name=config.name,
         config_file=config.source_path,
-        config_hash=config.config_hash(),
-        data_fingerprint=known.fingerprint(),
+        identity=identity(config, known.fingerprint(), prepared.stages.strategy(live)),
         data_source=known.source,
         asof=asof_day,
         data_end=data_end,

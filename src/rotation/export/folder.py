@@ -10,7 +10,8 @@ Nothing is sent from here (see ``alpaca.send_orders``).
 
 Folder contents (tools selected by ``tools``):
 
-    manifest.json                  provenance, options, files with their SHA-256
+    manifest.json                  provenance (run id and its hashes), options, files
+                                   with their SHA-256
     signal.csv|json|parquet        the signal feed (schema in the README)
     orders.csv                     the trade plan (when holdings / equity were given)
     generic/weights.csv            date, symbol, weight
@@ -252,8 +253,7 @@ def _manifest(
         "schema_version": SCHEMA_VERSION,
         "config_name": p.config_name,
         "config_file": p.config_file,
-        "config_hash": p.config_hash,
-        "data_fingerprint": p.data_fingerprint,
+        **p.identity.to_dict(),  # run id, config and data hashes, strategy and code hashes
         "data_source": p.data_source,
         "asof": p.asof.date().isoformat(),
         "data_end": p.data_end.date().isoformat(),
