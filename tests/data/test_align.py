@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
@@ -36,7 +38,8 @@ def test_asset_is_nan_before_listing_and_after_a_long_gap():
 def test_value_is_known_only_after_its_lag_and_goes_stale():
     observed = pd.Series([1.0, 2.0], index=pd.to_datetime(["2024-01-01", "2024-01-03"]), name="X")
     calendar = pd.date_range("2024-01-01", "2024-01-25", name="date")
-    known = as_known(observed, calendar, Publication(lag_days=2, max_age_days=10, note="test"))
+    morning = Publication(lag_days=2, max_age_days=10, note="test", release_time=dt.time(9, 0))
+    known = as_known(observed, calendar, morning)
     assert np.isnan(known["2024-01-02"])
     assert known["2024-01-03"] == 1.0  # 2024-01-01 + 2 days
     assert known["2024-01-04"] == 1.0
