@@ -287,6 +287,21 @@ def test_the_future_cannot_change_the_past(cutoff):
         assert before.loc[:cutoff].equals(after.loc[:cutoff])
 
 
+@pytest.mark.parametrize(
+    ("release_day", "companies"),
+    [("2024-10-30", {"MSFT"}), ("2026-01-28", {"META", "MSFT"})],  # Wednesdays, after the close
+)
+def test_bundled_capex_growth_moves_at_the_close_after_the_release_day(release_day, companies):
+    quarters, day = _bundled(), TS(release_day)
+    assert set(quarters.loc[quarters["published"] == day, "ticker"]) == companies
+    days = pd.bdate_range(day - pd.Timedelta(days=7), day + pd.Timedelta(days=7))
+    growth = aggregate_capex_yoy(quarters, days)
+    next_day = day + pd.offsets.BDay(1)
+    assert growth[day] == growth[day - pd.offsets.BDay(1)]  # not at the release day's close
+    assert growth[next_day] != growth[day]  # but at the next one
+    assert growth.loc[:day].nunique() == 1 and growth.loc[next_day:].nunique() == 1
+
+
 # --- malformed inputs -----------------------------------------------------------------------
 
 
