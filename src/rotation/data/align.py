@@ -58,10 +58,13 @@ class Publication:
 
 # Documented release schedules for the FRED series the signals read. Lags are calendar days
 # from the observation date to the publication day (then rolled to a business day); times are
-# New York time. Sources: the Federal Reserve Board's release calendars (H.15 "posted daily at
-# 4:15 p.m.", H.4.1 "released Thursdays at 4:30 p.m."), the NY Fed's reverse-repo operation
-# results page (operation 12:45-1:15 pm, results shortly after), the Chicago Fed NFCI page
-# ("updated Wednesdays at 8:30 a.m. ET"), BEA's GDP release calendar (8:30 am ET).
+# New York time. Sources: the Federal Reserve Board's H.15 announcements (published at 4:15 pm
+# every business day, Treasury rates as of the previous business day; federalreserve.gov/feeds/
+# h15.html and datadownload/Choose.aspx?rel=H.15), the H.4.1 release calendar (Thursdays,
+# 4:30 pm), the NY Fed's reverse-repo operation results (operation 12:45-1:15 pm, results right
+# after), the Chicago Fed's NFCI page (Wednesdays, 8:30 am) and BEA's GDP calendar (8:30 am).
+# Treasury posts its own par yields on the evening of the day itself, still after the close; FRED
+# (which the data comes from) carries the H.15 copy, hence the H.15 time.
 _H15 = dt.time(16, 15)
 _H41 = dt.time(16, 30)
 PUBLICATION_LAGS: Mapping[str, Publication] = {
