@@ -26,6 +26,7 @@ from rotation.data.capex import (
     parse_companyfacts,
     parse_press_release,
     parse_sec_partial_csv,
+    stored_quarters,
 )
 from rotation.data.sources import BUNDLED_DIR
 from rotation.errors import DataError
@@ -300,6 +301,13 @@ def test_bundled_capex_growth_moves_at_the_close_after_the_release_day(release_d
     assert growth[day] == growth[day - pd.offsets.BDay(1)]  # not at the release day's close
     assert growth[next_day] != growth[day]  # but at the next one
     assert growth.loc[:day].nunique() == 1 and growth.loc[next_day:].nunique() == 1
+
+
+def test_a_table_cached_before_release_times_is_read_with_its_day_after_the_close():
+    old = _bundled().drop(columns=["published", "accepted_at"])  # the earlier cache layout
+    old["known_from"] = _bundled()["published"]  # which held the filing day
+    read = stored_quarters(old)
+    assert read.equals(_bundled())
 
 
 # --- malformed inputs -----------------------------------------------------------------------
