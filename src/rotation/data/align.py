@@ -63,8 +63,9 @@ class Publication:
 # h15.html and datadownload/Choose.aspx?rel=H.15), the H.4.1 release calendar (Thursdays,
 # 4:30 pm), the NY Fed's reverse-repo operation results (operation 12:45-1:15 pm, results right
 # after), the Chicago Fed's NFCI page (Wednesdays, 8:30 am) and BEA's GDP calendar (8:30 am).
-# Treasury posts its own par yields on the evening of the day itself, still after the close; FRED
-# (which the data comes from) carries the H.15 copy, hence the H.15 time.
+# FRED, where the data comes from, takes these series from H.15, hence the H.15 time. Holidays
+# are not modelled: when one moves a release to a later day (H.15 after a federal holiday, H.4.1
+# in a holiday week), the table's publication day is earlier than the real one.
 _H15 = dt.time(16, 15)
 _H41 = dt.time(16, 30)
 PUBLICATION_LAGS: Mapping[str, Publication] = {
@@ -91,8 +92,6 @@ PUBLICATION_LAGS: Mapping[str, Publication] = {
 DEFAULT_PUBLICATION = Publication(
     1, 10, "default for daily series not in the table: next day, assumed after the close"
 )
-"""Holidays are not modelled: when one moves a release to a later day (H.15 after a federal
-holiday, H.4.1 in a holiday week), the table's publication day is earlier than the real one."""
 
 _CRYPTO_SUFFIXES = ("-USD", "-USDT", "-EUR")
 
