@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -60,6 +61,24 @@ def _frozen_map(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return types.MappingProxyType(dict(mapping))
 
 
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
+
+
+def parse_release_time(text: str, where: str) -> dt.time | None:
+    """A release time of the config: ``"HH:MM"`` New York time, or ``"after_close"`` (None:
+    the rule of ``rotation.data.align`` then treats the release as after the close)."""
+    clean = str(text).strip().lower()
+    if clean == "after_close":
+        return None
+    match = _CLOCK.fullmatch(clean)
+    if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise ValueError(
+            f"{where}: expected a New York time 'HH:MM' (e.g. '16:30') or 'after_close', "
+            f"got {text!r}"
+        )
+    return dt.time(int(match.group(1)), int(match.group(2)))
+
+
 @dataclass(frozen=True)
 class DataConfig:
     """Where series come from: the bundled snapshot, a local folder, or live providers + cache."""
@@ -102,6 +121,8 @@ class SignalConfig:
     )
     min_components: int = 2  # composite is NaN when fewer components are known
     publication_lags: Mapping[str, int] = field(default_factory=lambda: _frozen_map({}))
+    # FRED id -> "HH:MM" (New York time) or "after_close": overrides rotation.data.align's table
+    release_times: Mapping[str, str] = field(default_factory=lambda: _frozen_map({}))
 
     def __post_init__(self) -> None:
         for name, weight in self.weights.items():
@@ -122,6 +143,8 @@ class SignalConfig:
         for series_id, lag in self.publication_lags.items():
             if lag < 0:
                 raise ValueError(f"publication_lags.{series_id}: must be >= 0 days, got {lag}")
+        for series_id, text in self.release_times.items():
+            parse_release_time(text, f"release_times.{series_id}")
 
     @property
     def components(self) -> tuple[str, ...]:

@@ -2,10 +2,10 @@
 
 For a seeded sample of dates t in a config's backtest window, every input that was not public by
 the close of t is replaced by other values: closes dated after t, macro observations whose
-publication date (observation date + the series' publication lag, see ``data.align``) is after
-t, and capex quarters with ``known_from`` after t. ``prepare`` is run again on the
-perturbed inputs, and the aligned prices, every signal column, the regime and every target
-weight on or before t must be identical, bit for bit (NaN equal to NaN).
+known close (the publication and release rules of ``data.align``) is after t, and capex
+quarters with ``known_from`` after t. ``prepare`` is run again on the perturbed inputs, and
+the aligned prices, every signal column, the regime and every target weight on or before t
+must be identical, bit for bit (NaN equal to NaN).
 
 Half of the sample is drawn from the strategy's decision dates (a strategy that peeks one day
 ahead changes only its rows on decision dates), the rest from every trading day of the window.
@@ -23,9 +23,9 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from rotation.config import Config
-from rotation.data.align import publication
+from rotation.config import Config, SignalConfig
 from rotation.pipeline import Inputs, Stages, load_inputs, prepare
+from rotation.signals import publication_rule
 
 PARTS = ("prices", "signals", "regime", "targets")
 
@@ -81,15 +81,15 @@ def perturb_after(
     t: pd.Timestamp,
     rng: np.random.Generator,
     *,
-    publication_lags: Mapping[str, int] | None = None,
+    signal: SignalConfig | None = None,
     only: str | None = None,
 ) -> Inputs:
     """A copy of ``inputs`` in which every value not yet known at the close of ``t`` is scaled
     by a random factor in [0.2, 5) (signs kept; zeros become +-1 so they move too).
 
-    Known = close dated <= t; macro observation with date + publication lag <= t; capex quarter
-    with ``known_from`` <= t. ``only`` ("closes:MU", "macro:DGS10", "capex") limits the
-    perturbation to one input.
+    Known = close dated <= t; macro observation whose known close (``data.align``'s publication
+    rule, with ``signal``'s overrides) is <= t; capex quarter with ``known_from`` <= t.
+    ``only`` ("closes:MU", "macro:DGS10", "capex") limits the perturbation to one input.
     """
 
     def garble(series: pd.Series, unknown: np.ndarray) -> pd.Series:
@@ -109,9 +109,9 @@ def perturb_after(
     }
     macro = {}
     for k, v in inputs.macro.items():
-        lag = pd.Timedelta(days=publication(k, publication_lags).lag_days)
         observed = cast(pd.DatetimeIndex, v.index)  # macro series are indexed by date
-        macro[k] = garble(v, np.asarray(observed + lag > t)) if wanted(f"macro:{k}") else v
+        known = publication_rule(k, signal).known_dates(observed)
+        macro[k] = garble(v, np.asarray(known > t)) if wanted(f"macro:{k}") else v
     capex = inputs.capex
     if len(capex) and wanted("capex"):
         capex = capex.copy()
@@ -207,13 +207,12 @@ def check_lookahead(
     inputs = inputs or load_inputs(config)
     original = _frames(config, inputs)
     cutoffs = dates or sample_dates(config, inputs, original["targets"], samples, seed)
-    lags = config.signal.publication_lags
     offences: list[Offence] = []
     reached = 0
     for k, t in enumerate(cutoffs):
         t = pd.Timestamp(t)
         rng = np.random.default_rng([seed, k])
-        perturbed = perturb_after(inputs, t, rng, publication_lags=lags)
+        perturbed = perturb_after(inputs, t, rng, signal=config.signal)
         changed = _frames(config, perturbed)
         reached += _reached(original, changed, t)
         hit = first_difference(original, changed, t)
@@ -247,7 +246,7 @@ def _blame(
             inputs,
             t,
             np.random.default_rng(seed),
-            publication_lags=config.signal.publication_lags,
+            signal=config.signal,
             only=key,
         )
         if first_difference(original, _frames(config, perturbed), t):

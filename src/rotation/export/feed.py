@@ -30,13 +30,13 @@ import pandas as pd
 
 from rotation._types import Prices, Regime, Scores, Weights
 from rotation.config import Config
-from rotation.data.align import as_known, publication
+from rotation.data.align import as_known
 from rotation.data.capex import MAX_QUARTER_AGE_DAYS
 from rotation.errors import DataError, RotationError
 from rotation.metrics import finite_or_none
 from rotation.pipeline import Inputs, load_inputs, prepare
 from rotation.runs import Identity, identity
-from rotation.signals import CAPEX_INPUT, Known, component_inputs
+from rotation.signals import CAPEX_INPUT, Known, component_inputs, publication_rule
 
 SCHEMA_VERSION = 1
 DEFAULT_MAX_AGE_DAYS = 7  # calendar days: a long weekend plus a holiday still passes
@@ -434,11 +434,11 @@ def _input_gap(config: Config, inputs: Inputs, name: str, day: pd.DatetimeIndex)
         pnfi = _input_gap(config, inputs, "PNFI", day) or "known"
         return f"no capex growth known on {day[0].date()}: {quarters}; PNFI fallback: {pnfi}"
     series = inputs.macro[name].dropna()
-    rule = publication(name, config.signal.publication_lags)
+    rule = publication_rule(name, config.signal)
     if pd.notna(as_known(series, day, rule).iloc[0]):
         return None
     dates = cast(pd.DatetimeIndex, series.index)  # macro series are indexed by date
-    published = dates[dates + pd.Timedelta(days=rule.lag_days) <= day[0]]
+    published = dates[rule.known_dates(dates) <= day[0]]
     if len(published) == 0:
         return f"no observation published by {day[0].date()}"
     last = published[-1]
