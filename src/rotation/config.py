@@ -210,6 +210,9 @@ class Config:
     costs: CostsConfig = field(default_factory=CostsConfig)
     execution_lag: int = 1
     init_cash: float = 100_000.0
+    # true: equities and ETFs trade in fractions, as today's backtests; false: whole shares, in
+    # the backtest (the engine's size granularity) and in `rotation export`. Crypto: fractions.
+    fractional: bool = True
     strategies_dir: str = "../strategies"  # relative to the config file
     sweep: SweepConfig | None = None  # used by `rotation sweep` only
     source_path: str | None = field(default=None, compare=False)
