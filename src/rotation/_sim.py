@@ -152,6 +152,19 @@ def _snap(x: float) -> float:
     return x
 
 
+@njit(cache=True)
+def _floor_to(size: float, step: float) -> float:
+    """vectorbt's ``size // step * step``: ``size`` floored to a multiple of ``step``.
+
+    For a step of 1.0 (whole shares) that is ``floor(size)`` exactly (float floor division by
+    1 subtracts the exact ``fmod``), and ``floor`` is one instruction where ``//`` is a
+    divmod; other steps take vectorbt's expression itself.
+    """
+    if step == 1.0:
+        return np.floor(size)
+    return size // step * step
+
+
 # ---------------------------------------------------------------------------------------------
 # Kernel
 
@@ -383,7 +396,7 @@ def _simulate_nb(
                         continue  # rejected: no cash
                     adj_size = order_size
                     if granular:
-                        adj_size = adj_size // step[asset] * step[asset]
+                        adj_size = _floor_to(adj_size, step[asset])
                     req_cash = adj_size * adj_price
                     req_fees = req_cash * fee + 0.0
                     total_req_cash = req_cash + req_fees
@@ -399,7 +412,7 @@ def _simulate_nb(
                             continue  # rejected: cannot cover fees
                         final_size = max_req_cash / adj_price
                         if granular:
-                            final_size = final_size // step[asset] * step[asset]
+                            final_size = _floor_to(final_size, step[asset])
                             final_req_cash = final_size * adj_price
                             fees_paid = final_req_cash * fee + 0.0
                             final_req_cash = final_req_cash + fees_paid
@@ -415,7 +428,7 @@ def _simulate_nb(
                 else:  # sell_nb
                     size = -order_size
                     if granular:
-                        size = size // step[asset] * step[asset]
+                        size = _floor_to(size, step[asset])
                     adj_price = price * (1 - slip)
                     if _is_close(size, 0.0):
                         continue  # ignored: size zero
