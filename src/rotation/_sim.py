@@ -161,7 +161,7 @@ def _floor_to(size: float, step: float) -> float:
     divmod; other steps take vectorbt's expression itself.
     """
     if step == 1.0:
-        return np.floor(size)
+        return float(np.floor(size))
     return size // step * step
 
 
