@@ -299,7 +299,7 @@ def inputs(config):
 
 def _sized(config, inputs, folder, **options):
     options = ExportOptions(
-        asof=ASOF, allow_missing=ALLOW, equity=10_000, tools=("generic",), **options
+        asof=ASOF, allow_missing=ALLOW, equity=10_000, tools=("generic", "ibkr"), **options
     )
     return export_signal(config, options, out=folder, inputs=inputs, now=NOW)
 
@@ -315,6 +315,10 @@ def test_orders_are_sized_in_fractions_or_whole_shares_as_the_config_says(config
         quantities = [t.quantity for t in result.plan.trades if not t.crypto]
         assert quantities
         assert any(q % 1 for q in quantities) is is_fractional
+        ibkr_note = any(
+            "ibkr/basket.csv has fractional share quantities" in n for n in result.notes
+        )
+        assert ibkr_note is is_fractional
     assert all(q == int(q) for q in (t.quantity for t in whole.plan.trades if not t.crypto))
 
 

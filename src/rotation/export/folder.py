@@ -215,6 +215,12 @@ def _render(
             if options.tools is not None:
                 raise
             notes.append(f"ibkr/basket.csv not written: {exc}")
+        else:
+            if any(t.quantity % 1 for t in plan.trades):
+                notes.append(
+                    "ibkr/basket.csv has fractional share quantities: the IBKR account needs "
+                    "fractional-share trading (else export with --whole-shares)"
+                )
     return files, requests, notes
 
 
