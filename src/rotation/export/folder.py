@@ -10,7 +10,8 @@ Nothing is sent from here (see ``alpaca.send_orders``).
 
 Orders are sized in whole shares or fractions as the config's ``fractional`` says, so they round
 as its backtest does; ``ExportOptions.fractional`` (``--fractional`` / ``--whole-shares``)
-overrides it, with a note that the orders will then drift from the backtest.
+overrides it, with a warning (``ExportResult.warnings``) that the orders will then drift from
+the backtest.
 
 Folder contents (tools selected by ``tools``):
 

@@ -72,6 +72,7 @@ def orders_csv(plan: OrderPlan, order_ids: Mapping[str, str]) -> str:
 
 
 def tracking_json(tracking: Tracking, *, fractional: bool) -> str:
+    """``tracking.json``: the fields listed in the module docstring (currency to the cent)."""
     document = {
         "fractional": fractional,
         "value": round(tracking.value, 2),

@@ -19,9 +19,9 @@ Sizing rules of ``plan_orders``:
 - equity ``E`` is given (``equity``) or is ``cash`` + the holdings' value at the latest prices;
 - target quantity of a symbol = weight x E / price, rounded toward the current holding to the
   asset's step: whole shares for equities and ETFs unless ``fractional_equities`` (then 1e-6),
-  1e-6 units for crypto pairs; the rule is the engine's (``rotation.data.align.
-  trades_whole_units``), and ``rotation export`` passes the config's ``fractional``, so the
-  orders round as the backtest does; a target weight of 0 sells the whole holding, fractions
+  1e-6 units for crypto pairs. The rule is the engine's (``trades_whole_units`` in
+  ``rotation.data.align``) and ``rotation export`` passes the config's ``fractional``, so the
+  orders round as the backtest does. A target weight of 0 sells the whole holding, fractions
   included;
 - drift band: a symbol whose current weight is within ``drift_band`` (absolute, 0.02 = 2 % of
   equity) of its target is not traded;
@@ -35,8 +35,8 @@ Tracking (``tracking``): after the orders, a symbol's planned weight is its plan
 planned holdings' value + the estimated cash after), the way the backtest measures weights.
 The tracking gap is half the sum of |planned - target| over the symbols and cash (target cash =
 1 - the targets' sum): the fraction of the portfolio that sits somewhere else than the backtest
-puts it. Rounding to whole shares, the drift band, the minimum trade and the cost budget each
-add to it.
+puts it. Rounding to whole shares, the drift band, the minimum trade and scaling the buys down
+to the cash can each add to it; the estimated costs alone do not (they leave the portfolio).
 """
 
 from __future__ import annotations
