@@ -106,6 +106,19 @@ def test_a_variant_reports_the_same_costs_as_its_own_backtest(thesis):
     assert (result.table["fee_drag"] == 0).any() and (result.table["fee_drag"] > 0).any()
 
 
+def test_whole_share_variants_equal_their_own_backtests(thesis):
+    """A sweep obeys each variant's ``fractional``: a whole-share variant of the grid is its own
+    whole-share backtest, bit for bit, and differs from its fractional twin."""
+    config, inputs = thesis
+    grid = {"fractional": [True, False], "costs.fees": [0.0, 0.002]}
+    result = sweep(config, grid, inputs)
+    for i, overrides in enumerate(expand_grid(grid)):
+        alone = run_backtest(with_overrides(config, overrides), inputs)
+        assert alone.config.fractional is overrides["fractional"]
+        np.testing.assert_array_equal(result.value[i].to_numpy(), alone.simulation.value)
+    assert not np.array_equal(result.value[0].to_numpy(), result.value[2].to_numpy())
+
+
 def test_another_strategy_and_schedule_match_their_backtests_too(thesis):
     config, inputs = thesis
     base = config.replace(

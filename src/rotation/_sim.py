@@ -22,6 +22,11 @@ bit. What that means, on a rebalance row ``i``:
 - A buy that costs more than the cash left is partially filled: it spends all the cash, fees
   included. Cash is never borrowed (it stays >= 0); short positions arise only from negative
   weights.
+- An asset with a size granularity ``g`` (vectorbt's ``size_granularity``; 1.0 = whole shares,
+  NaN = any size) trades multiples of ``g``, floored toward zero as vectorbt floors them: a
+  sell's size and a buy's requested size are floored before the cash check, and a buy cut by
+  the cash is floored again after it (it then pays fees on the floored size and leaves the
+  rest of the cash).
 - Orders under ``MIN_ORDER_SHARES`` shares are rejected (vectorbt's default ``min_size``), as are
   all orders when the group value is <= 0. Comparisons use vectorbt's tolerances (1e-9 relative,
   1e-12 absolute), and vectorbt snaps cash and positions within 1e-12 of zero to zero.
@@ -162,6 +167,19 @@ def _snap(x: float) -> float:
     return x
 
 
+@njit(cache=True)
+def _floor_to(size: float, step: float) -> float:
+    """vectorbt's ``size // step * step``: ``size`` floored to a multiple of ``step``.
+
+    For a step of 1.0 (whole shares) that is ``floor(size)`` exactly (float floor division by
+    1 subtracts the exact ``fmod``), and ``floor`` is one instruction where ``//`` is a
+    divmod; other steps take vectorbt's expression itself.
+    """
+    if step == 1.0:
+        return float(np.floor(size))
+    return size // step * step
+
+
 # ---------------------------------------------------------------------------------------------
 # Kernel
 
@@ -284,6 +302,7 @@ def _simulate_nb(
     rebalance_rows: np.ndarray,
     fees: np.ndarray,
     slippage: np.ndarray,
+    granularity: np.ndarray,
     init_cash: float,
     record_shares: bool,
     value_out: np.ndarray,
@@ -303,6 +322,7 @@ def _simulate_nb(
 ) -> None:
     """Fill the (V, T) ``value_out``/``cash_out`` and (V,) totals; see the module docstring.
 
+    ``granularity`` is (V, N): each variant's size granularity per asset (NaN = any size).
     With ``record_orders``, each fill of variant v is written, in execution order, to
     ``order_int_out[v, k] = (row, asset, side)`` (side 0 buy, 1 sell) and
     ``order_float_out[v, k] = (shares, price, fees, slippage)``; ``n_orders_out[v]`` counts them.
@@ -323,6 +343,7 @@ def _simulate_nb(
         weights = targets[target_of_variant[v]]
         fee = fees[v]
         slip = slippage[v]
+        step = granularity[v]
         position[:] = 0.0
         cash = init_cash
         book_cash = init_cash  # cash as the books rebuild it from the fills (reported)
@@ -393,27 +414,38 @@ def _simulate_nb(
                 order_size /= price
                 order_size -= pos
 
+                granular = not np.isnan(step[asset])
                 if order_size > 0:  # buy_nb
                     adj_price = price * (1 + slip)
                     cash_limit = cash
                     if cash_limit == 0:
                         continue  # rejected: no cash
-                    req_cash = order_size * adj_price
+                    adj_size = order_size
+                    if granular:
+                        adj_size = _floor_to(adj_size, step[asset])
+                    req_cash = adj_size * adj_price
                     req_fees = req_cash * fee + 0.0
                     total_req_cash = req_cash + req_fees
                     if _is_close_or_less(total_req_cash, cash_limit):
-                        final_size = order_size
+                        final_size = adj_size
                         fees_paid = req_fees
                         final_req_cash = total_req_cash
                     else:
-                        # Partial fill: spend all the cash, fees included.
+                        # Partial fill: spend all the cash, fees included (in whole steps when
+                        # granular, which leaves the remainder in cash).
                         max_req_cash = _add(cash_limit, -0.0) / (1 + fee)
                         if max_req_cash <= 0:
                             continue  # rejected: cannot cover fees
                         final_size = max_req_cash / adj_price
-                        fees_paid = cash_limit - max_req_cash
-                        final_req_cash = cash_limit
-                    if _is_close(order_size, 0.0):
+                        if granular:
+                            final_size = _floor_to(final_size, step[asset])
+                            final_req_cash = final_size * adj_price
+                            fees_paid = final_req_cash * fee + 0.0
+                            final_req_cash = final_req_cash + fees_paid
+                        else:
+                            fees_paid = cash_limit - max_req_cash
+                            final_req_cash = cash_limit
+                    if _is_close(adj_size, 0.0):
                         continue  # ignored: size zero
                     if _is_less(final_size, MIN_ORDER_SHARES):
                         continue  # rejected: under min_size
@@ -421,6 +453,8 @@ def _simulate_nb(
                     position[asset] = _add(pos, final_size)
                 else:  # sell_nb
                     size = -order_size
+                    if granular:
+                        size = _floor_to(size, step[asset])
                     adj_price = price * (1 - slip)
                     if _is_close(size, 0.0):
                         continue  # ignored: size zero
@@ -512,6 +546,21 @@ def _per_variant(x: float | np.ndarray, n_variants: int, name: str) -> np.ndarra
     return np.ascontiguousarray(arr)
 
 
+def _granularity(size_granularity: np.ndarray | None, n_variants: int, n_assets: int) -> np.ndarray:
+    """(V, N) size granularity from None (any size), (N,) or (V, N); vectorbt's check."""
+    if size_granularity is None:
+        return np.full((n_variants, n_assets), np.nan)
+    arr = np.asarray(size_granularity, dtype=np.float64)
+    if arr.shape not in ((n_assets,), (n_variants, n_assets)):
+        raise ValueError(
+            f"size_granularity must have shape ({n_assets},) or ({n_variants}, {n_assets}), "
+            f"got {arr.shape}"
+        )
+    if np.any(np.isinf(arr) | (arr <= 0)):
+        raise ValueError("size_granularity must be NaN (any size) or finite and > 0")
+    return np.ascontiguousarray(np.broadcast_to(arr, (n_variants, n_assets)))
+
+
 def simulate_target_weights(
     close: np.ndarray,
     targets: np.ndarray,
@@ -520,6 +569,7 @@ def simulate_target_weights(
     slippage: float | np.ndarray,
     init_cash: float,
     *,
+    size_granularity: np.ndarray | None = None,
     record_shares: bool = False,
     record_orders: bool = False,
     record_cash: bool = True,
@@ -533,6 +583,8 @@ def simulate_target_weights(
     rebalance_rows: (R,) strictly increasing row numbers of ``close`` where ``targets`` apply.
     fees, slippage: scalar or (V,) fractions (0.001 = 0.1 %) of traded notional / of price.
     init_cash: starting cash of every variant.
+    size_granularity: (N,) or (V, N) vectorbt ``size_granularity`` per asset (and variant):
+        1.0 trades whole shares, NaN any size (the default for every asset).
     record_shares: also return the (V, R, N) shares held after each rebalance.
     record_orders: also return each variant's fills (``Fills``).
     record_cash: return the daily cash (else ``cash`` is empty): a sweep needs only
@@ -587,6 +639,7 @@ def simulate_target_weights(
     init_cash = float(init_cash)
     if not np.isfinite(init_cash) or init_cash <= 0:
         raise ValueError(f"init_cash must be finite and > 0, got {init_cash}")
+    granularity = _granularity(size_granularity, n_variants, n_assets)
 
     value = np.empty((n_variants, n_rows))
     cash = np.empty((n_variants, n_rows if record_cash else 0))
@@ -610,6 +663,7 @@ def simulate_target_weights(
         rebalance_rows,
         fees,
         slippage,
+        granularity,
         init_cash,
         record_shares,
         value,
@@ -663,13 +717,14 @@ def simulate_from_weights_frame(
     slippage: float,
     init_cash: float,
     *,
+    size_granularity: np.ndarray | None = None,
     record_shares: bool = False,
     record_orders: bool = False,
 ) -> SimResult:
     """Simulate one weights frame, as executed (already lagged), shaped like ``close``.
 
     The rebalance rows are the rows with any non-NaN weight. Result arrays have one column
-    (V = 1); their rows follow ``close.index``.
+    (V = 1); their rows follow ``close.index``. ``size_granularity``: (N,), in column order.
     """
     if not weights.index.equals(close.index):
         raise ValueError("weights must have the same dates as close")
@@ -689,6 +744,7 @@ def simulate_from_weights_frame(
         fees,
         slippage,
         init_cash,
+        size_granularity=size_granularity,
         record_shares=record_shares,
         record_orders=record_orders,
     )
@@ -781,9 +837,10 @@ def books(close: np.ndarray, fills: Fills, init_cash: float) -> Books:
 
 
 def bytes_per_variant(n_rows: int, n_assets: int, n_rebalances: int) -> int:
-    """Bytes one variant needs in a pass: its targets and shares (R x N), value and cash (T), and
-    its six totals (turnover, traded value, fees, slippage and the two drag sums)."""
-    return 8 * (2 * n_rebalances * n_assets + 2 * n_rows + 6)
+    """Bytes one variant needs in a pass: its targets and shares (R x N), value and cash (T),
+    size granularity (N) and its seven totals (turnover, initial turnover, traded value, fees,
+    slippage and the two drag sums)."""
+    return 8 * (2 * n_rebalances * n_assets + n_assets + 2 * n_rows + 7)
 
 
 def iter_variant_chunks(

@@ -108,6 +108,7 @@ def simulate_prepared(prepared: Prepared) -> Backtest:
         slippage=config.costs.slippage,
         execution_lag=config.execution_lag,
         init_cash=config.init_cash,
+        fractional=config.fractional,
     )
     calendar = cast(pd.DatetimeIndex, prices_w.index)  # prices are indexed by date
     entry = entry_row(simulation.executed_targets, config.execution_lag)

@@ -259,6 +259,9 @@ class Config:
     execution_lag: int = 1
     init_cash: float = 100_000.0
     risk_free: str = "DGS3MO"  # see RISK_FREE_SERIES and risk_free_kind
+    # true: equities and ETFs trade in fractions, as today's backtests; false: whole shares, in
+    # the backtest (the engine's size granularity) and in `rotation export`. Crypto: fractions.
+    fractional: bool = True
     strategies_dir: str = "../strategies"  # relative to the config file
     sweep: SweepConfig | None = None  # used by `rotation sweep` only
     source_path: str | None = field(default=None, compare=False)

@@ -10,8 +10,9 @@ parameters allow:
 - target weights come from the strategy's one ``target_weights``, called once per chunk with
   all its variants (a single backtest is the same call with one);
 - every variant of a chunk is simulated in one pass of the numba kernel (``rotation._sim``),
-  the engine of single backtests too, so a variant's numbers equal its own backtest's bit for
-  bit; the tests also check them against vectorbt.
+  the engine of single backtests too (whole shares or fractions per the variant's
+  ``fractional``, through the engine's one ``size_granularity``), so a variant's numbers equal
+  its own backtest's bit for bit; the tests also check them against vectorbt.
 
 Chunks of variants keep the arrays that grow with the variants under ``memory_mb``.
 """
@@ -34,6 +35,7 @@ from rotation import riskfree
 from rotation._sim import SimResult, iter_variant_chunks, simulate_target_weights
 from rotation._typed import coerce, field_types, suggest, to_plain
 from rotation.config import Config
+from rotation.engine import size_granularity
 from rotation.errors import ConfigError
 from rotation.metrics import METRICS, RANKABLE, Sample, compute, finite_or_none, rank_scores
 from rotation.pipeline import Inputs, Stages, section_key
@@ -259,6 +261,8 @@ def run_variants(
     risk_free = riskfree.in_window(prepared.risk_free.loc[in_window], base.risk_free)
 
     n_rows, n_assets = close.shape
+    symbols = [str(s) for s in prepared.prices.columns]
+    granularity = {f: size_granularity(symbols, f) for f in {v.fractional for v in variants}}
     values = np.empty((n_rows, len(variants)))
     columns: dict[str, np.ndarray] = {}
     by_strategy: dict[str, list[int]] = {}
@@ -283,6 +287,7 @@ def run_variants(
                     np.array([v.costs.fees for v in chunk_variants]),
                     np.array([v.costs.slippage for v in chunk_variants]),
                     base.init_cash,
+                    size_granularity=np.stack([granularity[v.fractional] for v in chunk_variants]),
                     record_cash=False,
                 )
                 values[:, idx] = result.value

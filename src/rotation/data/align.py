@@ -101,6 +101,12 @@ def is_crypto(symbol: str) -> bool:
     return symbol.upper().endswith(_CRYPTO_SUFFIXES)
 
 
+def trades_whole_units(symbol: str, fractional: bool) -> bool:
+    """Whether ``symbol`` trades only in whole units: an equity or ETF when fractional shares
+    are off (the config's ``fractional: false``); crypto pairs always trade in fractions."""
+    return not fractional and not is_crypto(symbol)
+
+
 def trading_calendar(closes: Mapping[str, pd.Series]) -> pd.DatetimeIndex:
     """Union of the print dates of the non-crypto assets (all assets if only crypto)."""
     equity = [s.index for k, s in closes.items() if not is_crypto(k)]
