@@ -382,7 +382,7 @@ def build_html(run: Run, *, static: bool = False) -> str:
         "drawdown": plot(
             fg.drawdown_figure(both.apply(drawdown), benchmark=run.benchmark),
             "chart-drawdown",
-            "Fraction below the running peak",
+            f"Fraction below the running peak; benchmark: {run.benchmark_measure}",
         ),
         "weights": plot(
             fg.weights_figure(tables.sleeve_weights(run.weights, sleeves), colors),
@@ -400,7 +400,8 @@ def build_html(run: Run, *, static: bool = False) -> str:
         + plot(
             fg.rolling_figure(rolling_sharpe, yformat=".1f", zero_line=True),
             "chart-rolling-sharpe",
-            f"Sharpe over the risk-free rate, trailing {tables.ROLLING_DAYS} days",
+            f"Sharpe over the risk-free rate, trailing {tables.ROLLING_DAYS} days; benchmark: "
+            f"{run.benchmark_measure}",
         )
         + plot(
             fg.rolling_figure(rolling_vol, yformat=".0%"),
