@@ -111,7 +111,7 @@ def simulate_prepared(prepared: Prepared) -> Backtest:
         fractional=config.fractional,
     )
     calendar = cast(pd.DatetimeIndex, prices_w.index)  # prices are indexed by date
-    entry = entry_row(simulation.executed_targets, config.execution_lag)
+    entry = entry_row(simulation, config.execution_lag)
     benchmark_value = benchmark_curve(
         inputs.closes[config.benchmark], calendar, entry, config.init_cash
     ).rename("benchmark")
@@ -170,14 +170,21 @@ def simulate_prepared(prepared: Prepared) -> Backtest:
     )
 
 
-def entry_row(executed_targets: Weights, execution_lag: int) -> int:
-    """The row the strategy first trades on (its first executed target), where the benchmark
-    is bought too; a strategy that never trades is compared from the first row it could
-    have traded (``execution_lag``)."""
-    trading = np.flatnonzero(executed_targets.notna().any(axis=1).to_numpy())
-    if len(trading):
-        return int(trading[0])
-    return min(execution_lag, len(executed_targets) - 1)
+def entry_row(simulation: Simulation, execution_lag: int) -> int:
+    """The row of the strategy's first fill, where the benchmark is bought too.
+
+    A strategy whose first targets hold only cash enters on its first fill; one that never
+    fills is compared from its first executed target (else from the first row any decision
+    could trade, ``execution_lag``), so the benchmark is never bought before the strategy
+    could have been.
+    """
+    index = simulation.value.index
+    if len(simulation.orders):
+        return int(index.searchsorted(simulation.orders["date"].min()))
+    executed = simulation.executed_targets.notna().any(axis=1).to_numpy()
+    if executed.any():
+        return int(np.argmax(executed))
+    return min(execution_lag, len(index) - 1)
 
 
 def benchmark_curve(
