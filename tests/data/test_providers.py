@@ -356,8 +356,11 @@ def test_sec_answer_for_another_company_is_an_error(server, recorded):
 def test_sec_without_capex_facts_is_an_error(server):
     doc = {"cik": 1326801, "entityName": "Meta Platforms, Inc.", "facts": {"us-gaap": {}}}
     server.route(META_FACTS, json.dumps(doc))
-    with pytest.raises(
-        ProviderError, match=r"META \(http://.*CIK0001326801\.json\): .*none of the tags"
+    with (
+        pytest.raises(
+            ProviderError, match=r"META \(http://.*CIK0001326801\.json\): .*none of the tags"
+        ),
+        pytest.warns(AcceptanceTimeWarning, match=r"submissions for META: HTTP 404"),
     ):
         SecClient(server.url, user_agent=UA, timeout=2).capex("META")
 
