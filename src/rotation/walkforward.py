@@ -282,14 +282,18 @@ def _fresh_run(
     close = run.prices.ffill().loc[:end].iloc[-1].to_numpy()
     held = float(np.nansum(np.abs(shares * close)))
     # the engine is causal: the same targets simulated up to ``end`` give the window's fills,
-    # and the kernel's cost totals over them
+    # and the kernel's cost totals over them. Assets not listed yet by ``end`` (weight 0
+    # throughout) are left out: the engine needs a price in every column.
+    prices = run.prices.loc[:end]
+    listed = prices.columns[prices.notna().any()]
     window = simulate(
-        run.prices.loc[:end],
-        run.targets.loc[:end],
+        prices[listed],
+        run.targets.loc[:end, listed],
         fees=fresh.costs.fees,
         slippage=fresh.costs.slippage,
         execution_lag=fresh.execution_lag,
         init_cash=fresh.init_cash,
+        fractional=fresh.fractional,
     )
     risk_free = run.risk_free.loc[:end]
     costs = cost_metrics(window, window.value.pct_change().fillna(0.0), risk_free)
