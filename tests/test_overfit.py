@@ -307,7 +307,9 @@ def test_selection_statistics_deflate_by_raw_and_effective_trials():
     args = (m["sharpe"], 1500, m["skew"], m["kurtosis"])
     n_eff, rho = effective_trials(returns)
     assert stats["n_trials"] == 12 and stats["n_distinct"] == 12
-    assert stats["n_effective"] == pytest.approx(n_eff) and stats["mean_correlation"] == pytest.approx(rho)
+    assert stats["n_effective"] == pytest.approx(n_eff) and stats[
+        "mean_correlation"
+    ] == pytest.approx(rho)
     assert rho > 0.9
     assert stats["dsr"] == pytest.approx(deflated_sharpe_ratio(*args, 12, var_sr))
     assert stats["dsr_effective"] == pytest.approx(deflated_sharpe_ratio(*args, n_eff, var_sr))
