@@ -227,6 +227,9 @@ def test_a_duplicated_variant_does_not_move_pbo():
     np.testing.assert_array_equal(twice.logits, once.logits)
     np.testing.assert_array_equal(twice.chosen, once.chosen)
     assert list(distinct_columns(np.hstack([returns, returns[:, [2]]]))) == [0, 1, 2, 3, 4, 5]
+    flat = np.zeros((10, 4))
+    flat[:, 1], flat[:, 2:] = -0.0, np.nan  # -0.0 is 0.0, NaN is NaN
+    assert list(distinct_columns(flat)) == [0, 2]
 
 
 def test_a_tie_at_the_median_is_not_overfit():

@@ -196,12 +196,34 @@ class PBO:
 
 def distinct_columns(returns: np.ndarray) -> np.ndarray:
     """Indices of the first of each group of identical columns of ``(T, N)`` ``returns``, in
-    column order. Identical means equal bit for bit (NaN equals NaN; -0.0 equals 0.0)."""
+    column order. Identical means equal value for value (NaN equals NaN, -0.0 equals 0.0).
+
+    Columns are grouped by a fingerprint (a fixed-weight sum, the same for equal columns)
+    and compared in full only within a group, so a sweep of many variants is not copied."""
     r = np.asarray(returns, dtype=np.float64)
-    seen: dict[bytes, int] = {}
-    for j in range(r.shape[1]):
-        seen.setdefault((np.ascontiguousarray(r[:, j]) + 0.0).tobytes(), j)
-    return np.array(sorted(seen.values()), dtype=np.int64)
+    fingerprints = _fingerprints_nb(r)
+    groups: dict[float | str, list[int]] = {}
+    keep: list[int] = []
+    for j, fp in enumerate(fingerprints.tolist()):
+        members = groups.setdefault(fp if fp == fp else "nan", [])
+        if not any(np.array_equal(r[:, k], r[:, j], equal_nan=True) for k in members):
+            members.append(j)
+            keep.append(j)
+    return np.array(keep, dtype=np.int64)
+
+
+@njit(cache=True)
+def _fingerprints_nb(returns: np.ndarray) -> np.ndarray:
+    """(N,) ``sum_i returns[i, j] * (1 + i / T)``, added in row order: equal columns give equal
+    sums bit for bit, and a shift of returns between days changes the sum."""
+    n_rows, n = returns.shape
+    out = np.empty(n)
+    for j in range(n):
+        total = 0.0
+        for i in range(n_rows):
+            total += (returns[i, j] + 0.0) * (1.0 + i / n_rows)
+        out[j] = total
+    return out
 
 
 def pbo_cscv(
