@@ -154,6 +154,14 @@ def walkforward_page(result: WalkForward) -> str:
     head = walkforward_headline(result)
     short = result.windows.loc[result.windows["short"], "fold"].tolist()
     plot: str = walkforward_figure(result).to_html(include_plotlyjs=True, full_html=False)
+    head_html: str = head.apply(
+        lambda row: row.map(
+            lambda x: (
+                "n/a" if x is None or x != x else f"{x:,.0f}" if row.name == "days" else f"{x:.3f}"
+            )
+        ),
+        axis=1,
+    ).to_html()
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{_escape(result.config.name)} walk-forward</title>"
@@ -171,7 +179,7 @@ def walkforward_page(result: WalkForward) -> str:
         f"<p>Benchmark: {_escape(s['benchmark']['measure'])}, from the first test window. "
         "Sharpe is in excess of the risk-free rate: "
         f"{_escape(s['risk_free']['description'])}.</p>"
-        + head.to_html(float_format=lambda x: f"{x:.3f}", na_rep="n/a")
+        + head_html
         + plot
         + "<h2>Windows</h2>"
         + "<p>Each window's figures are its own (total return, not annualized); "
