@@ -14,6 +14,8 @@ import pytest
 from rotation.overfit import (
     EULER_GAMMA,
     deflated_sharpe_ratio,
+    distinct_columns,
+    effective_trials,
     expected_max_sharpe,
     moments,
     pbo_cscv,
@@ -100,16 +102,19 @@ def test_dsr_reproduces_the_papers_numerical_example():
 #   B          1  3  1  1
 #   C          2  1  3  3
 #
-# With metric = mean, train / test sums per combination (train blocks -> test blocks):
-#   {0,1}: A4 B4 C3 -> A (first of the tie); test {2,3}: A2 B2 C6, A ties B: rank 1.5
+# With metric = mean, train / test sums per combination (train blocks -> test blocks). When
+# variants tie in sample, the rank is the mean of their out-of-sample ranks:
+#   {0,1}: A4 B4 C3 -> A, B tie; test {2,3}: A2 B2 C6, A ties B: ranks 1.5, 1.5 -> 1.5
 #   {0,2}: A4 B2 C5 -> C; test {1,3}: A2 B4 C4, C ties B above A: rank 2.5
 #   {0,3}: A6 B2 C5 -> A; test {1,2}: A0 B4 C4: rank 1
-#   {1,2}: A0 B4 C4 -> B; test {0,3}: A6 B2 C5: rank 1
-#   {1,3}: A2 B4 C4 -> B; test {0,2}: A4 B2 C5: rank 1
+#   {1,2}: A0 B4 C4 -> B, C tie; test {0,3}: A6 B2 C5: B 1, C 2 -> 1.5
+#   {1,3}: A2 B4 C4 -> B, C tie; test {0,2}: A4 B2 C5: B 1, C 3 -> 2 (the median)
 #   {2,3}: A2 B2 C6 -> C; test {0,1}: A4 B4 C3: rank 1
-# w = rank / (N + 1) = rank / 4; logit = ln(w / (1 - w)); PBO = share of logits <= 0 = 5/6.
+# w = rank / (N + 1) = rank / 4; logit = ln(w / (1 - w)); PBO = share of logits < 0 = 4/6
+# (the logit of 0 at the median is not overfit).
 BLOCKS = np.array([[4, 0, 0, 2], [1, 3, 1, 1], [2, 1, 3, 3]], dtype=float)
-HAND_LOGITS = [math.log(0.6), math.log(5 / 3), *[math.log(1 / 3)] * 4]
+HAND_LOGITS = [math.log(0.6), math.log(5 / 3), math.log(1 / 3), math.log(0.6), 0.0]
+HAND_LOGITS += [math.log(1 / 3)]
 
 
 def _tiny_matrix() -> np.ndarray:
@@ -120,10 +125,10 @@ def _tiny_matrix() -> np.ndarray:
 def test_pbo_of_a_tiny_matrix_by_hand():
     result = pbo_cscv(_tiny_matrix(), n_splits=4, metric=lambda r: r.mean(axis=0))
     assert result.rows_used == 8 and result.n_combinations == 6
-    np.testing.assert_allclose(result.logits, HAND_LOGITS, rtol=1e-12)
-    assert list(result.chosen) == [0, 2, 0, 1, 1, 2]
+    np.testing.assert_allclose(result.logits, HAND_LOGITS, rtol=1e-12, atol=1e-15)
+    assert list(result.chosen) == [0, 2, 0, 1, 1, 2]  # the first of those tied in sample
     np.testing.assert_allclose(result.is_metric, [2, 2.5, 3, 2, 2, 3])
-    assert result.pbo == pytest.approx(5 / 6)
+    assert result.pbo == pytest.approx(4 / 6)
 
 
 def test_pbo_with_the_sharpe_ratio_by_hand():
@@ -195,3 +200,122 @@ def test_selection_statistics_of_a_synthetic_sweep():
     assert stats["pbo"] == pbo_cscv(returns, n_splits=10).pbo
     one = selection_statistics(returns[:, :1], 0)
     assert one["pbo"] is None and "N >= 2" in one["pbo_note"] and one["dsr"] == one["psr"]
+
+
+def test_identical_variants_are_one_trial_and_give_no_pbo():
+    # synthetic: a grid whose two values trade alike (e.g. scarce_enter=5,6) gives two
+    # identical columns; every out-of-sample rank ties, and that is not "overfit": there is
+    # nothing to choose between
+    rng = np.random.default_rng(2)
+    column = rng.normal(0.0005, 0.01, (800, 1))
+    twins = np.hstack([column, column])
+    with pytest.raises(ValueError, match="1 distinct variant, nothing to choose between"):
+        pbo_cscv(twins, n_splits=8)
+    stats = selection_statistics(twins, 0, n_splits=8)
+    assert stats["pbo"] is None and "1 distinct variant" in stats["pbo_note"]
+    assert stats["n_trials"] == 2 and stats["n_distinct"] == 1 and stats["n_effective"] == 1
+    assert stats["dsr_effective"] == stats["psr"]  # one effective trial: nothing to deflate
+
+
+def test_a_duplicated_variant_does_not_move_pbo():
+    rng = np.random.default_rng(4)  # synthetic noise, 6 distinct variants
+    returns = rng.normal(0.0002, 0.01, (960, 6))
+    once = pbo_cscv(returns, n_splits=8)
+    twice = pbo_cscv(np.hstack([returns, returns[:, [2]]]), n_splits=8)
+    assert twice.pbo == once.pbo
+    assert once.n_distinct == twice.n_distinct == 6
+    np.testing.assert_array_equal(twice.logits, once.logits)
+    np.testing.assert_array_equal(twice.chosen, once.chosen)
+    assert list(distinct_columns(np.hstack([returns, returns[:, [2]]]))) == [0, 1, 2, 3, 4, 5]
+    flat = np.zeros((10, 4))
+    flat[:, 1], flat[:, 2:] = -0.0, np.nan  # -0.0 is 0.0, NaN is NaN
+    assert list(distinct_columns(flat)) == [0, 2]
+
+
+def test_a_tie_at_the_median_is_not_overfit():
+    # synthetic, S = 2 blocks, N = 2: the variants are identical on block 1 and differ on
+    # block 0, where A is better. Train 0 picks A, which ties B on block 1: rank 1.5 of 2,
+    # w = 1/2, logit 0. Train 1: A and B tie in sample; picking either at random gives the
+    # mean out-of-sample rank (2 + 1) / 2 = 1.5, logit 0. Neither split ranks below the median.
+    rng = np.random.default_rng(6)
+    shared = rng.normal(0.0, 0.01, 100)
+    a = np.concatenate([rng.normal(0.002, 0.01, 100), shared])
+    b = np.concatenate([rng.normal(-0.002, 0.01, 100), shared])
+    assert sharpe_ratio(a[:100]) > sharpe_ratio(b[:100])
+    result = pbo_cscv(np.column_stack([a, b]), n_splits=2)
+    np.testing.assert_array_equal(result.logits, [0.0, 0.0])
+    assert result.pbo == 0.0
+
+
+def _near_duplicates() -> np.ndarray:
+    """Synthetic: 6 variants equal to one series except each on a block of its own, as
+    threshold variants that trade alike most of the time."""
+    rng = np.random.default_rng(1)
+    returns = np.repeat(rng.normal(0.0004, 0.01, (1600, 1)), 6, axis=1)
+    for j in range(6):
+        returns[j * 200 : (j + 1) * 200, j] += rng.normal(0.0, 0.002, 200)
+    return returns
+
+
+def test_pbo_does_not_depend_on_memory_layout():
+    # equal returns on a half must give equal Sharpe ratios there, bit for bit, in C and
+    # Fortran order alike (a sweep's excess returns come in Fortran order)
+    returns = _near_duplicates()
+    by_row = pbo_cscv(np.ascontiguousarray(returns), n_splits=8)
+    by_column = pbo_cscv(np.asfortranarray(returns), n_splits=8)
+    np.testing.assert_array_equal(by_row.logits, by_column.logits)
+    np.testing.assert_array_equal(by_row.is_metric, by_column.is_metric)
+    assert by_row.pbo == by_column.pbo
+    # and the shared blocks give exactly equal Sharpe ratios: variants 4 and 5 agree on
+    # blocks 0..3, so the split trained there finds them tied (with 0..3, all but one)
+    slow = pbo_cscv(returns, n_splits=8, metric=lambda r: sharpe_ratio(r))
+    np.testing.assert_allclose(slow.logits, by_row.logits, rtol=1e-9, atol=1e-12)
+
+
+def test_expected_max_sharpe_of_a_fractional_number_of_trials():
+    # the effective number of trials is fractional; the approximation is held at the mean
+    # where it would put the best of N >= 1 trials below one trial (N under about 1.3)
+    assert expected_max_sharpe(1.05, 0.04) == 0.0
+    assert expected_max_sharpe(1.05, 0.04, mean_sr=0.01) == 0.01
+    values = [expected_max_sharpe(n, 0.04) for n in (1.0, 1.5, 2.0, 2.5, 12.0)]
+    assert values == sorted(values) and values[1] > 0
+    with pytest.raises(ValueError, match=">= 1"):
+        expected_max_sharpe(0.5, 0.04)
+
+
+def test_effective_trials_from_the_average_correlation():
+    rng = np.random.default_rng(8)  # synthetic: one common factor plus noise
+    common = rng.normal(0.0, 0.01, (2000, 1))
+    returns = common + rng.normal(0.0, 0.01, (2000, 10))  # pairwise correlation about 1/2
+    returns[:, 3] = 0.0  # a variant that never moves carries no correlation
+    n_eff, rho = effective_trials(returns)
+    corr = np.corrcoef(np.delete(returns, 3, axis=1), rowvar=False)
+    by_hand = corr[~np.eye(9, dtype=bool)].mean()
+    assert rho == pytest.approx(by_hand, rel=1e-10)
+    assert 0.4 < rho < 0.6
+    assert n_eff == pytest.approx(rho + (1 - rho) * 10, rel=1e-12)
+    alike = common + rng.normal(0.0, 0.0005, (2000, 12))  # correlation about 0.998
+    assert effective_trials(alike)[0] < 1.1
+    independent = rng.normal(0.0, 0.01, (2000, 12))
+    assert effective_trials(independent)[0] == pytest.approx(12, abs=0.5)
+
+
+def test_selection_statistics_deflate_by_raw_and_effective_trials():
+    rng = np.random.default_rng(9)  # synthetic: 12 variants that move almost together
+    returns = rng.normal(0.0004, 0.01, (1500, 1)) + rng.normal(0.0, 0.001, (1500, 12))
+    best = int(np.nanargmax(sharpe_ratio(returns)))
+    stats = selection_statistics(returns, best, n_splits=10)
+    m = moments(returns[:, best])
+    var_sr = float(np.var(sharpe_ratio(returns), ddof=1))
+    args = (m["sharpe"], 1500, m["skew"], m["kurtosis"])
+    n_eff, rho = effective_trials(returns)
+    assert stats["n_trials"] == 12 and stats["n_distinct"] == 12
+    assert stats["n_effective"] == pytest.approx(n_eff) and stats[
+        "mean_correlation"
+    ] == pytest.approx(rho)
+    assert rho > 0.9
+    assert stats["dsr"] == pytest.approx(deflated_sharpe_ratio(*args, 12, var_sr))
+    assert stats["dsr_effective"] == pytest.approx(deflated_sharpe_ratio(*args, n_eff, var_sr))
+    assert stats["expected_max_sharpe_effective"] < stats["expected_max_sharpe"]
+    assert stats["dsr_effective"] > stats["dsr"]
+    assert "in sample" in stats["in_sample"]

@@ -167,7 +167,8 @@ def test_cli_writes_windows_equity_summary_and_page(tmp_path, write_config):
         ],
     )  # fmt: skip
     assert out.exit_code == 0, out.output
-    assert "in-sample Sharpe (mean of windows)" in out.output
+    assert "each curve measured once over all its days" in out.output
+    assert "mean of windows" not in out.output
     folder = next(tmp_path.glob("wfcli-walkforward-*"))
     assert {p.name for p in folder.iterdir()} == {
         "windows.csv",
@@ -178,11 +179,17 @@ def test_cli_writes_windows_equity_summary_and_page(tmp_path, write_config):
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["train"] == "2y" and summary["test"] == "18m" and summary["variants"] == 2
     assert summary["windows"] == len(pd.read_csv(folder / "windows.csv")) == 3
+    # test windows of 18, 18 and 12 months: the last is short, flagged, and weighs its days
+    windows = pd.read_csv(folder / "windows.csv")
+    assert summary["short_windows"] == [2] and windows["short"].tolist() == [False, False, True]
+    assert out.output.count("[short window]") == 1
+    assert windows["weight"].iloc[2] < windows["weight"].iloc[0]
     # how the benchmark is measured and the rate Sharpe is in excess of are stated
     assert "bought at the close of" in summary["benchmark"]["measure"]
     assert summary["risk_free"]["setting"] == "DGS3MO"
     page = (folder / "walkforward.html").read_text()
     assert escape(summary["benchmark"]["measure"]) in page and "risk-free rate" in page
+    assert "mean of windows" not in page and "Short windows" in page
     assert set(summary["walk_forward"]) >= {"sharpe", "annual_return", "max_drawdown"}
     equity = pd.read_csv(folder / "oos_equity.csv", index_col="date", parse_dates=True)
     assert list(equity.columns) == ["walk_forward", "static", "benchmark", "fold", "risk_free"]
@@ -218,3 +225,39 @@ def test_whole_shares_hold_in_the_selection_and_in_the_fresh_runs(case):
     np.testing.assert_allclose(segment.to_numpy(), fresh.value.to_numpy(), rtol=1e-12)
     held = fresh.shares.drop(columns=[s for s in fresh.shares.columns if s.endswith("-USD")])
     np.testing.assert_array_equal(held.to_numpy(), np.floor(held.to_numpy()))
+
+
+def test_headline_measures_each_curve_once_and_averages_no_window(case):
+    # the mean of windows' annualized figures flattered (a 131-day window at +159 %
+    # annualized to 532 %): every headline figure is one curve measured over all its days
+    _, _, wf = case
+    s = wf.summary
+    assert not [key for key in s if "mean" in key]
+    # in sample: each window's winner's sweep returns over its own training window, chained
+    returns = wf.sweep.value.pct_change().fillna(0.0)
+    parts, rates = [], []
+    for row in wf.windows.itertuples():
+        span = slice(str(row.train_start), str(row.train_end))
+        parts.append(returns[row.winner].loc[span])
+        rates.append(wf.sweep.risk_free.loc[span])
+    chained, rate = pd.concat(parts).to_numpy(), pd.concat(rates).to_numpy()
+    assert s["in_sample"]["days"] == len(chained) == wf.windows["train_days"].sum()
+    assert s["in_sample"]["sharpe"] == pytest.approx(
+        empyrical.sharpe_ratio(chained, risk_free=rate, annualization=PERIODS_PER_YEAR)
+    )
+    assert s["in_sample"]["annual_return"] == pytest.approx(
+        empyrical.annual_return(chained, annualization=PERIODS_PER_YEAR)
+    )
+    assert "max_drawdown" not in s["in_sample"]  # a longer chain: not comparable
+    # out of sample and without selection: the chained curves over the same days
+    for name in ("walk_forward", "static"):
+        curve = wf.equity[name].pct_change().iloc[1:]
+        assert s[name]["days"] == len(curve) == wf.windows["test_days"].sum() - 1
+        assert s[name]["annual_return"] == pytest.approx(
+            empyrical.annual_return(curve, annualization=PERIODS_PER_YEAR)
+        )
+    # per window: its own total return, weighted by its days
+    w = wf.windows
+    np.testing.assert_allclose(w["weight"], w["test_days"] / w["test_days"].sum())
+    np.testing.assert_allclose(w["oos_total_return"], w["end_value"] / w["start_capital"] - 1)
+    assert not w["short"].any()  # four whole years

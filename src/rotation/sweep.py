@@ -347,7 +347,8 @@ def best(table: pd.DataFrame, metric_name: str) -> pd.Series:
 def overfitting(result: SweepResult, metric: str) -> dict[str, Any]:
     """PSR, DSR and PBO (``rotation.overfit.selection_statistics``) of taking the best variant
     by ``metric`` out of all the sweep's variants, from their daily returns in excess of the
-    risk-free rate (the returns Sharpe measures)."""
+    risk-free rate (the returns Sharpe measures). The best variant's figures are in sample;
+    variants with identical returns count once (PBO, effective number of trials)."""
     from rotation.overfit import selection_statistics
 
     returns = result.excess_returns().to_numpy()
@@ -382,6 +383,8 @@ def save(
         "variants": len(result.table),
         "metric": metric,
         "best_variant": _variant(top),
+        # chosen on the very days it is measured on: see "overfitting" for how much is luck
+        "best_is_in_sample": True,
         "best": {k: _json_value(v) for k, v in top.items()},
         "overfitting": overfit if overfit is not None else overfitting(result, metric),
         "seconds": seconds,

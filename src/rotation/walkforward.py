@@ -26,7 +26,17 @@ base config (no selection) is run the same way, once, over the whole out-of-samp
 In-sample metrics of a window are the winner's over its training slice of the sweep (its
 state carried in from before the window, as in the sweep); out-of-sample metrics are the
 fresh run's, with the costs it paid in the test window (``oos_`` + ``rotation.metrics.COSTS``:
-fees, slippage, total, and their drags). ``oos_rank`` says where the in-sample winner's
+fees, slippage, total, and their drags).
+
+Headline. Figures of windows of different lengths are never averaged (the annualized return
+of a short last window can be several times that of a full one). The summary compares three
+curves, each measured once over all its days: the out-of-sample curve (the test windows
+chained); the in-sample curve (each window's winner's daily returns over its own training
+window, in the sweep, chained window after window: what the selection saw when it chose,
+train / test times as many days as the out-of-sample curve, so its drawdown is left out); and
+the base config without selection over the out-of-sample span. Per window, ``weight`` is the
+window's share of the out-of-sample days and ``short`` marks a test window with fewer than
+``SHORT_WINDOW`` of the longest one's trading days. ``oos_rank`` says where the in-sample winner's
 sweep returns ranked among all variants over the test window by the same metric (1 = best),
 and ``oos_best_sharpe`` is the best Sharpe ratio any variant had there (in hindsight):
 persistently poor ranks mean the selection does not carry over.
@@ -72,6 +82,12 @@ __all__ = [
     "walk_forward",
     "window_metrics",
 ]
+
+SHORT_WINDOW = 0.9
+"""A test window with fewer trading days than this share of the longest one's is ``short``."""
+
+IN_SAMPLE_SHOWN = ("sharpe", "sortino", "annual_return", "annual_volatility")
+"""Metrics of the chained in-sample curve that do not grow with its length (not drawdowns)."""
 
 _SPAN = re.compile(r"^\s*(\d+)\s*([ym])\s*$", re.IGNORECASE)
 
@@ -188,7 +204,7 @@ def walk_forward(
     dates = cast(pd.DatetimeIndex, value.index)  # the variants' values are indexed by date
     steps = folds(dates, train_span, test_span, anchored=anchored, min_test_days=min_test_days)
 
-    rows, segments = [], []
+    rows, segments, chain = [], [], []
     capital = config.init_cash
     for k, fold in enumerate(steps):
         train_rows = (dates >= fold.train_start) & (dates <= fold.train_end)
@@ -203,6 +219,7 @@ def walk_forward(
         oos = performance(segment.pct_change().iloc[1:], run_oos.risk_free)
         end_value = float(segment.iloc[-1])
         handover = _liquidation_cost(chosen, run_oos) if k < len(steps) - 1 else 0.0
+        chain.append((returns[train_rows, winner], risk_free[train_rows]))
         rows.append(
             {
                 "fold": k,
@@ -229,6 +246,14 @@ def walk_forward(
         capital = end_value - handover
 
     windows = pd.DataFrame(rows)
+    after_days = list(windows.columns).index("test_days") + 1
+    windows.insert(after_days, "weight", windows["test_days"] / windows["test_days"].sum())
+    short = windows["test_days"] < SHORT_WINDOW * windows["test_days"].max()
+    windows.insert(after_days + 1, "short", short)
+    windows["oos_total_return"] = windows["end_value"] / windows["start_capital"] - 1.0
+    chained_in_sample = Sample(
+        np.concatenate([r for r, _ in chain]), risk_free=np.concatenate([f for _, f in chain])
+    )
     equity = pd.concat(segments)
     first, last = steps[0].test_start, steps[-1].test_end
     static = _fresh_run(config, stages, first, last, config.init_cash)
@@ -236,7 +261,9 @@ def walk_forward(
     equity.insert(2, "benchmark", static.benchmark.reindex(equity.index))
     equity["risk_free"] = result.risk_free.reindex(equity.index)
     equity.index.name = "date"
-    summary = _summary(config, grid, metric, windows, equity, static, train, test, anchored)
+    summary = _summary(
+        config, grid, metric, windows, equity, chained_in_sample, static, train, test, anchored
+    )
     # the base config's identity: run id, config hash, data, strategy and code hashes
     ident = identity(config, inputs.fingerprint(), stages.strategy(config))
     summary = {"config": summary.pop("config"), **ident.to_dict(), **summary}
@@ -282,14 +309,18 @@ def _fresh_run(
     close = run.prices.ffill().loc[:end].iloc[-1].to_numpy()
     held = float(np.nansum(np.abs(shares * close)))
     # the engine is causal: the same targets simulated up to ``end`` give the window's fills,
-    # and the kernel's cost totals over them
+    # and the kernel's cost totals over them. Assets not listed yet by ``end`` (weight 0
+    # throughout) are left out: the engine needs a price in every column.
+    prices = run.prices.loc[:end]
+    listed = prices.columns[prices.notna().any()]
     window = simulate(
-        run.prices.loc[:end],
-        run.targets.loc[:end],
+        prices[listed],
+        run.targets.loc[:end, listed],
         fees=fresh.costs.fees,
         slippage=fresh.costs.slippage,
         execution_lag=fresh.execution_lag,
         init_cash=fresh.init_cash,
+        fractional=fresh.fractional,
     )
     risk_free = run.risk_free.loc[:end]
     costs = cost_metrics(window, window.value.pct_change().fillna(0.0), risk_free)
@@ -319,16 +350,20 @@ def _summary(
     metric: str,
     windows: pd.DataFrame,
     equity: pd.DataFrame,
+    in_sample: Sample,
     static: _Segment,
     train: Any,
     test: Any,
     anchored: bool,
 ) -> dict[str, Any]:
+    """The headline (see the module docstring): each curve measured once over all its days."""
+
     def perf(values: pd.Series) -> dict[str, Any]:
         stats = performance(values.pct_change().iloc[1:], equity["risk_free"])
         stats["total_return"] = float(values.iloc[-1] / values.iloc[0] - 1.0)
-        return {k: v for k, v in stats.items() if k in RANKABLE}
+        return {"days": len(values) - 1, **{k: v for k, v in stats.items() if k in RANKABLE}}
 
+    chained = compute(in_sample, IN_SAMPLE_SHOWN)
     winners = windows.groupby("winner_overrides", sort=False)["fold"].apply(list)
     return {
         "config": config.source_path,
@@ -339,15 +374,22 @@ def _summary(
         "test": _span_text(test),
         "anchored": anchored,
         "windows": len(windows),
+        "short_windows": [int(f) for f in windows.loc[windows["short"], "fold"]],
+        "short_window_share": SHORT_WINDOW,
         "out_of_sample": {
             "start": str(equity.index[0].date()),
             "end": str(equity.index[-1].date()),
         },
-        "in_sample_mean": {m: finite_or_none(windows[f"is_{m}"].mean()) for m in RANKABLE},
-        "out_of_sample_mean": {
-            m: finite_or_none(windows[f"oos_{m}"].astype(float).mean()) for m in RANKABLE
-        },
         "walk_forward": perf(equity["walk_forward"]),
+        "in_sample": {
+            "days": len(in_sample.returns),
+            **{m: finite_or_none(v) for m, v in chained.items()},
+            "definition": (
+                "each window's winner's daily returns over its own training window (in the "
+                "sweep), chained window after window; drawdowns are left out: the chain is "
+                "train / test times longer than the out-of-sample curve"
+            ),
+        },
         "static": perf(equity["static"]),
         "benchmark": {
             "symbol": config.benchmark,
@@ -364,7 +406,8 @@ def _summary(
         "method": (
             "one sweep over the whole span (point-in-time signals); the best variant by "
             f"{metric} on each training slice is run afresh from cash on the next test window "
-            "with the capital the previous one ended with"
+            "with the capital the previous one ended with; every curve is measured once over "
+            "all its days, no figure of a window is averaged"
         ),
     }
 

@@ -97,9 +97,11 @@ def sweep(
     --grid strategy.params.vol_lookback=21,63 --grid costs.fees=0,0.001. Every variant is
     validated before any work starts. Writes RESULTS/<name>-sweep-<time>/ with variants.csv
     (parameters and metrics of each variant), summary.json, best.yaml and, for two keys,
-    heatmap.html. The output and summary.json also say how much of the best result may be
-    luck: its Probabilistic and Deflated Sharpe Ratios and the Probability of Backtest
-    Overfitting of the grid.
+    heatmap.html. The best variant's metrics are in sample (chosen on the days they are
+    measured on); the output and summary.json also say how much of them may be luck: its
+    Probabilistic Sharpe Ratio, its Deflated Sharpe Ratio for the variants run and for the
+    effective number of independent ones (from their average correlation), and the
+    Probability of Backtest Overfitting over the distinct variants (n/a with fewer than 2).
 
     --executor dask runs chunks of variants on a local Dask cluster (--workers N processes),
     or on a running cluster (--scheduler tcp://HOST:PORT); the numbers are the same.
@@ -137,7 +139,7 @@ def sweep(
     folder = save_sweep(result, config, grid, metric, results_dir, seconds=seconds, overfit=overfit)
     if not quiet:
         top = best(result.table, metric)
-        click.echo(f"{len(variants):,} variants in {seconds:.2f} s; best by {metric}:")
+        click.echo(f"{len(variants):,} variants in {seconds:.2f} s; best by {metric} (in sample):")
         for key, value in top.items():
             click.echo(
                 f"  {key:<44} {value:.6g}" if isinstance(value, float) else f"  {key:<44} {value}"
@@ -156,19 +158,40 @@ def _overfit_lines(stats: dict[str, Any]) -> str:
     def num(x: float | None, digits: int = 2) -> str:
         return "n/a" if x is None else f"{x:.{digits}f}"
 
-    lines = [
-        f"luck check (best of {stats['n_trials']:,} variants, {stats['n_obs']:,} days):",
-        f"  probabilistic Sharpe ratio (PSR, SR > 0)        {num(stats['psr'], 3)}",
-        f"  deflated Sharpe ratio (DSR)                     {num(stats['dsr'], 3)}   "
-        f"(vs {num(stats['expected_max_sharpe'])}, the expected best Sharpe of "
-        f"{stats['n_trials']:,} unskilled variants)",
+    n, distinct, effective = stats["n_trials"], stats["n_distinct"], stats["n_effective"]
+    rows = [
+        ("probabilistic Sharpe ratio (PSR, SR > 0)", num(stats["psr"], 3), ""),
+        (
+            f"deflated Sharpe ratio (DSR), {n:,} trials",
+            num(stats["dsr"], 3),
+            f"(vs {num(stats['expected_max_sharpe'])}, the expected best Sharpe of {n:,} "
+            "independent unskilled variants)",
+        ),
+        (
+            f"deflated Sharpe ratio (DSR), {num(effective)} effective",
+            num(stats["dsr_effective"], 3),
+            f"(vs {num(stats['expected_max_sharpe_effective'])}, the same for "
+            f"{num(effective)} independent ones)",
+        ),
     ]
     if stats["pbo"] is None:
-        lines.append(f"  probability of backtest overfitting (PBO)       n/a ({stats['pbo_note']})")
+        rows.append(("probability of backtest overfitting (PBO)", "n/a", f"({stats['pbo_note']})"))
     else:
-        lines.append(
-            f"  probability of backtest overfitting (PBO)       {num(stats['pbo'], 3)}   "
-            f"(CSCV by Sharpe, {stats['pbo_splits']} blocks, "
-            f"{stats['pbo_combinations']:,} splits)"
+        rows.append(
+            (
+                "probability of backtest overfitting (PBO)",
+                num(stats["pbo"], 3),
+                f"(CSCV by Sharpe over {distinct:,} distinct variants, {stats['pbo_splits']} "
+                f"blocks, {stats['pbo_combinations']:,} splits; overfit = the in-sample best "
+                "ranks strictly below the out-of-sample median)",
+            )
         )
+    lines = [
+        f"luck check (best of {n:,} variants: {distinct:,} distinct, {num(effective)} "
+        f"effective trials at mean correlation {num(stats['mean_correlation'], 3)}; "
+        f"{stats['n_obs']:,} days).",
+        "  The best variant's figures above are in sample: it was chosen on the days they are "
+        "measured on.",
+        *(f"  {label:<47} {value:>5}   {note}".rstrip() for label, value, note in rows),
+    ]
     return "\n".join(lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -38,13 +39,18 @@ def walkforward(
 
     Example: rotation walkforward configs/capital_scarcity.yaml --train 3y --test 1y
     --grid regime.scarce_enter=0.3,0.5,0.8 --grid strategy.params.vol_lookback=21,63.
-    Writes RESULTS/<name>-walkforward-<time>/ with windows.csv (dates, winner, in-sample and
+    The headline measures each curve once over all its days: the chained out-of-sample curve,
+    the chained in-sample curve (each winner over its own training window) and the config
+    without selection over the same span; per-window figures are shown with their days and
+    weight, short windows flagged, and never averaged. Writes
+    RESULTS/<name>-walkforward-<time>/ with windows.csv (dates, winner, in-sample and
     out-of-sample metrics per window), oos_equity.csv, summary.json and walkforward.html.
     """
     from rotation.validate import load_config
 
     config = load_config(config_path)
     from rotation.pipeline import load_inputs
+    from rotation.report.studies import walkforward_headline
     from rotation.sweep import sweep_settings, variants_of
     from rotation.walkforward import parse_span, save, walk_forward
 
@@ -69,24 +75,33 @@ def walkforward(
             f"{s['windows']} windows (train {train}, test {test}), {s['variants']:,} variants, "
             f"best by {metric}, in {seconds:.1f} s"
         )
-        click.echo(f"{'test window':<24} {'IS Sharpe':>9} {'OOS Sharpe':>10}  winner")
+        click.echo(
+            f"{'test window':<24} {'days':>5} {'weight':>6} {'IS Sharpe':>9} {'OOS Sharpe':>10} "
+            f"{'OOS return':>10}  winner"
+        )
         for row in result.windows.itertuples():
             click.echo(
-                f"{row.test_start} .. {row.test_end} {row.is_sharpe:>9.2f} "
-                f"{_num(row.oos_sharpe):>10}  {row.winner_overrides}"
+                f"{row.test_start} .. {row.test_end} {row.test_days:>5} {row.weight:>6.1%} "
+                f"{row.is_sharpe:>9.2f} {_num(row.oos_sharpe):>10} "
+                f"{_pct(cast(float, row.oos_total_return)):>10}  {row.winner_overrides}"
+                + ("  [short window]" if row.short else "")
             )
-        wf, static = s["walk_forward"], s["static"]
         click.echo(
-            f"in-sample Sharpe (mean of windows) {_num(s['in_sample_mean']['sharpe'])}; "
-            f"out-of-sample {s['out_of_sample']['start']} .. {s['out_of_sample']['end']}: "
-            f"Sharpe {_num(wf['sharpe'])}, annual return {_pct(wf['annual_return'])}, "
-            f"max drawdown {_pct(wf['max_drawdown'])}"
+            "(per window: its own figures, return not annualized; weight = share of the "
+            "out-of-sample days)"
         )
+        headline = walkforward_headline(result)
         click.echo(
-            f"same span without selection ({config.name}): Sharpe {_num(static['sharpe'])}, "
-            f"annual return {_pct(static['annual_return'])}; {config.benchmark}: Sharpe "
-            f"{_num(s['benchmark']['sharpe'])}"
+            f"\neach curve measured once over all its days "
+            f"(out of sample {s['out_of_sample']['start']} .. {s['out_of_sample']['end']}):"
         )
+        click.echo(f"{'':<48} {'days':>6} {'Sharpe':>7} {'annual':>8} {'max DD':>8}")
+        for label, column in headline.items():
+            days, sharpe, annual, drawdown = column
+            click.echo(
+                f"{label:<48} {days:>6,.0f} {_num(sharpe):>7} {_pct(annual):>8} {_pct(drawdown):>8}"
+            )
+        click.echo(f"in sample = {s['in_sample']['definition']}")
     click.echo(f"wrote {folder}" if not quiet else str(folder))
 
 
@@ -95,4 +110,4 @@ def _num(x: object) -> str:  # a number, None or NaN (a table cell)
 
 
 def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{x * 100:.1f}%"
+    return "n/a" if x is None or x != x else f"{x * 100:.1f}%"

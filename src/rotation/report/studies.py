@@ -123,29 +123,45 @@ def walkforward_figure(result: WalkForward) -> go.Figure:
 
 
 WINDOW_COLUMNS = (
-    "fold", "train_start", "train_end", "test_start", "test_end", "winner_overrides",
-    "is_sharpe", "oos_sharpe", "oos_rank", "oos_best_sharpe", "is_annual_return",
-    "oos_annual_return", "oos_max_drawdown", "oos_costs_paid", "oos_cost_drag", "start_capital",
-    "end_value",
+    "fold", "test_start", "test_end", "test_days", "weight", "short", "winner_overrides",
+    "is_sharpe", "oos_sharpe", "oos_rank", "oos_best_sharpe", "oos_total_return",
+    "oos_max_drawdown", "oos_costs_paid", "oos_cost_drag", "start_capital", "end_value",
 )  # fmt: skip
-"""The columns of ``windows.csv`` the walk-forward page shows."""
+"""The columns of ``windows.csv`` the walk-forward page shows: per window, nothing annualized
+but the Sharpe ratios, with the window's days and its weight in the out-of-sample curve."""
+
+
+def walkforward_headline(result: WalkForward) -> pd.DataFrame:
+    """metrics x curves: the chained out-of-sample curve, the chained in-sample curve, the
+    base config and the benchmark over the out-of-sample span, each measured once over its
+    days (``rotation.walkforward``); n/a where a figure is not comparable."""
+    s = result.summary
+    shown = ["days", "sharpe", "annual_return", "max_drawdown"]
+    curves = {
+        "walk-forward (out of sample, chained)": s["walk_forward"],
+        "in sample (winners' training windows, chained)": s["in_sample"],
+        f"{result.config.name} (no selection)": s["static"],
+        f"benchmark {result.config.benchmark}": s["benchmark"],
+    }
+    return pd.DataFrame(
+        {label: [stats.get(m) for m in shown] for label, stats in curves.items()}, index=shown
+    )
 
 
 def walkforward_page(result: WalkForward) -> str:
-    """A self-contained HTML page: headline numbers, the figure, the windows table."""
+    """A self-contained HTML page: the headline curves, the figure, the windows table."""
     s = result.summary
-    shown = ["sharpe", "annual_return", "max_drawdown"]
-    head = pd.DataFrame(
-        {
-            "in sample (mean of windows)": [s["in_sample_mean"][m] for m in shown],
-            "out of sample (mean of windows)": [s["out_of_sample_mean"][m] for m in shown],
-            "walk-forward curve": [s["walk_forward"].get(m) for m in shown],
-            f"{result.config.name} (no selection)": [s["static"].get(m) for m in shown],
-            f"benchmark {result.config.benchmark}": [s["benchmark"].get(m) for m in shown],
-        },
-        index=shown,
-    )
+    head = walkforward_headline(result)
+    short = result.windows.loc[result.windows["short"], "fold"].tolist()
     plot: str = walkforward_figure(result).to_html(include_plotlyjs=True, full_html=False)
+    head_html: str = head.apply(
+        lambda row: row.map(
+            lambda x: (
+                "n/a" if x is None or x != x else f"{x:,.0f}" if row.name == "days" else f"{x:.3f}"
+            )
+        ),
+        axis=1,
+    ).to_html()
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{_escape(result.config.name)} walk-forward</title>"
@@ -159,12 +175,23 @@ def walkforward_page(result: WalkForward) -> str:
         f"{_escape(s['metric'])} on each training window. Out of sample "
         f"{s['out_of_sample']['start']} .. {s['out_of_sample']['end']}.</p>"
         f"<p>Method: {_escape(s['method'])}.</p>"
+        f"<p>In sample: {_escape(s['in_sample']['definition'])}.</p>"
         f"<p>Benchmark: {_escape(s['benchmark']['measure'])}, from the first test window. "
         "Sharpe is in excess of the risk-free rate: "
         f"{_escape(s['risk_free']['description'])}.</p>"
-        + head.to_html(float_format=lambda x: f"{x:.3f}", na_rep="n/a")
+        + head_html
         + plot
         + "<h2>Windows</h2>"
+        + "<p>Each window's figures are its own (total return, not annualized); "
+        "<code>weight</code> is its share of the out-of-sample days. "
+        + (
+            f"Short windows (fewer than {s['short_window_share']:.0%} of the longest one's days), "
+            "whose "
+            f"figures are the least reliable: {', '.join(map(str, short))}."
+            if short
+            else "No window is short."
+        )
+        + "</p>"
         + result.windows[list(WINDOW_COLUMNS)].to_html(
             index=False, float_format=lambda x: f"{x:,.3f}", na_rep="n/a"
         )
