@@ -19,7 +19,7 @@ from rotation.pipeline import load_inputs
 from rotation.sweep import expand_grid, with_overrides
 from rotation.validate import load_config
 from rotation.walkforward import folds, parse_span, walk_forward, window_metrics
-from tests.helpers import base_config
+from tests.helpers import CONFIGS, base_config
 from tests.test_pipeline import perturb_after
 
 GRID = {"regime.scarce_enter": [0.3, 0.8], "strategy.params.vol_lookback": [21, 63]}
@@ -261,3 +261,19 @@ def test_headline_measures_each_curve_once_and_averages_no_window(case):
     np.testing.assert_allclose(w["weight"], w["test_days"] / w["test_days"].sum())
     np.testing.assert_allclose(w["oos_total_return"], w["end_value"] / w["start_capital"] - 1)
     assert not w["short"].any()  # four whole years
+
+
+def test_an_asset_listed_after_a_test_window_does_not_break_its_costs():
+    """The shipped thesis config holds SNDK, listed 2025-02-13: a test window that ends before
+    then has no price for it, and the window's cost figures must still be computed (this
+    crashed with 'close must be finite')."""
+    config = load_config(CONFIGS / "capital_scarcity.yaml").replace(
+        start=pd.Timestamp("2019-01-01").date()
+    )
+    grid = {"regime.scarce_enter": [0.5, 0.8]}
+    wf = walk_forward(config, grid, load_inputs(config), train="3y", test="2y")
+    ends = pd.to_datetime(wf.windows["test_end"])
+    assert (ends < pd.Timestamp("2025-02-13")).any()  # a window before the listing
+    for name in COSTS:
+        assert wf.windows[f"oos_{name}"].notna().all(), name
+    assert (wf.windows["oos_fees_paid"] > 0).all()
