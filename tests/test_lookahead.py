@@ -22,7 +22,8 @@ from rotation.lookahead import (
     adversarial_prices,
     check_lookahead,
     coverage,
-    perturb_after,
+    macro_signs,
+    push_macro,
     truncate,
 )
 from rotation.pipeline import Stages, load_inputs
@@ -39,22 +40,30 @@ def honest():
     return config, load_inputs(config)
 
 
-def test_perturbation_respects_publication_dates(honest):
+def test_macro_pushes_respect_publication_dates(honest):
     _, inputs = honest
     t = pd.Timestamp("2022-06-15")
-    changed = perturb_after(inputs, t, np.random.default_rng(0))
-    for symbol, close in inputs.closes.items():
-        after = close.index > t
-        assert changed.closes[symbol][~after].equals(close[~after])
-        assert (changed.closes[symbol][after] != close[after]).all()
+    changed = push_macro(inputs, t, {"PNFI": 1.0, "DGS10": -1.0, "capex": 1.0})
     pnfi = inputs.macro["PNFI"]  # published ~120 days after its date
     unknown = pnfi.index + pd.Timedelta(days=120) > t
     assert changed.macro["PNFI"][~unknown].equals(pnfi[~unknown])
-    assert (changed.macro["PNFI"][unknown] != pnfi[unknown]).all()
-    assert pnfi.index[unknown][0] < t  # dated before t but not yet public: perturbed too
+    assert (changed.macro["PNFI"][unknown] > pnfi[unknown]).all()
+    assert pnfi.index[unknown][0] < t  # dated before t but not yet public: pushed too
+    dgs10 = inputs.macro["DGS10"]
+    assert (changed.macro["DGS10"][dgs10.index >= t] < dgs10[dgs10.index >= t]).all()
+    assert changed.macro["BAA10Y"].equals(inputs.macro["BAA10Y"])  # no sign: not pushed
     late = inputs.capex["known_from"] > t
     assert changed.capex.loc[~late].equals(inputs.capex.loc[~late])
-    assert (changed.capex.loc[late, "capex_usd"] != inputs.capex.loc[late, "capex_usd"]).all()
+    got, was = changed.capex.loc[late, "capex_usd"], inputs.capex.loc[late, "capex_usd"]
+    assert np.allclose(got, was * 10)
+
+
+def test_macro_signs_point_to_scarcity(honest):
+    config, inputs = honest
+    signs = macro_signs(config, inputs, pd.Timestamp("2022-06-15"))
+    assert signs["DGS10"] == 1.0  # yields up: capital scarcer (DESIGN.md)
+    assert signs["BAA10Y"] == 1.0  # spreads wider: scarcer
+    assert signs["RRPONTSYD"] == -1.0  # more idle cash parked at the Fed: abundant
 
 
 def test_truncation_drops_exactly_what_was_not_known(honest):

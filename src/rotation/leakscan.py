@@ -123,10 +123,8 @@ class _Scanner(ast.NodeVisitor):
             self.warn(node, f"may read a file or run a command: {code}")
         if self._in_target_weights and name in REDUCTIONS and isinstance(node.func, ast.Attribute):
             axis = _keyword(node, "axis")
-            whole = (
-                (axis is None
-                and not node.args)
-                or (isinstance(axis, ast.Constant) and axis.value in (0, "index"))
+            whole = (axis is None and not node.args) or (
+                isinstance(axis, ast.Constant) and axis.value in (0, "index")
             )
             if whole and _mentions_data(node.func.value):
                 self.warn(node, f"reduction over the whole index in target_weights: {code}")

@@ -1,32 +1,34 @@
 """Look-ahead checker: what is not yet known on date t must not move anything up to t.
 
-Three layers, at each cut-off t (a decision date; see ``coverage`` for which):
+Three layers, at each cut-off t (see ``coverage`` for which):
 
 1. **Truncation** (the ground truth). The inputs are cut at t: closes dated after t, macro
    observations whose publication (``data.align.publication``) makes them known after t, and
-   capex quarters with ``known_from`` after t do not exist. *Pipeline reruns* (on the
-   ``pipeline`` cut-offs) run every stage on the cut inputs and compare prices, signals, regime,
-   decision dates and targets on every day up to t with the full run, bit for bit (NaN equal to
-   NaN). The cut run's window is the full run's window clipped at t: same start, end t (the
-   default end, the earliest last close, is not defined when an asset has no close by t).
-   *Strategy reruns* (on every cut-off) give the strategy the batch of the full run cut at t:
-   the aligned prices up to t and the decision rows up to t.
+   capex quarters with ``known_from`` after t do not exist (``truncate``). *Pipeline reruns*
+   run every stage on the cut inputs and compare prices, signals, regime, decision dates and
+   targets on every day up to t with the full run, bit for bit (NaN equal to NaN). The cut
+   run's window is the full run's window clipped at t: same start, end t (the default end,
+   the earliest last close, is not defined when an asset has no close by t, and moves when
+   one has none on t). *Strategy reruns* give the strategy the full run's batch cut at t: the
+   aligned prices on calendar days up to t, the decision rows up to t.
 2. **Adversarial futures.** The future is replaced by one that flips what a peeking strategy
-   would see (``FUTURES``): random scaling, mirrored or time-reversed returns, whole-period
-   growth inverted, return paths swapped between assets and between sleeves, booms and
-   crashes, the regime after t forced to scarce or abundant. In pipeline reruns the macro
-   inputs are scaled and pushed so the composite goes strongly scarce or abundant
-   (``MACRO_FUTURES``). Targets (and in pipeline reruns every stage) up to t must not move.
+   would see (``FUTURES``, strategy reruns): random scaling, mirrored or time-reversed
+   returns, whole-period growth inverted, return paths swapped between assets and between
+   sleeves, booms and crashes, the regime after t forced to scarce or abundant. In pipeline
+   reruns the macro series and filings after t are pushed so that the composite goes
+   strongly scarce, then abundant (``MACRO_FUTURES``). Nothing up to t may move.
 3. **Sandbox** (``rotation.sandbox``). Strategy code runs with no file, network or
    subprocess access: such a call fails the check and names the line.
 
 A static scan of the strategy file (``rotation.leakscan``) adds warnings that do not fail.
 
-Strategy reruns give the strategy the ``ROWS_AROUND`` decision rows before and after the cut
-(not every row since the start, which would make checking every decision date quadratic) and
-compare with a reference run on the same rows and the true future; a strategy whose decisions
-depend on earlier rows (drift bands) decides the same way in both. Pipeline reruns use every
-row up to t and compare with the full run itself.
+Strategy reruns decide on the ``ROWS_AROUND`` decision rows each side of the cut (not every
+row since the start, which would make checking every decision date quadratic) and are
+compared with a reference run on the same rows and the true future, so a strategy whose
+decisions depend on earlier rows (drift bands) decides alike in both. Pipeline reruns decide
+on every row up to t and are compared with the full run itself; they cut at fixed days
+(``PIPELINE_QUANTILES``), so configs that share a signal block share their signal and regime
+reruns (``SharedStages``).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import hashlib
 import textwrap
 import time
 import warnings
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -70,9 +72,9 @@ FUTURES = (
     "boom", "crash", "boom_even", "boom_odd", "regime_scarce", "regime_abundant",
 )  # fmt: skip
 """Adversarial futures of strategy reruns (``adversarial_prices`` and ``_regime_future``)."""
-MACRO_FUTURES = ("scale", "macro_scarce", "macro_abundant")
-"""Adversarial futures of pipeline reruns: every input scaled (``perturb_after``), and the
-macro series pushed so the composite goes strongly scarce / abundant (``push_macro``)."""
+MACRO_FUTURES = ("macro_scarce", "macro_abundant")
+"""Adversarial futures of pipeline reruns: the macro series and capex filings pushed so the
+composite goes strongly scarce / abundant (``push_macro``)."""
 EXTRA_FUTURES_PER_DATE = 2
 """With ``every``, cut-offs outside the default coverage get truncation and this many futures,
 taken in turn from ``FUTURES`` (each future runs on every sixth such date)."""
@@ -115,47 +117,6 @@ def truncate(
     )
 
 
-def perturb_after(
-    inputs: Inputs,
-    t: pd.Timestamp,
-    rng: np.random.Generator,
-    *,
-    publication_lags: Mapping[str, int] | None = None,
-    only: str | Collection[str] | None = None,
-) -> Inputs:
-    """A copy of ``inputs`` in which every value not yet known at the close of ``t``
-    (``unknown_after``) is scaled by a random factor in [0.2, 5) (signs kept; zeros become +-1
-    so they move too). ``only`` ("closes:MU", "macro:DGS10", "capex", or several) limits it to
-    those inputs; the random draws are made for them alone, in the order of ``inputs``.
-    """
-
-    def garble(series: pd.Series, unknown: np.ndarray) -> pd.Series:
-        values = series.to_numpy(dtype="float64", copy=True)
-        factor = rng.uniform(0.2, 5.0, int(unknown.sum()))
-        picked = values[unknown]
-        values[unknown] = np.where(picked == 0, np.sign(factor - 1.0), picked * factor)
-        return pd.Series(values, index=series.index, name=series.name)
-
-    def wanted(key: str) -> bool:
-        return only is None or (key == only if isinstance(only, str) else key in only)
-
-    late_closes, late_macro, late_capex = unknown_after(inputs, t, publication_lags)
-    closes = {
-        k: garble(v, late_closes[k]) if wanted(f"closes:{k}") else v
-        for k, v in inputs.closes.items()
-    }
-    macro = {
-        k: garble(v, late_macro[k]) if wanted(f"macro:{k}") else v for k, v in inputs.macro.items()
-    }
-    capex = inputs.capex
-    if len(capex) and wanted("capex"):
-        capex = capex.copy()
-        capex.loc[late_capex, "capex_usd"] = capex.loc[late_capex, "capex_usd"] * rng.uniform(
-            0.1, 10.0, int(late_capex.sum())
-        )
-    return dataclasses.replace(inputs, closes=closes, macro=macro, capex=capex)
-
-
 def push_macro(
     inputs: Inputs,
     t: pd.Timestamp,
@@ -163,27 +124,33 @@ def push_macro(
     *,
     publication_lags: Mapping[str, int] | None = None,
 ) -> Inputs:
-    """Every macro value not known at ``t`` moved by ``signs[series]`` x 4 standard deviations
-    of the series: with ``signs`` from ``macro_signs`` (+ scarce, - abundant) the composite
-    after t goes to an extreme of the regime thresholds."""
-    _, late, _ = unknown_after(inputs, t, publication_lags)
+    """Every macro value not known at ``t`` (``unknown_after``) moved by ``signs[series]`` x 4
+    standard deviations of the series, and capex quarters known after t multiplied by
+    ``10 ** signs["capex"]``: with ``signs`` from ``macro_signs`` (+ scarce, - abundant) the
+    composite after t goes to an extreme of the regime thresholds."""
+    _, late, late_capex = unknown_after(inputs, t, publication_lags)
     macro = {}
     for k, v in inputs.macro.items():
         values = v.to_numpy(dtype="float64", copy=True)
         values[late[k]] += signs.get(k, 0.0) * 4.0 * float(np.nanstd(values))
         macro[k] = pd.Series(values, index=v.index, name=v.name)
-    return dataclasses.replace(inputs, macro=macro)
+    capex = inputs.capex
+    if len(capex) and signs.get("capex", 0.0):
+        capex = capex.copy()
+        capex.loc[late_capex, "capex_usd"] *= 10.0 ** signs["capex"]
+    return dataclasses.replace(inputs, macro=macro, capex=capex)
 
 
 def macro_signs(config: Config, inputs: Inputs, t: pd.Timestamp) -> dict[str, float]:
-    """+1 for a macro series that raises the composite (scarcer) when its values after ``t``
-    rise, -1 for one that lowers it, 0 for one that does not move it: one pipeline run per
-    series, so the pushes need no table of directions."""
+    """+1 for a macro series (or ``capex``) that raises the composite (scarcer) when its values
+    after ``t`` rise, -1 for one that lowers it, 0 for one that does not move it: one signal
+    run per input, so the pushes need no table of directions."""
+    lags = config.signal.publication_lags
     base = Stages(inputs).signals(config)["composite"]
     after = np.asarray(base.index > t)
     signs = {}
-    for k in inputs.macro:
-        pushed = push_macro(inputs, t, {k: 1.0}, publication_lags=config.signal.publication_lags)
+    for k in [*inputs.macro, *(["capex"] if len(inputs.capex) else [])]:
+        pushed = push_macro(inputs, t, {k: 1.0}, publication_lags=lags)
         moved = Stages(pushed).signals(config)["composite"].to_numpy() - base.to_numpy()
         change = float(np.nanmean(moved[after])) if np.isfinite(moved[after]).any() else 0.0
         signs[k] = float(np.sign(change))
@@ -617,7 +584,7 @@ def check_lookahead(
     folder = config.resolve_path(config.strategies_dir)
     offences: list[Offence] = []
     reruns = 0
-    pipeline = _PipelineReruns(config, inputs, full, shared or SharedStages(), seed)
+    pipeline = _PipelineReruns(config, inputs, full, shared or SharedStages())
     with sandboxed([folder]) as violations, _quiet():
         try:
             pipeline.original = _frames(full)
@@ -661,11 +628,10 @@ class _PipelineReruns:
     ``original``: the full run's frames, set once they are computed (in the sandbox)."""
 
     def __init__(
-        self, config: Config, inputs: Inputs, full: Prepared, shared: SharedStages, seed: int
+        self, config: Config, inputs: Inputs, full: Prepared, shared: SharedStages
     ) -> None:
         self.config, self.inputs, self.full, self.shared = config, inputs, full, shared
         self.original: Mapping[str, pd.DataFrame] = {}
-        self.seed = seed
         self.lags = config.signal.publication_lags
         self._signs: dict[str, float] | None = None
         self.reruns = self.pushed = self.pushes = 0
@@ -691,7 +657,7 @@ class _PipelineReruns:
         offences = []
         for kind in ("truncation", *MACRO_FUTURES):
             try:
-                frames = _frames(self._rerun(kind, t), targets=kind in ("truncation", "scale"))
+                frames = _frames(self._rerun(kind, t), targets=kind == "truncation")
             except SandboxViolation:
                 continue
             except Exception as exc:  # a rerun that fails is reported, never skipped
@@ -714,15 +680,9 @@ class _PipelineReruns:
             cut = truncate(self.inputs, t, self.lags)
             window = Window(self.full.window.start, t)
             return _RerunStages(cut, self.shared, tag, window).prepare(self.config)
-        if kind == "scale":  # macro and capex only (every price future is a strategy rerun's)
-            rng = np.random.default_rng([self.seed, t.value // 86_400_000_000_000])
-            only = [f"macro:{k}" for k in self.inputs.macro] + ["capex"]
-            changed = perturb_after(self.inputs, t, rng, publication_lags=self.lags, only=only)
-            tag += f":{self.seed}"
-        else:
-            sign = 1.0 if kind == "macro_scarce" else -1.0
-            signs = {k: sign * s for k, s in self.signs().items()}
-            changed = push_macro(self.inputs, t, signs, publication_lags=self.lags)
+        sign = 1.0 if kind == "macro_scarce" else -1.0
+        signs = {k: sign * s for k, s in self.signs().items()}
+        changed = push_macro(self.inputs, t, signs, publication_lags=self.lags)
         return _RerunStages(changed, self.shared, tag).prepare(self.config)
 
 
