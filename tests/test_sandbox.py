@@ -44,6 +44,20 @@ def call(function, *args):
     return function(*args)
 
 
+def show_stack():
+    import linecache
+    import traceback
+
+    linecache.clearcache()
+    return traceback.format_stack()  # reads each frame's .py source through linecache
+
+
+def read_through_linecache(path):
+    import linecache
+
+    return linecache.getlines(str(path))
+
+
 def import_fresh():
     import tabnanny  # a stdlib module no test imports: the import system opens its source
 
@@ -102,10 +116,18 @@ def test_code_outside_the_folder_may_read_even_when_called_from_inside(suspect, 
     assert len(violations) == 1 and violations[0].function == "call"
 
 
+def test_linecache_may_read_sources_but_not_data(suspect):
+    folder, module, data = suspect
+    with sandboxed([folder]) as violations:
+        assert module.read_through_linecache(data) == []  # linecache swallows the refusal
+    assert violations[0].function == "read_through_linecache"
+
+
 def test_imports_are_allowed_and_the_hook_is_off_outside_the_block(suspect):
     folder, module, data = suspect
     sys.modules.pop("tabnanny", None)
     with sandboxed([folder]) as violations:
         assert module.import_fresh() == "tabnanny"
+        assert any("format_stack" in line for line in module.show_stack())
     assert violations == []
     assert module.read(data) == "date,close\n"  # no block active: nothing refused

@@ -698,7 +698,7 @@ def _strategy_reruns(
     """The strategy on ``batch`` cut at ``t`` and under each future of ``kinds``, on the
     ``ROWS_AROUND`` decision rows each side of t, against a reference run on the same rows;
     the first moved target of each rerun."""
-    k = int(batch.prices.index.searchsorted(t))  # t is a calendar day: its position
+    k = int(batch.prices.index.searchsorted(t, side="right")) - 1  # the last day <= t
     before = int(np.searchsorted(batch.rows, k, side="right"))
     chosen = np.arange(max(0, before - ROWS_AROUND), min(len(batch.rows), before + ROWS_AROUND))
     upto = batch.rows[chosen] <= k

@@ -8,8 +8,10 @@ strategy that catches the exception is still reported: the record, not the excep
 check.
 
 Allowed while active: everything raised without strategy code on the stack (the pipeline's own
-reads), and opens made by the import system itself (the innermost frame is ``importlib``'s
-bootstrap, reading a module's source or bytecode), so a strategy may import modules.
+reads); opens made by the import system itself (the innermost frame is ``importlib``'s
+bootstrap, reading a module's source or bytecode), so a strategy may import modules; numba's
+cache files (``.nbi``, ``.nbc``); and ``.py`` sources read by ``linecache`` to show a warning's
+or a traceback's line.
 
 Python cannot remove an audit hook, so the hook is installed once (on the first use) and does
 nothing while no ``sandboxed`` block is active. Not seen: I/O done inside C extensions without
@@ -38,6 +40,8 @@ FORBIDDEN = frozenset(
 ``FORBIDDEN_PREFIXES``): file opens, network, subprocesses and exec, loading native code."""
 
 _IMPORT_SYSTEM = ("<frozen importlib", "<frozen zipimport")
+_NUMBA_CACHE = (".nbi", ".nbc")
+_SOURCE_READERS = ("linecache.py", "tokenize.py")
 
 
 class SandboxViolation(PermissionError):
@@ -87,12 +91,22 @@ def _strategy_frame(frame: FrameType | None, folders: tuple[str, ...]) -> FrameT
     return None
 
 
+def _harmless(path: str, caller: FrameType) -> bool:
+    """An open that reads no data: numba's cache of compiled functions, or the source line of
+    a warning or traceback (``linecache``) -- a ``.py`` file, never a data file."""
+    if path.endswith(_NUMBA_CACHE):
+        return True
+    return path.endswith(".py") and caller.f_code.co_filename.endswith(_SOURCE_READERS)
+
+
 def _hook(event: str, args: tuple[Any, ...]) -> None:
     if not _active or not _forbidden(event):
         return
     caller = sys._getframe(1)
     if caller.f_code.co_filename.startswith(_IMPORT_SYSTEM):
         return  # the import system reading a module's source or bytecode
+    if event == "open" and _harmless(str(args[0]) if args else "", caller):
+        return
     for folders, record in list(_active):
         found = _strategy_frame(caller, folders)
         if found is None:
