@@ -44,6 +44,7 @@ HONEST = {
     "last_of_the_past": "the last rows of the whole data",
     "imports_lazily": None,
 }
+WINDOW = {"start": "2021-01-01", "end": "2024-12-31"}  # short, to keep the suite fast
 OFFENCE = re.compile(r"offence: targets\[[^]]+\] on \d{4}-\d{2}-\d{2} changed from .+ when ")
 
 
@@ -59,7 +60,7 @@ def _run(kind: str, names: list[str], folder: Path) -> tuple[int, dict[str, str]
     invocation, as a user checks several configs, so they share pipeline reruns."""
     paths = []
     for name in names:
-        raw = base_config(strategy={"name": name}, strategies_dir=str(CORPUS / kind))
+        raw = base_config(strategy={"name": name}, strategies_dir=str(CORPUS / kind), **WINDOW)
         path = folder / f"{name}.yaml"
         path.write_text(yaml.safe_dump(raw, sort_keys=False))
         paths.append(str(path))

@@ -463,7 +463,9 @@ class LookaheadReport:
             f"  futures: truncation, {', '.join(self.futures)} (strategy reruns); truncation, "
             f"{', '.join(self.macro_futures)} (pipeline reruns; macro pushes moved the regime "
             f"after the cut in {self.regime_pushed} of {self.macro_pushes})",
-            "  sandbox: strategy code ran with no file, network or subprocess access",
+            "  sandbox: strategy code ran with no file, network or subprocess access"
+            if not self.violations
+            else f"  sandbox: {len(self.violations)} forbidden calls of strategy code refused",
         ]
         if dates:
             listed = ", ".join(_day(t) for t in self.coverage.dates)

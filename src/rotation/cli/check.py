@@ -28,24 +28,28 @@ def lookahead(configs: tuple[str, ...], every: bool, samples: int, seed: int) ->
 
     For each CONFIG, the cut-offs are every decision date in the last 10% of the backtest
     window, the first and the last decision date, and --samples dates drawn one per stratum
-    from the rest (--all: every decision date). At each cut-off t:
+    from the rest (--all: every decision date). At each cut-off t the strategy reruns on the
+    4 decision rows each side of t:
 
     \b
-    - truncation: the strategy reruns on the data cut at t (closes after t, macro values
-      published after t, filings known after t do not exist);
+    - truncation: its batch cut at t (no prices, no decision rows after t);
     - adversarial futures: prices after t scaled, mirrored, reversed, inverted (whole-period
       growth), swapped between assets and between sleeves, boomed and crashed; the regime
       after t forced to scarce and to abundant (with --all, dates outside the default
       coverage get two of these in turn);
-    - targets on decision dates up to t must not move, bit for bit.
+    - its targets on decision dates up to t must equal those of a run with the true future,
+      bit for bit.
 
-    Pipeline reruns, at the first and last decision date and at 1/3, 2/3 and 90% of the
-    window, rerun every stage on the cut data and with macro series pushed to scarce and to
-    abundant, and compare prices, signals, regime, decision dates and targets up to t.
-    Strategy code runs sandboxed: a file open, network access or subprocess fails the check,
-    naming the line. A static scan of the strategy file prints warnings (they do not fail).
+    Pipeline reruns, cut at the first and last decision date and at 1/3, 2/3 and 90% of the
+    window, run every stage on the data source cut at t (closes after t, macro values
+    published after t, filings known after t do not exist), and with the macro series and
+    filings after t pushed to scarce and to abundant; prices, signals, regime, decision dates
+    and targets up to t must equal the full run's. Strategy code runs sandboxed: a file open,
+    network access or subprocess fails the check, naming the call and the line. A static
+    scan of the strategy file prints warnings (they do not fail).
 
-    Prints what was covered and every offence; exits with status 1 when any config fails.
+    Prints what was covered, the count of offences per future and the first offences; exits
+    with status 1 when any config fails.
     """
     from rotation.lookahead import SharedStages, check_lookahead
     from rotation.validate import load_config
