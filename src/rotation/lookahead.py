@@ -456,7 +456,9 @@ class LookaheadReport:
             f"{status} {self.name}: {len(self.coverage.dates)} cut-offs, {self.reruns} reruns, "
             f"{len(self.offences)} offences, {len(self.violations)} sandbox violations, "
             f"{self.seconds:.1f} s",
-            f"  covered: {self.coverage.describe()}",
+            f"  covered: {self.coverage.describe()}"
+            if self.coverage.dates
+            else "  covered: nothing: the sandbox refused the full run's strategy code",
             "  compared: targets on decision dates up to each cut-off (strategy reruns); "
             "prices, signals, regime, decision dates and targets on every day up to it "
             "(pipeline reruns)",
