@@ -27,6 +27,16 @@ def test_defaults_are_filled_and_hash_is_stable(write_config):
     assert first.replace(execution_lag=2).config_hash() != first.config_hash()
 
 
+def test_fractional_shares_are_the_default_and_can_be_turned_off(write_config):
+    """``fractional`` (top level) defaults to true, today's fractional backtests; false is kept
+    and is part of the run's identity."""
+    default = load_config(write_config(base_config()))
+    assert default.fractional is True and default.to_dict()["fractional"] is True
+    whole = load_config(write_config(base_config(fractional=False)))
+    assert whole.fractional is False
+    assert whole.config_hash() != default.config_hash()
+
+
 BAD_CASES = {
     "unknown top-level key": (
         {"benchmrk": "SPY"},
@@ -66,6 +76,10 @@ BAD_CASES = {
         "universe.speculative: expected a list",
     ),
     "lag zero": ({"execution_lag": 0}, "execution_lag: must be >= 1"),
+    "fractional not a boolean": (
+        {"fractional": "yes"},
+        "fractional: expected true or false, got 'yes' (str)",
+    ),
     "non-USD asset": (
         {"universe": {"memory": ["005930.KS"], "defensive": ["BIL"]}},
         "'005930.KS' is priced in KRW; non-USD assets need an FX series",

@@ -141,11 +141,13 @@ def test_weight_on_an_asset_without_price_is_rejected():
         check_target_weights(targets, prices)
 
 
+@pytest.mark.parametrize("fractional", [True, False], ids=["fractional", "whole_shares"])
 @pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
-def test_every_shipped_config_equals_its_vectorbt_portfolio_bit_for_bit(path):
+def test_every_shipped_config_equals_its_vectorbt_portfolio_bit_for_bit(path, fractional):
     """The engine is vectorbt's ``from_orders`` accounting: the run's books and fills equal
-    the ``Portfolio`` it hands to notebook users, to the last bit."""
-    result = run_backtest(load_config(path))
+    the ``Portfolio`` it hands to notebook users, to the last bit; with ``fractional: false``
+    that ``Portfolio`` gets ``size_granularity`` 1.0 on the equities."""
+    result = run_backtest(load_config(path).replace(fractional=fractional))
     sim, portfolio = result.simulation, result.portfolio
     np.testing.assert_array_equal(sim.value.to_numpy(), portfolio.value().to_numpy())
     np.testing.assert_array_equal(sim.cash.to_numpy(), portfolio.cash().to_numpy())
@@ -154,3 +156,22 @@ def test_every_shipped_config_equals_its_vectorbt_portfolio_bit_for_bit(path):
     np.testing.assert_array_equal(sim.orders["shares"].to_numpy(), records["size"])
     np.testing.assert_array_equal(sim.orders["price"].to_numpy(), records["price"])
     np.testing.assert_array_equal(sim.orders["fees"].to_numpy(), records["fees"])
+
+
+def test_whole_shares_hold_integer_equities_and_fractional_crypto():
+    """``fractional: false``: every equity/ETF position is a whole number of shares at every
+    close, crypto keeps fractions, and the leftover of each rebalance stays in cash."""
+    config = load_config(CONFIGS / "capital_scarcity.yaml")
+    whole = run_backtest(config.replace(fractional=False)).simulation
+    fractional = run_backtest(config).simulation
+    crypto = [s for s in whole.shares.columns if s.endswith("-USD")]
+    equities = [s for s in whole.shares.columns if s not in crypto]
+    assert crypto and equities
+    held = whole.shares[equities].to_numpy()
+    np.testing.assert_array_equal(held, np.floor(held))
+    assert (whole.shares[crypto].to_numpy() % 1 != 0).any()
+    assert (whole.orders["shares"][whole.orders["symbol"].isin(equities)] % 1 == 0).all()
+    assert (fractional.shares[equities].to_numpy() % 1 != 0).any()
+    assert whole.size_granularity[equities].eq(1.0).all()
+    assert whole.size_granularity[crypto].isna().all()
+    assert (whole.cash > fractional.cash).mean() > 0.9  # rounding down leaves cash idle

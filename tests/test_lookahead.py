@@ -7,6 +7,8 @@ their own test files.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -27,6 +29,7 @@ from rotation.lookahead import (
     truncate,
 )
 from rotation.pipeline import Stages, load_inputs
+from rotation.signals import publication_rule
 from rotation.validate import load_config
 from tests.helpers import CONFIGS, STRATEGIES, base_config
 
@@ -45,7 +48,7 @@ def test_macro_pushes_respect_publication_dates(honest):
     t = pd.Timestamp("2022-06-15")
     changed = push_macro(inputs, t, {"PNFI": 1.0, "DGS10": -1.0, "capex": 1.0})
     pnfi = inputs.macro["PNFI"]  # published ~120 days after its date
-    unknown = pnfi.index + pd.Timedelta(days=120) > t
+    unknown = publication_rule("PNFI", None).known_dates(pnfi.index) > t
     assert changed.macro["PNFI"][~unknown].equals(pnfi[~unknown])
     assert (changed.macro["PNFI"][unknown] > pnfi[unknown]).all()
     assert pnfi.index[unknown][0] < t  # dated before t but not yet public: pushed too
@@ -67,18 +70,23 @@ def test_macro_signs_point_to_scarcity(honest):
 
 
 def test_truncation_drops_exactly_what_was_not_known(honest):
-    _, inputs = honest
+    config, inputs = honest
     t = pd.Timestamp("2022-06-15")
-    cut = truncate(inputs, t)
+    cut = truncate(inputs, t, config.signal)
     for symbol, close in inputs.closes.items():
         assert cut.closes[symbol].equals(close[close.index <= t])
+    dgs10 = inputs.macro["DGS10"]  # H.15 posts a day's yield the next business day, 4:15 pm
+    assert cut.macro["DGS10"].index[-1] == pd.Timestamp("2022-06-13")
+    assert dgs10.index[dgs10.index <= t][-1] == t  # observed on t, not known until later
     pnfi = inputs.macro["PNFI"]
-    assert cut.macro["PNFI"].equals(pnfi[pnfi.index + pd.Timedelta(days=120) <= t])
+    known = publication_rule("PNFI", config.signal).known_dates(pnfi.index) <= t
+    assert cut.macro["PNFI"].equals(pnfi[known])
     assert len(cut.macro["PNFI"]) < (pnfi.index <= t).sum()  # dated before t, not yet public
     assert (cut.capex["known_from"] <= t).all()
     assert len(cut.capex) == (inputs.capex["known_from"] <= t).sum()
-    lagged = truncate(inputs, t, {"PNFI": 0})  # the config's lag overrides the table's
-    assert lagged.macro["PNFI"].equals(pnfi[pnfi.index <= t])
+    overridden = dataclasses.replace(config.signal, publication_lags={"PNFI": 0})
+    lagged = truncate(inputs, t, overridden)  # the config's lag overrides the table's
+    assert len(lagged.macro["PNFI"]) > len(cut.macro["PNFI"])
 
 
 def test_coverage_takes_the_last_tenth_the_ends_and_strata():

@@ -167,7 +167,8 @@ def test_the_registry_is_complete_and_consistent():
     full = compute(
         Sample(np.zeros((10, 2)), risk_free=np.zeros(10), value=np.ones((10, 2)),
                benchmark=np.zeros(10), turnover=np.zeros(2), initial_turnover=np.ones(2),
-               fees_paid=np.zeros(2))
+               fees_paid=np.zeros(2), slippage_paid=np.zeros(2), fee_drag_sum=np.zeros(2),
+               slippage_drag_sum=np.zeros(2))
     )  # fmt: skip
     assert list(full) == [m.name for m in METRICS if m.compute is not None]
 
@@ -196,6 +197,22 @@ def test_regime_in_force_is_the_state_the_positions_were_decided_under():
     assert table.loc["abundant", "days"] == 2  # days 6, 7
     expected = (1.03 * 1.04 * 1.05) ** (252 / 3) - 1
     assert table.loc["scarce", "annual_return"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_cost_metrics_are_money_and_annualized_drag():
+    # 504 days (two years); fees 30 and slippage 10 in money; the daily sums of cost / value
+    # at the previous close are 0.02 (fees) and 0.005 (slippage), so per year 0.01 and 0.0025
+    costs = metrics.compute(
+        Sample(np.zeros(504), risk_free=0.0, fees_paid=30.0, slippage_paid=10.0,
+               fee_drag_sum=0.02, slippage_drag_sum=0.005),
+        metrics.COSTS,
+    )  # fmt: skip
+    assert costs["fees_paid"] == 30.0 and costs["slippage_paid"] == 10.0
+    assert costs["costs_paid"] == 40.0
+    assert costs["fee_drag"] == pytest.approx(0.01, rel=1e-15)
+    assert costs["slippage_drag"] == pytest.approx(0.0025, rel=1e-15)
+    assert costs["cost_drag"] == costs["fee_drag"] + costs["slippage_drag"]
+    assert all(metrics.metric(name).better == "lower" for name in metrics.COSTS)
 
 
 def test_ranking_follows_the_direction():

@@ -104,7 +104,8 @@ def test_equity_up_to_t_ignores_prices_after_t(case):
 
 
 def test_macro_value_counts_only_after_its_publication_lag(case):
-    """DGS10 dated t is published on t + 1 day: changing it cannot move the signal on t."""
+    """DGS10 dated t is published at 4:15 pm on t + 1 business day, after that day's close:
+    changing it cannot move the signal on t or t + 1, only from the close of t + 2."""
     config, inputs = case
     t = pd.Timestamp("2023-05-10")  # a Wednesday
     macro = dict(inputs.macro)
@@ -114,7 +115,8 @@ def test_macro_value_counts_only_after_its_publication_lag(case):
     original = prepare(config, inputs).signals["cost_of_capital"]
     bumped = prepare(config, dataclasses.replace(inputs, macro=macro)).signals["cost_of_capital"]
     assert original.loc[t] == bumped.loc[t]
-    assert original.loc[t + pd.Timedelta(days=1)] != bumped.loc[t + pd.Timedelta(days=1)]
+    assert original.loc[t + pd.Timedelta(days=1)] == bumped.loc[t + pd.Timedelta(days=1)]
+    assert original.loc[t + pd.Timedelta(days=2)] != bumped.loc[t + pd.Timedelta(days=2)]
 
 
 def test_one_stages_serves_configs_with_different_universes():

@@ -208,3 +208,33 @@ def test_the_registry_defines_every_component_the_config_accepts():
     reads = component_inputs(every)
     assert set(reads) == set(SIGNAL_COMPONENTS)
     assert all(reads[c] for c in SIGNAL_COMPONENTS)
+
+
+def _differs(a: pd.Series, b: pd.Series) -> pd.DatetimeIndex:
+    same = (a == b) | (a.isna() & b.isna())
+    return pd.DatetimeIndex(a.index[~same.to_numpy()])
+
+
+def test_release_time_fix_moves_capex_growth_on_exactly_the_predicted_days():
+    from rotation.config import SignalConfig
+    from rotation.data.sources import bundled
+
+    source = bundled()
+    quarters = source.capex_quarters()
+    macro = {"PNFI": source.macro("PNFI")}
+    days = sig.signal_calendar(macro, quarters["published"].max() + pd.Timedelta(days=30))
+    signal = SignalConfig()
+    new = sig.Known(macro, quarters, signal, days).capex_growth()
+    # The rule before the fix: a filing counted at the close of the day it was published.
+    before_close = quarters.assign(known_from=quarters["published"])
+    old = sig.Known(macro, before_close, signal, days).capex_growth()
+    # Predicted: the weekdays on which a filing without a known time (so after the close) was
+    # published and the old series changed that day; a weekend filing waits for Monday either way.
+    untimed = quarters.loc[quarters["accepted_at"].isna(), "published"]
+    release_days = pd.DatetimeIndex(untimed.unique())
+    weekdays = release_days[release_days.day_of_week < 5]
+    predicted = _differs(old, old.shift(1)).intersection(weekdays)
+    moved = _differs(new, old)
+    assert moved.equals(predicted)
+    assert len(moved) >= 30  # four hyperscalers' releases over more than a decade
+    assert _differs(new.loc[moved], old.shift(1).loc[moved]).empty  # one session late

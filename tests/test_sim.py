@@ -29,9 +29,16 @@ WEIGHT_STYLES = ("full", "partial", "sparse", "nan_cells", "over", "daily", "sho
 
 
 def vectorbt_run(
-    close: pd.DataFrame, weights: pd.DataFrame, fees: float, slippage: float
+    close: pd.DataFrame,
+    weights: pd.DataFrame,
+    fees: float,
+    slippage: float,
+    size_granularity: np.ndarray | None = None,
+    init_cash: float = INIT_CASH,
 ) -> vbt.Portfolio:
-    """The engine's reference call, configured exactly as the engine configures it."""
+    """The engine's reference call, configured exactly as the engine configures it
+    (``size_granularity``: (N,) per column, NaN = any size; vectorbt's default is NaN)."""
+    granularity = np.nan if size_granularity is None else np.asarray(size_granularity)[None, :]
     return vbt.Portfolio.from_orders(
         close,
         size=weights,
@@ -41,7 +48,8 @@ def vectorbt_run(
         call_seq="auto",
         fees=fees,
         slippage=slippage,
-        init_cash=INIT_CASH,
+        init_cash=init_cash,
+        size_granularity=granularity,
         freq="1D",
     )
 
@@ -97,13 +105,15 @@ def assert_matches_vectorbt(
     fees: float,
     slippage: float,
     rebalance_rows: np.ndarray | None = None,
+    size_granularity: np.ndarray | None = None,
+    init_cash: float = INIT_CASH,
 ) -> None:
     """Value, cash and shares after each rebalance equal vectorbt's bit for bit; the cost
     totals (summed in another order) to 1e-9 relative.
 
     ``rebalance_rows`` are the rows of ``result.shares``: by default the rows with any weight.
     """
-    pf = vectorbt_run(close, weights, fees, slippage)
+    pf = vectorbt_run(close, weights, fees, slippage, size_granularity, init_cash)
     np.testing.assert_array_equal(result.value[:, variant], pf.value().to_numpy())
     np.testing.assert_array_equal(result.cash[:, variant], pf.cash().to_numpy())
     records = pf.orders.values
@@ -293,6 +303,112 @@ def test_shared_targets_over_a_cost_grid_equal_stacked_targets() -> None:
     stacked = simulate_target_weights(close, np.stack([targets] * 3), rows, fees, 0.001, INIT_CASH)
     np.testing.assert_array_equal(shared.value, stacked.value)
     assert shared.value[-1, 0] > shared.value[-1, 1] > shared.value[-1, 2]
+
+
+# --- whole shares: vectorbt's size_granularity ------------------------------------------------
+
+WHOLE_A_B = np.array([1.0, 1.0])
+
+
+def test_hand_made_whole_shares_floor_each_order() -> None:
+    # Synthetic. 1005 of cash, no costs. Day 0: A 0.5 * 1005 / 10 = 50.25 -> 50 shares, B
+    # 502.5 / 20 = 25.125 -> 25; 5 stays in cash. Day 2 (value 50*12 + 25*18 + 5 = 1055): sell
+    # the 25 B @ 18 (cash 455), then A wants 1055 / 12 - 50 = 37.92 more -> 37 @ 12 = 444.
+    result = simulate_from_weights_frame(
+        HAND_CLOSE, HAND_WEIGHTS, 0.0, 0.0, 1005.0, size_granularity=WHOLE_A_B, record_shares=True
+    )
+    np.testing.assert_array_equal(result.shares[0], [[50.0, 25.0], [87.0, 0.0]])
+    np.testing.assert_allclose(result.cash[:, 0], [5.0, 5.0, 11.0, 11.0], rtol=1e-15)
+    np.testing.assert_allclose(result.value[:, 0], [1005.0, 1055.0, 1055.0, 1055.0], rtol=1e-15)
+
+
+def test_hand_made_whole_shares_floor_a_buy_cut_by_the_cash() -> None:
+    # Synthetic. 1 % fees, 1000 of cash. A: 50 shares for 505, cash 495. B wants 25 (505) but
+    # the cash buys 495 / 1.01 / 20 = 24.5 shares: floored to 24, paying 480 + 4.80 fees, and
+    # the remaining 10.20 stays in cash (without granularity B would take all of it).
+    result = simulate_from_weights_frame(
+        HAND_CLOSE, HAND_WEIGHTS, 0.01, 0.0, 1000.0, size_granularity=WHOLE_A_B, record_shares=True
+    )
+    np.testing.assert_array_equal(result.shares[0, 0], [50.0, 24.0])
+    np.testing.assert_allclose(result.cash[0, 0], 1000.0 - 505.0 - 484.8, rtol=1e-12)
+    assert_matches_vectorbt(
+        result, 0, HAND_CLOSE, HAND_WEIGHTS, 0.01, 0.0, size_granularity=WHOLE_A_B, init_cash=1000.0
+    )
+
+
+def test_granularity_rejects_what_vectorbt_rejects() -> None:
+    close, targets, rows = HAND_CLOSE.to_numpy(), HAND_WEIGHTS.to_numpy()[[0, 2]], np.array([0, 2])
+    for bad in (np.array([1.0, 0.0]), np.array([1.0, np.inf]), np.array([-1.0, 1.0])):
+        with pytest.raises(ValueError, match="size_granularity must be NaN"):
+            simulate_target_weights(close, targets, rows, 0.0, 0.0, 1000.0, size_granularity=bad)
+    with pytest.raises(ValueError, match=r"size_granularity must have shape \(2,\)"):
+        simulate_target_weights(close, targets, rows, 0.0, 0.0, 1000.0, size_granularity=np.ones(3))
+
+
+def mixed_granularity(rng: np.random.Generator, n_assets: int) -> np.ndarray:
+    """Per column: whole shares (1.0), any size (NaN) or lots of 0.25, at random."""
+    return rng.choice(np.array([1.0, 1.0, np.nan, 0.25]), n_assets)
+
+
+@pytest.mark.parametrize("style", WEIGHT_STYLES)
+@pytest.mark.parametrize(("fees", "slippage"), [(0.0, 0.0), (0.001, 0.0005), (0.02, 0.01)])
+@pytest.mark.parametrize("init_cash", [2_000.0, INIT_CASH])
+def test_synthetic_gbm_whole_shares_match_vectorbt(
+    style: str, fees: float, slippage: float, init_cash: float
+) -> None:
+    rng = np.random.default_rng(sum(map(ord, style)) + int(fees * 1e4) + int(init_cash))
+    close = synthetic_gbm_close(rng, 90, 6)
+    weights = random_weights_frame(rng, close, 12, style)
+    granularity = mixed_granularity(rng, 6)
+    result = simulate_from_weights_frame(
+        close, weights, fees, slippage, init_cash, size_granularity=granularity, record_shares=True
+    )
+    whole = granularity == 1.0
+    assert np.array_equal(result.shares[0][:, whole], np.floor(result.shares[0][:, whole]))
+    assert_matches_vectorbt(
+        result, 0, close, weights, fees, slippage, size_granularity=granularity, init_cash=init_cash
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    style=st.sampled_from(WEIGHT_STYLES),
+    fees=st.sampled_from([0.0, 0.001, 0.02]),
+    slippage=st.sampled_from([0.0, 0.001, 0.01]),
+    n_assets=st.integers(1, 8),
+    init_cash=st.sampled_from([500.0, 10_000.0, INIT_CASH]),
+)
+def test_random_whole_share_cases_match_vectorbt(
+    seed: int, style: str, fees: float, slippage: float, n_assets: int, init_cash: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    close = synthetic_gbm_close(rng, 60, n_assets)
+    weights = random_weights_frame(rng, close, int(rng.integers(1, 20)), style)
+    granularity = mixed_granularity(rng, n_assets)
+    result = simulate_from_weights_frame(
+        close, weights, fees, slippage, init_cash, size_granularity=granularity, record_shares=True
+    )
+    assert_matches_vectorbt(
+        result, 0, close, weights, fees, slippage, size_granularity=granularity, init_cash=init_cash
+    )
+
+
+def test_granularity_per_variant_in_one_pass_equals_each_variant_alone() -> None:
+    rng = np.random.default_rng(5)
+    close = synthetic_gbm_close(rng, 60, 4).to_numpy()
+    rows = np.arange(0, 60, 9)
+    targets = random_target_rows(rng, len(rows), 4, "full")
+    granularity = np.array([[np.nan] * 4, [1.0] * 4, [1.0, np.nan, 1.0, np.nan]])
+    together = simulate_target_weights(
+        close, targets, rows, np.full(3, 0.001), 0.0, 5_000.0, size_granularity=granularity
+    )
+    for v in range(3):
+        alone = simulate_target_weights(
+            close, targets, rows, 0.001, 0.0, 5_000.0, size_granularity=granularity[v]
+        )
+        np.testing.assert_array_equal(together.value[:, v], alone.value[:, 0])
+    assert not np.array_equal(together.value[:, 0], together.value[:, 1])
 
 
 # --- pieces ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from rotation.backtest import run_backtest
 from rotation.cli import main
 from rotation.config import read_config
 from rotation.errors import ConfigError
+from rotation.metrics import COSTS
 from rotation.pipeline import load_inputs
 from rotation.sweep import expand_grid, parse_grid, sweep, variants_of, with_overrides
 from rotation.validate import load_config
@@ -90,6 +91,32 @@ def test_every_variant_equals_its_own_backtest_bit_for_bit(thesis):
             np.testing.assert_array_equal(
                 alone.portfolio.value().to_numpy(), alone.simulation.value.to_numpy()
             )
+
+
+def test_a_variant_reports_the_same_costs_as_its_own_backtest(thesis):
+    """Fees, slippage, their total and their drags: the kernel's totals, bit for bit."""
+    config, inputs = thesis
+    grid = {"costs.fees": [0.0, 0.002], "costs.slippage": [0.0, 0.001], "execution_lag": [1, 2]}
+    result = sweep(config, grid, inputs)
+    for i, overrides in enumerate(expand_grid(grid)):
+        alone = run_backtest(with_overrides(config, overrides), inputs)
+        for name in COSTS:
+            assert result.table.loc[i, name] == alone.metrics[name], (overrides, name)
+    assert (result.table["slippage_paid"] == 0).any() and (result.table["slippage_paid"] > 0).any()
+    assert (result.table["fee_drag"] == 0).any() and (result.table["fee_drag"] > 0).any()
+
+
+def test_whole_share_variants_equal_their_own_backtests(thesis):
+    """A sweep obeys each variant's ``fractional``: a whole-share variant of the grid is its own
+    whole-share backtest, bit for bit, and differs from its fractional twin."""
+    config, inputs = thesis
+    grid = {"fractional": [True, False], "costs.fees": [0.0, 0.002]}
+    result = sweep(config, grid, inputs)
+    for i, overrides in enumerate(expand_grid(grid)):
+        alone = run_backtest(with_overrides(config, overrides), inputs)
+        assert alone.config.fractional is overrides["fractional"]
+        np.testing.assert_array_equal(result.value[i].to_numpy(), alone.simulation.value)
+    assert not np.array_equal(result.value[0].to_numpy(), result.value[2].to_numpy())
 
 
 def test_another_strategy_and_schedule_match_their_backtests_too(thesis):

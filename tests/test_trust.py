@@ -73,7 +73,7 @@ def test_buy_and_hold_of_the_benchmark_never_beats_it(spy_config, spy_inputs, st
 
 def test_the_benchmark_curve_is_its_close_from_the_entry(spy_config, spy_inputs):
     run = run_backtest(spy_config.replace(start=pd.Timestamp("2020-03-13").date()), spy_inputs)
-    close = bundled().prices("SPY").loc["2020-03-16":run.metrics["end"]]
+    close = bundled().prices("SPY").loc["2020-03-16" : run.metrics["end"]]
     expected = close / close.iloc[0] * spy_config.init_cash
     got = run.benchmark_value.loc["2020-03-16":]
     np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-13)
@@ -219,3 +219,32 @@ def test_each_day_counts_for_the_regime_its_positions_were_decided_under(lag):
     shares = (decided.dropna().value_counts() / decided.notna().sum()).to_dict()
     for state, share in run.metrics["time_in_regime"].items():
         assert share == pytest.approx(shares.get(state, 0.0), rel=1e-12)
+
+
+def test_a_strategy_that_starts_in_cash_is_compared_from_its_first_fill(write_config, spy_inputs):
+    """First decisions that hold only cash are not an entry: the benchmark waits for the
+    first fill (synthetic allocation on real data: all cash when scarce, SPY otherwise)."""
+    from tests.helpers import base_config
+
+    raw = base_config(
+        universe={"equity": ["SPY"], "defensive": ["BIL"]},
+        start="2015-07-01",  # the regime is scarce from 2015-06-04 to 2015-09-14
+        strategy={
+            "name": "capital_scarcity",
+            "params": {
+                "allocations": {
+                    "scarce": {},
+                    "neutral": {"equity": 1.0},
+                    "abundant": {"equity": 1.0},
+                },
+                "within_sleeve": "equal",
+            },
+        },
+    )
+    config = read_config(write_config(raw))
+    run = run_backtest(config, load_inputs(config))
+    first_fill = run.simulation.orders["date"].min()
+    first_target = run.simulation.executed_targets.dropna(how="all").index[0]
+    assert first_fill > first_target  # it started in cash
+    assert run.metrics["benchmark_entry"] == first_fill.date().isoformat()
+    assert (run.benchmark_value.loc[:first_fill] == config.init_cash).all()

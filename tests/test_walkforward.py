@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from rotation.backtest import run_backtest
 from rotation.cli import main
 from rotation.errors import ConfigError, DataError
-from rotation.metrics import PERIODS_PER_YEAR
+from rotation.metrics import COSTS, PERIODS_PER_YEAR
 from rotation.pipeline import load_inputs
 from rotation.sweep import expand_grid, with_overrides
 from rotation.validate import load_config
@@ -126,17 +126,19 @@ def test_each_test_window_is_a_fresh_run_on_the_capital_carried_over(case):
     for row in wf.windows.itertuples():
         assert row.start_capital == pytest.approx(capital)
         variant = with_overrides(config, expand_grid(GRID)[row.winner])
-        fresh_run = run_backtest(
+        alone = run_backtest(
             variant.replace(start=row.test_start, end=row.test_end, init_cash=capital), inputs
         )
-        fresh = fresh_run.simulation.value
+        fresh = alone.simulation.value
+        for name in COSTS:  # the costs paid in the window, as its own backtest reports them
+            assert getattr(row, f"oos_{name}") == alone.metrics[name], (row.fold, name)
         segment = wf.equity.loc[wf.equity["fold"] == row.fold, "walk_forward"]
         np.testing.assert_allclose(segment.to_numpy(), fresh.to_numpy(), rtol=1e-12)
         assert segment.iloc[0] == pytest.approx(capital)  # starts in cash
         assert row.oos_sharpe == pytest.approx(
             empyrical.sharpe_ratio(
                 fresh.pct_change().iloc[1:],
-                risk_free=fresh_run.risk_free.iloc[1:],
+                risk_free=alone.risk_free.iloc[1:],
                 annualization=PERIODS_PER_YEAR,
             )
         )
@@ -195,3 +197,24 @@ def test_cli_needs_a_grid(tmp_path, write_config):
         main, ["walkforward", str(write_config(base_config())), "--train", "3w", "--grid", "a=1"]
     )
     assert out.exit_code == 2 and "expected years or months" in out.output
+
+
+def test_whole_shares_hold_in_the_selection_and_in_the_fresh_runs(case):
+    """``fractional: false`` reaches both halves of a walk-forward: the sweep it selects from
+    and the out-of-sample runs (each a whole-share backtest of its winner)."""
+    config, inputs, fractional = case
+    whole_config = config.replace(fractional=False)
+    wf = walk_forward(whole_config, GRID, inputs, train="2y", test="1y")
+    overrides = expand_grid(GRID)
+    alone = run_backtest(with_overrides(whole_config, overrides[0]), inputs).simulation
+    np.testing.assert_array_equal(wf.sweep.value[0].to_numpy(), alone.value.to_numpy())
+    assert not np.array_equal(wf.sweep.value[0].to_numpy(), fractional.sweep.value[0].to_numpy())
+    row = next(wf.windows.itertuples())
+    variant = with_overrides(whole_config, overrides[row.winner])
+    fresh = run_backtest(
+        variant.replace(start=row.test_start, end=row.test_end, init_cash=row.start_capital), inputs
+    ).simulation
+    segment = wf.equity.loc[wf.equity["fold"] == row.fold, "walk_forward"]
+    np.testing.assert_allclose(segment.to_numpy(), fresh.value.to_numpy(), rtol=1e-12)
+    held = fresh.shares.drop(columns=[s for s in fresh.shares.columns if s.endswith("-USD")])
+    np.testing.assert_array_equal(held.to_numpy(), np.floor(held.to_numpy()))

@@ -22,6 +22,11 @@ bit. What that means, on a rebalance row ``i``:
 - A buy that costs more than the cash left is partially filled: it spends all the cash, fees
   included. Cash is never borrowed (it stays >= 0); short positions arise only from negative
   weights.
+- An asset with a size granularity ``g`` (vectorbt's ``size_granularity``; 1.0 = whole shares,
+  NaN = any size) trades multiples of ``g``, floored toward zero as vectorbt floors them: a
+  sell's size and a buy's requested size are floored before the cash check, and a buy cut by
+  the cash is floored again after it (it then pays fees on the floored size and leaves the
+  rest of the cash).
 - Orders under ``MIN_ORDER_SHARES`` shares are rejected (vectorbt's default ``min_size``), as are
   all orders when the group value is <= 0. Comparisons use vectorbt's tolerances (1e-9 relative,
   1e-12 absolute), and vectorbt snaps cash and positions within 1e-12 of zero to zero.
@@ -72,7 +77,13 @@ class SimResult:
     initial_turnover: (V,) the same ratio for the first traded row alone: the initial
         investment (1.0 = all the starting cash deployed), kept out of ``turnover``.
     traded_value: (V,) total traded notional, buys + sells, in currency.
-    fees_paid: (V,) total fees, in currency.
+    fees_paid: (V,) total fees, in currency: the fills' fees added one by one in execution order.
+    slippage_paid: (V,) total slippage, in currency, added the same way; a fill's slippage is
+        ``|execution price - close| * shares`` (what the fill lost to the moved price).
+    fee_drag_sum, slippage_drag_sum: (V,) sum over trading rows, in order, of the row's fees
+        (slippage) / the portfolio value at the previous close (``init_cash`` before row 0),
+        where a row's costs are its fills' added in execution order; times 252 / T it is the
+        annual cost drag (``rotation.metrics``).
     shares: (V, R, N) shares held after each rebalance row, or None if not recorded.
     orders: per variant, its fills in execution order, or None if not recorded.
     """
@@ -83,6 +94,9 @@ class SimResult:
     initial_turnover: np.ndarray
     traded_value: np.ndarray
     fees_paid: np.ndarray
+    slippage_paid: np.ndarray
+    fee_drag_sum: np.ndarray
+    slippage_drag_sum: np.ndarray
     shares: np.ndarray | None
     orders: list[Fills] | None = None
 
@@ -92,7 +106,8 @@ class Fills:
     """One variant's fills in execution order (rows ascending, sells before buys in a row).
 
     row, asset: (K,) positions in ``close``; side: (K,) 0 = buy, 1 = sell; shares (> 0), price
-    (execution price, slippage included) and fees (currency): (K,).
+    (execution price, slippage included), fees and slippage (currency: ``|price - close| *
+    shares``, the one place a fill's slippage is computed): (K,).
     """
 
     row: np.ndarray
@@ -101,6 +116,7 @@ class Fills:
     shares: np.ndarray
     price: np.ndarray
     fees: np.ndarray
+    slippage: np.ndarray
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,6 +165,19 @@ def _snap(x: float) -> float:
     if _is_close(x, 0.0):
         return 0.0
     return x
+
+
+@njit(cache=True)
+def _floor_to(size: float, step: float) -> float:
+    """vectorbt's ``size // step * step``: ``size`` floored to a multiple of ``step``.
+
+    For a step of 1.0 (whole shares) that is ``floor(size)`` exactly (float floor division by
+    1 subtracts the exact ``fmod``), and ``floor`` is one instruction where ``//`` is a
+    divmod; other steps take vectorbt's expression itself.
+    """
+    if step == 1.0:
+        return float(np.floor(size))
+    return size // step * step
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,6 +302,7 @@ def _simulate_nb(
     rebalance_rows: np.ndarray,
     fees: np.ndarray,
     slippage: np.ndarray,
+    granularity: np.ndarray,
     init_cash: float,
     record_shares: bool,
     value_out: np.ndarray,
@@ -281,6 +311,9 @@ def _simulate_nb(
     initial_out: np.ndarray,
     traded_out: np.ndarray,
     fees_out: np.ndarray,
+    slippage_out: np.ndarray,
+    fee_drag_out: np.ndarray,
+    slippage_drag_out: np.ndarray,
     shares_out: np.ndarray,
     record_orders: bool,
     order_float_out: np.ndarray,
@@ -289,9 +322,10 @@ def _simulate_nb(
 ) -> None:
     """Fill the (V, T) ``value_out``/``cash_out`` and (V,) totals; see the module docstring.
 
+    ``granularity`` is (V, N): each variant's size granularity per asset (NaN = any size).
     With ``record_orders``, each fill of variant v is written, in execution order, to
     ``order_int_out[v, k] = (row, asset, side)`` (side 0 buy, 1 sell) and
-    ``order_float_out[v, k] = (shares, price, fees)``; ``n_orders_out[v]`` counts them.
+    ``order_float_out[v, k] = (shares, price, fees, slippage)``; ``n_orders_out[v]`` counts them.
     """
     n_rows, n_assets = close.shape
     n_variants = target_of_variant.shape[0]
@@ -309,6 +343,7 @@ def _simulate_nb(
         weights = targets[target_of_variant[v]]
         fee = fees[v]
         slip = slippage[v]
+        step = granularity[v]
         position[:] = 0.0
         cash = init_cash
         book_cash = init_cash  # cash as the books rebuild it from the fills (reported)
@@ -318,6 +353,9 @@ def _simulate_nb(
         invested = False  # whether a row has traded yet (the first one is the initial investment)
         traded = 0.0
         fees_total = 0.0
+        slippage_total = 0.0
+        fee_drag = 0.0
+        slippage_drag = 0.0
         day = 0
         prev_row = -1
         n_orders = 0
@@ -360,6 +398,8 @@ def _simulate_nb(
 
             value_now = _snap(group_value)
             traded_row = 0.0
+            fees_row = 0.0
+            slippage_row = 0.0
             row_flow[:] = 0.0
             for k in range(n_assets):
                 asset = call_seq[k]
@@ -374,27 +414,38 @@ def _simulate_nb(
                 order_size /= price
                 order_size -= pos
 
+                granular = not np.isnan(step[asset])
                 if order_size > 0:  # buy_nb
                     adj_price = price * (1 + slip)
                     cash_limit = cash
                     if cash_limit == 0:
                         continue  # rejected: no cash
-                    req_cash = order_size * adj_price
+                    adj_size = order_size
+                    if granular:
+                        adj_size = _floor_to(adj_size, step[asset])
+                    req_cash = adj_size * adj_price
                     req_fees = req_cash * fee + 0.0
                     total_req_cash = req_cash + req_fees
                     if _is_close_or_less(total_req_cash, cash_limit):
-                        final_size = order_size
+                        final_size = adj_size
                         fees_paid = req_fees
                         final_req_cash = total_req_cash
                     else:
-                        # Partial fill: spend all the cash, fees included.
+                        # Partial fill: spend all the cash, fees included (in whole steps when
+                        # granular, which leaves the remainder in cash).
                         max_req_cash = _add(cash_limit, -0.0) / (1 + fee)
                         if max_req_cash <= 0:
                             continue  # rejected: cannot cover fees
                         final_size = max_req_cash / adj_price
-                        fees_paid = cash_limit - max_req_cash
-                        final_req_cash = cash_limit
-                    if _is_close(order_size, 0.0):
+                        if granular:
+                            final_size = _floor_to(final_size, step[asset])
+                            final_req_cash = final_size * adj_price
+                            fees_paid = final_req_cash * fee + 0.0
+                            final_req_cash = final_req_cash + fees_paid
+                        else:
+                            fees_paid = cash_limit - max_req_cash
+                            final_req_cash = cash_limit
+                    if _is_close(adj_size, 0.0):
                         continue  # ignored: size zero
                     if _is_less(final_size, MIN_ORDER_SHARES):
                         continue  # rejected: under min_size
@@ -402,6 +453,8 @@ def _simulate_nb(
                     position[asset] = _add(pos, final_size)
                 else:  # sell_nb
                     size = -order_size
+                    if granular:
+                        size = _floor_to(size, step[asset])
                     adj_price = price * (1 - slip)
                     if _is_close(size, 0.0):
                         continue  # ignored: size zero
@@ -417,7 +470,11 @@ def _simulate_nb(
                     position[asset] = _add(pos, -size)
                 notional = final_size * adj_price
                 traded_row += notional
+                slippage_paid = abs(adj_price - price) * final_size
                 fees_total += fees_paid
+                slippage_total += slippage_paid
+                fees_row += fees_paid
+                slippage_row += slippage_paid
                 signed = final_size if order_size > 0 else -final_size
                 row_flow[asset] = _add(row_flow[asset], -signed * adj_price - fees_paid)
                 if record_orders:
@@ -427,6 +484,7 @@ def _simulate_nb(
                     order_float_out[v, n_orders, 0] = final_size
                     order_float_out[v, n_orders, 1] = adj_price
                     order_float_out[v, n_orders, 2] = fees_paid
+                    order_float_out[v, n_orders, 3] = slippage_paid
                     n_orders += 1
 
             traded += traded_row
@@ -436,6 +494,11 @@ def _simulate_nb(
                 else:
                     initial = traded_row / value_now
                     invested = True
+            # the value at the previous close is already booked (init_cash before row 0)
+            value_before = value_out[v, row - 1] if row > 0 else init_cash
+            if value_before > 0:
+                fee_drag += fees_row / value_before
+                slippage_drag += slippage_row / value_before
             n_held = 0
             for asset in range(n_assets):
                 if position[asset] != 0:
@@ -464,6 +527,9 @@ def _simulate_nb(
         initial_out[v] = initial
         traded_out[v] = traded
         fees_out[v] = fees_total
+        slippage_out[v] = slippage_total
+        fee_drag_out[v] = fee_drag
+        slippage_drag_out[v] = slippage_drag
         n_orders_out[v] = n_orders
 
 
@@ -480,6 +546,21 @@ def _per_variant(x: float | np.ndarray, n_variants: int, name: str) -> np.ndarra
     return np.ascontiguousarray(arr)
 
 
+def _granularity(size_granularity: np.ndarray | None, n_variants: int, n_assets: int) -> np.ndarray:
+    """(V, N) size granularity from None (any size), (N,) or (V, N); vectorbt's check."""
+    if size_granularity is None:
+        return np.full((n_variants, n_assets), np.nan)
+    arr = np.asarray(size_granularity, dtype=np.float64)
+    if arr.shape not in ((n_assets,), (n_variants, n_assets)):
+        raise ValueError(
+            f"size_granularity must have shape ({n_assets},) or ({n_variants}, {n_assets}), "
+            f"got {arr.shape}"
+        )
+    if np.any(np.isinf(arr) | (arr <= 0)):
+        raise ValueError("size_granularity must be NaN (any size) or finite and > 0")
+    return np.ascontiguousarray(np.broadcast_to(arr, (n_variants, n_assets)))
+
+
 def simulate_target_weights(
     close: np.ndarray,
     targets: np.ndarray,
@@ -488,6 +569,7 @@ def simulate_target_weights(
     slippage: float | np.ndarray,
     init_cash: float,
     *,
+    size_granularity: np.ndarray | None = None,
     record_shares: bool = False,
     record_orders: bool = False,
     record_cash: bool = True,
@@ -501,6 +583,8 @@ def simulate_target_weights(
     rebalance_rows: (R,) strictly increasing row numbers of ``close`` where ``targets`` apply.
     fees, slippage: scalar or (V,) fractions (0.001 = 0.1 %) of traded notional / of price.
     init_cash: starting cash of every variant.
+    size_granularity: (N,) or (V, N) vectorbt ``size_granularity`` per asset (and variant):
+        1.0 trades whole shares, NaN any size (the default for every asset).
     record_shares: also return the (V, R, N) shares held after each rebalance.
     record_orders: also return each variant's fills (``Fills``).
     record_cash: return the daily cash (else ``cash`` is empty): a sweep needs only
@@ -555,6 +639,7 @@ def simulate_target_weights(
     init_cash = float(init_cash)
     if not np.isfinite(init_cash) or init_cash <= 0:
         raise ValueError(f"init_cash must be finite and > 0, got {init_cash}")
+    granularity = _granularity(size_granularity, n_variants, n_assets)
 
     value = np.empty((n_variants, n_rows))
     cash = np.empty((n_variants, n_rows if record_cash else 0))
@@ -562,10 +647,13 @@ def simulate_target_weights(
     initial_turnover = np.empty(n_variants)
     traded_value = np.empty(n_variants)
     fees_paid = np.empty(n_variants)
+    slippage_paid = np.empty(n_variants)
+    fee_drag_sum = np.empty(n_variants)
+    slippage_drag_sum = np.empty(n_variants)
     shares_shape = (n_variants, n_rebalances, n_assets) if record_shares else (0, 0, 0)
     shares = np.zeros(shares_shape)
     order_shape = (n_variants, n_rebalances * n_assets) if record_orders else (0, 0)
-    order_float = np.zeros((*order_shape, 3))
+    order_float = np.zeros((*order_shape, 4))
     order_int = np.zeros((*order_shape, 3), dtype=np.int64)
     n_orders = np.zeros(n_variants, dtype=np.int64)
     _simulate_nb(
@@ -575,6 +663,7 @@ def simulate_target_weights(
         rebalance_rows,
         fees,
         slippage,
+        granularity,
         init_cash,
         record_shares,
         value,
@@ -583,6 +672,9 @@ def simulate_target_weights(
         initial_turnover,
         traded_value,
         fees_paid,
+        slippage_paid,
+        fee_drag_sum,
+        slippage_drag_sum,
         shares,
         record_orders,
         order_float,
@@ -599,6 +691,7 @@ def simulate_target_weights(
                 shares=order_float[v, : n_orders[v], 0],
                 price=order_float[v, : n_orders[v], 1],
                 fees=order_float[v, : n_orders[v], 2],
+                slippage=order_float[v, : n_orders[v], 3],
             )
             for v in range(n_variants)
         ]
@@ -609,6 +702,9 @@ def simulate_target_weights(
         initial_turnover=initial_turnover,
         traded_value=traded_value,
         fees_paid=fees_paid,
+        slippage_paid=slippage_paid,
+        fee_drag_sum=fee_drag_sum,
+        slippage_drag_sum=slippage_drag_sum,
         shares=shares if record_shares else None,
         orders=fills,
     )
@@ -621,13 +717,14 @@ def simulate_from_weights_frame(
     slippage: float,
     init_cash: float,
     *,
+    size_granularity: np.ndarray | None = None,
     record_shares: bool = False,
     record_orders: bool = False,
 ) -> SimResult:
     """Simulate one weights frame, as executed (already lagged), shaped like ``close``.
 
     The rebalance rows are the rows with any non-NaN weight. Result arrays have one column
-    (V = 1); their rows follow ``close.index``.
+    (V = 1); their rows follow ``close.index``. ``size_granularity``: (N,), in column order.
     """
     if not weights.index.equals(close.index):
         raise ValueError("weights must have the same dates as close")
@@ -647,6 +744,7 @@ def simulate_from_weights_frame(
         fees,
         slippage,
         init_cash,
+        size_granularity=size_granularity,
         record_shares=record_shares,
         record_orders=record_orders,
     )
@@ -739,8 +837,10 @@ def books(close: np.ndarray, fills: Fills, init_cash: float) -> Books:
 
 
 def bytes_per_variant(n_rows: int, n_assets: int, n_rebalances: int) -> int:
-    """Bytes one variant needs in a pass: its targets and shares (R x N) and value and cash (T)."""
-    return 8 * (2 * n_rebalances * n_assets + 2 * n_rows + 3)
+    """Bytes one variant needs in a pass: its targets and shares (R x N), value and cash (T),
+    size granularity (N) and its seven totals (turnover, initial turnover, traded value, fees,
+    slippage and the two drag sums)."""
+    return 8 * (2 * n_rebalances * n_assets + n_assets + 2 * n_rows + 7)
 
 
 def iter_variant_chunks(

@@ -20,15 +20,19 @@ from rotation.data.align import align_prices
 from rotation.engine import Simulation, simulate
 from rotation.errors import DataError
 from rotation.metrics import (
+    COSTS,
+    Sample,
     annual_return,
     annual_turnover,
     by_regime,
+    compute,
     finite_or_none,
     performance,
     regime_in_force,
 )
 from rotation.pipeline import Inputs, Prepared, Window, prepare
 from rotation.regime import STATES
+from rotation.runs import Identity, identity
 
 
 @dataclass(frozen=True)
@@ -46,9 +50,14 @@ class Backtest:
     risk_free: pd.Series
     metrics: dict[str, Any]
     regime_table: pd.DataFrame
-    fingerprint: str
     source: str
+    identity: Identity  # run id, config and data hashes, strategy and package code
     notes: tuple[str, ...] = field(default=())
+
+    @property
+    def fingerprint(self) -> str:
+        """The data fingerprint (``Inputs.fingerprint``)."""
+        return self.identity.data_fingerprint
 
     @property
     def returns(self) -> pd.Series:
@@ -70,6 +79,23 @@ def run_backtest(config: Config, inputs: Inputs | None = None) -> Backtest:
     return simulate_prepared(prepare(config, inputs))
 
 
+def cost_metrics(
+    simulation: Simulation, returns: pd.Series, risk_free: pd.Series
+) -> dict[str, float | None]:
+    """The registry's cost metrics (``COSTS``) of ``simulation`` from the engine's totals (a
+    sweep reads the same ones); ``returns``: its daily returns (their length is the T of the
+    drag's 252 / T) and ``risk_free`` the rate on those days."""
+    sample = Sample(
+        returns.to_numpy(),
+        risk_free=risk_free.to_numpy(),
+        fees_paid=simulation.fees_paid,
+        slippage_paid=simulation.slippage_paid,
+        fee_drag_sum=simulation.fee_drag_sum,
+        slippage_drag_sum=simulation.slippage_drag_sum,
+    )
+    return {name: finite_or_none(v) for name, v in compute(sample, COSTS).items()}
+
+
 def simulate_prepared(prepared: Prepared) -> Backtest:
     """Simulate a prepared config over its window: engine, benchmark, metrics."""
     config, inputs, window = prepared.config, prepared.inputs, prepared.window
@@ -82,9 +108,10 @@ def simulate_prepared(prepared: Prepared) -> Backtest:
         slippage=config.costs.slippage,
         execution_lag=config.execution_lag,
         init_cash=config.init_cash,
+        fractional=config.fractional,
     )
     calendar = cast(pd.DatetimeIndex, prices_w.index)  # prices are indexed by date
-    entry = entry_row(simulation.executed_targets, config.execution_lag)
+    entry = entry_row(simulation, config.execution_lag)
     benchmark_value = benchmark_curve(
         inputs.closes[config.benchmark], calendar, entry, config.init_cash
     ).rename("benchmark")
@@ -106,7 +133,7 @@ def simulate_prepared(prepared: Prepared) -> Backtest:
             "initial_investment": simulation.initial_turnover,
             "rebalances": int(traded_days),
             "orders": len(simulation.orders),
-            "fees_paid": float(simulation.orders["fees"].sum()) if traded_days else 0.0,
+            **cost_metrics(simulation, returns, risk_free),
             "time_in_regime": {
                 s: float((in_force == s).mean()) if len(in_force) else 0.0 for s in STATES
             },
@@ -137,20 +164,27 @@ def simulate_prepared(prepared: Prepared) -> Backtest:
         risk_free=risk_free,
         metrics=metrics,
         regime_table=table,
-        fingerprint=inputs.fingerprint(),
         source=inputs.source,
+        identity=identity(config, inputs.fingerprint(), prepared.stages.strategy(config)),
         notes=window.notes,
     )
 
 
-def entry_row(executed_targets: Weights, execution_lag: int) -> int:
-    """The row the strategy first trades on (its first executed target), where the benchmark
-    is bought too; a strategy that never trades is compared from the first row it could
-    have traded (``execution_lag``)."""
-    trading = np.flatnonzero(executed_targets.notna().any(axis=1).to_numpy())
-    if len(trading):
-        return int(trading[0])
-    return min(execution_lag, len(executed_targets) - 1)
+def entry_row(simulation: Simulation, execution_lag: int) -> int:
+    """The row of the strategy's first fill, where the benchmark is bought too.
+
+    A strategy whose first targets hold only cash enters on its first fill; one that never
+    fills is compared from its first executed target (else from the first row any decision
+    could trade, ``execution_lag``), so the benchmark is never bought before the strategy
+    could have been.
+    """
+    index = simulation.value.index
+    if len(simulation.orders):
+        return int(index.searchsorted(simulation.orders["date"].min()))
+    executed = simulation.executed_targets.notna().any(axis=1).to_numpy()
+    if executed.any():
+        return int(np.argmax(executed))
+    return min(execution_lag, len(index) - 1)
 
 
 def benchmark_curve(

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -60,6 +61,24 @@ def _frozen_map(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return types.MappingProxyType(dict(mapping))
 
 
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
+
+
+def parse_release_time(text: str, where: str) -> dt.time | None:
+    """A release time of the config: ``"HH:MM"`` New York time, or ``"after_close"`` (None:
+    the rule of ``rotation.data.align`` then treats the release as after the close)."""
+    clean = str(text).strip().lower()
+    if clean == "after_close":
+        return None
+    match = _CLOCK.fullmatch(clean)
+    if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise ValueError(
+            f"{where}: expected a New York time 'HH:MM' (e.g. '16:30') or 'after_close', "
+            f"got {text!r}"
+        )
+    return dt.time(int(match.group(1)), int(match.group(2)))
+
+
 @dataclass(frozen=True)
 class DataConfig:
     """Where series come from: the bundled snapshot, a local folder, or live providers + cache."""
@@ -102,6 +121,8 @@ class SignalConfig:
     )
     min_components: int = 2  # composite is NaN when fewer components are known
     publication_lags: Mapping[str, int] = field(default_factory=lambda: _frozen_map({}))
+    # FRED id -> "HH:MM" (New York time) or "after_close": overrides rotation.data.align's table
+    release_times: Mapping[str, str] = field(default_factory=lambda: _frozen_map({}))
 
     def __post_init__(self) -> None:
         for name, weight in self.weights.items():
@@ -122,6 +143,8 @@ class SignalConfig:
         for series_id, lag in self.publication_lags.items():
             if lag < 0:
                 raise ValueError(f"publication_lags.{series_id}: must be >= 0 days, got {lag}")
+        for series_id, text in self.release_times.items():
+            parse_release_time(text, f"release_times.{series_id}")
 
     @property
     def components(self) -> tuple[str, ...]:
@@ -236,6 +259,9 @@ class Config:
     execution_lag: int = 1
     init_cash: float = 100_000.0
     risk_free: str = "DGS3MO"  # see RISK_FREE_SERIES and risk_free_kind
+    # true: equities and ETFs trade in fractions, as today's backtests; false: whole shares, in
+    # the backtest (the engine's size granularity) and in `rotation export`. Crypto: fractions.
+    fractional: bool = True
     strategies_dir: str = "../strategies"  # relative to the config file
     sweep: SweepConfig | None = None  # used by `rotation sweep` only
     source_path: str | None = field(default=None, compare=False)
@@ -296,7 +322,7 @@ class Config:
         return out
 
     def config_hash(self) -> str:
-        """SHA-256 of the resolved config (canonical JSON): the config half of a run's identity."""
+        """SHA-256 of the resolved config (canonical JSON): the config part of a run's identity."""
         canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 

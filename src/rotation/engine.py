@@ -13,11 +13,18 @@ on the price and ``fees`` on the traded value; buys are capped by the cash avail
 leverage). The books (cash, shares, value) are rebuilt from the fills as vectorbt rebuilds
 them, so a run equals its vectorbt ``Portfolio`` bit for bit (tests/test_sim.py). vectorbt itself
 is imported only when a run's ``Simulation.portfolio`` is asked for.
+
+Whole shares: with the config's ``fractional: false`` every equity and ETF trades whole shares
+(crypto still trades fractions). The rule is vectorbt's ``size_granularity`` per column, 1.0 or
+NaN, built by ``size_granularity`` alone for single runs, sweeps and walk-forward: each order is
+floored to whole shares, after the cash check too, so the leftover stays in cash. ``rotation
+export`` rounds with the same rule (``rotation.data.align.trades_whole_units``).
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +33,20 @@ import pandas as pd
 
 from rotation._sim import books, simulate_from_weights_frame
 from rotation._types import Prices, Weights
+from rotation.data.align import trades_whole_units
 from rotation.errors import StrategyError
 
 WEIGHT_TOLERANCE = 1e-9
+WHOLE_SHARE = 1.0  # vectorbt size granularity of an asset traded in whole shares
+
+
+def size_granularity(symbols: Iterable[str], fractional: bool) -> np.ndarray:
+    """(N,) vectorbt ``size_granularity`` of ``symbols``, in order: ``WHOLE_SHARE`` for those
+    that trade whole units (``trades_whole_units``), NaN (any size) for the others."""
+    return np.array(
+        [WHOLE_SHARE if trades_whole_units(s, fractional) else np.nan for s in symbols],
+        dtype=np.float64,
+    )
 
 
 @dataclass(frozen=True)
@@ -38,10 +56,14 @@ class Simulation:
     ``value``: portfolio value at each close (currency of ``init_cash``); ``cash``; ``shares``:
     dates x symbols held after the row's trades; ``weights``: dates x symbols of asset value /
     portfolio value at the close; ``executed_targets``: the lagged targets actually sent;
-    ``orders``: one row per fill (date, symbol, side, shares, price, value, fees); ``close``:
+    ``orders``: one row per fill (date, symbol, side, shares, price, value, fees, slippage;
+    money in the currency of ``init_cash``, slippage = ``|price - close| * shares``); ``close``:
     the prices valued at (filled before listings); ``fees``, ``slippage``, ``init_cash``: the
-    costs and capital simulated; ``turnover`` and ``initial_turnover``: the kernel's sums
-    (``rotation._sim.SimResult``; ``rotation.metrics.annual_turnover`` annualizes).
+    cost rates and capital simulated; ``turnover`` and ``initial_turnover``: the kernel's
+    turnover sums (``rotation.metrics.annual_turnover`` annualizes); ``fees_paid``,
+    ``slippage_paid``, ``fee_drag_sum``, ``slippage_drag_sum``: the kernel's cost totals
+    (``rotation._sim.SimResult``), the very numbers a sweep of the same variant reports;
+    ``size_granularity``: symbol -> 1.0 (whole shares) or NaN.
     """
 
     value: pd.Series
@@ -56,6 +78,11 @@ class Simulation:
     init_cash: float
     turnover: float
     initial_turnover: float
+    fees_paid: float
+    slippage_paid: float
+    fee_drag_sum: float
+    slippage_drag_sum: float
+    size_granularity: pd.Series
 
     @functools.cached_property
     def portfolio(self) -> Any:
@@ -76,6 +103,7 @@ class Simulation:
             fees=self.fees,
             slippage=self.slippage,
             init_cash=self.init_cash,
+            size_granularity=self.size_granularity.to_numpy()[None, :],  # one row: every date
             freq="1D",
         )
 
@@ -127,20 +155,28 @@ def simulate(
     slippage: float,
     execution_lag: int,
     init_cash: float,
+    fractional: bool = True,
 ) -> Simulation:
-    """Trade ``targets`` (decision rows) on ``prices`` after ``execution_lag`` rows."""
+    """Trade ``targets`` (decision rows) on ``prices`` after ``execution_lag`` rows;
+    ``fractional=False`` trades whole shares of equities and ETFs (``size_granularity``)."""
     check_target_weights(targets, prices)
     executed = apply_execution_lag(targets, execution_lag)
     check_target_weights(executed, prices)  # an asset may lose its price on the trade row
     # Before listing an asset has no price; its weight is 0 there, so any finite placeholder
     # price leaves the accounting unchanged. Back-fill is that placeholder.
     close = prices.ffill().bfill()
+    granularity = size_granularity(map(str, prices.columns), fractional)
     result = simulate_from_weights_frame(
-        close, executed, fees, slippage, init_cash, record_orders=True
+        close,
+        executed,
+        fees,
+        slippage,
+        init_cash,
+        size_granularity=granularity,
+        record_orders=True,
     )
-    recorded = result.orders
-    assert recorded is not None  # record_orders=True records them
-    fills = recorded[0]
+    assert result.orders is not None  # record_orders=True records them
+    fills = result.orders[0]
     book = books(close.to_numpy(dtype=np.float64), fills, init_cash)
     index, columns = prices.index, prices.columns
     value = pd.Series(book.value, index=index, name="value")
@@ -153,6 +189,7 @@ def simulate(
             "price": fills.price,
             "value": fills.shares * fills.price,
             "fees": fills.fees,
+            "slippage": fills.slippage,
         }
     )
     return Simulation(
@@ -168,4 +205,9 @@ def simulate(
         init_cash=float(init_cash),
         turnover=float(result.turnover[0]),
         initial_turnover=float(result.initial_turnover[0]),
+        fees_paid=float(result.fees_paid[0]),
+        slippage_paid=float(result.slippage_paid[0]),
+        fee_drag_sum=float(result.fee_drag_sum[0]),
+        slippage_drag_sum=float(result.slippage_drag_sum[0]),
+        size_granularity=pd.Series(granularity, index=columns, name="size_granularity"),
     )

@@ -3,7 +3,7 @@
 Three layers, at each cut-off t (see ``coverage`` for which):
 
 1. **Truncation** (the ground truth). The inputs are cut at t: closes dated after t, macro
-   observations whose publication (``data.align.publication``) makes them known after t, and
+   observations whose publication and release rules (``data.align``) make them known after t, and
    capex quarters with ``known_from`` after t do not exist (``truncate``). *Pipeline reruns*
    run every stage on the cut inputs and compare prices, signals, regime, decision dates and
    targets on every day up to t with the full run, bit for bit (NaN equal to NaN). The cut
@@ -47,12 +47,12 @@ from typing import Any, TypeVar, cast
 import numpy as np
 import pandas as pd
 
-from rotation.config import Config
-from rotation.data.align import publication
+from rotation.config import Config, SignalConfig
 from rotation.leakscan import Finding, scan
 from rotation.pipeline import Inputs, Prepared, Stages, Window, load_inputs, strategy_targets
 from rotation.regime import STATES
 from rotation.sandbox import SandboxViolation, Violation, sandboxed
+from rotation.signals import publication_rule
 from rotation.strategy import Batch, Strategy, strategy_path
 
 T = TypeVar("T")
@@ -84,27 +84,25 @@ taken in turn from ``FUTURES`` (each future runs on every sixth such date)."""
 
 
 def unknown_after(
-    inputs: Inputs, t: pd.Timestamp, publication_lags: Mapping[str, int] | None = None
+    inputs: Inputs, t: pd.Timestamp, signal: SignalConfig | None = None
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
     """Masks of the inputs not known at the close of ``t``: closes dated after t; macro
-    observations whose publication date (``data.align.publication``) is after t; capex quarters
-    with ``known_from`` after t. The one place the checker reads the publication rules."""
+    observations whose known close (the publication and release rules of ``data.align``,
+    with ``signal``'s overrides) is after t; capex quarters with ``known_from`` after t. The
+    one place the checker reads the publication rules."""
     closes = {k: np.asarray(v.index > t) for k, v in inputs.closes.items()}
     macro = {}
     for k, v in inputs.macro.items():
-        lag = pd.Timedelta(days=publication(k, publication_lags).lag_days)
         observed = cast(pd.DatetimeIndex, v.index)  # macro series are indexed by date
-        macro[k] = np.asarray(observed + lag > t)
+        macro[k] = np.asarray(publication_rule(k, signal).known_dates(observed) > t)
     capex = (inputs.capex["known_from"] > t).to_numpy() if len(inputs.capex) else np.zeros(0, bool)
     return closes, macro, capex
 
 
-def truncate(
-    inputs: Inputs, t: pd.Timestamp, publication_lags: Mapping[str, int] | None = None
-) -> Inputs:
+def truncate(inputs: Inputs, t: pd.Timestamp, signal: SignalConfig | None = None) -> Inputs:
     """``inputs`` as the data source held them at the close of ``t``: what was not known then
     (``unknown_after``) does not exist. The risk-free series is cut at t by date."""
-    closes, macro, capex = unknown_after(inputs, t, publication_lags)
+    closes, macro, capex = unknown_after(inputs, t, signal)
     risk_free = inputs.risk_free
     if risk_free is not None:
         risk_free = risk_free[risk_free.index <= t]
@@ -122,13 +120,13 @@ def push_macro(
     t: pd.Timestamp,
     signs: Mapping[str, float],
     *,
-    publication_lags: Mapping[str, int] | None = None,
+    signal: SignalConfig | None = None,
 ) -> Inputs:
     """Every macro value not known at ``t`` (``unknown_after``) moved by ``signs[series]`` x 4
     standard deviations of the series, and capex quarters known after t multiplied by
     ``10 ** signs["capex"]``: with ``signs`` from ``macro_signs`` (+ scarce, - abundant) the
     composite after t goes to an extreme of the regime thresholds."""
-    _, late, late_capex = unknown_after(inputs, t, publication_lags)
+    _, late, late_capex = unknown_after(inputs, t, signal)
     macro = {}
     for k, v in inputs.macro.items():
         values = v.to_numpy(dtype="float64", copy=True)
@@ -145,12 +143,11 @@ def macro_signs(config: Config, inputs: Inputs, t: pd.Timestamp) -> dict[str, fl
     """+1 for a macro series (or ``capex``) that raises the composite (scarcer) when its values
     after ``t`` rise, -1 for one that lowers it, 0 for one that does not move it: one signal
     run per input, so the pushes need no table of directions."""
-    lags = config.signal.publication_lags
     base = Stages(inputs).signals(config)["composite"]
     after = np.asarray(base.index > t)
     signs = {}
     for k in [*inputs.macro, *(["capex"] if len(inputs.capex) else [])]:
-        pushed = push_macro(inputs, t, {k: 1.0}, publication_lags=lags)
+        pushed = push_macro(inputs, t, {k: 1.0}, signal=config.signal)
         moved = Stages(pushed).signals(config)["composite"].to_numpy() - base.to_numpy()
         change = float(np.nanmean(moved[after])) if np.isfinite(moved[after]).any() else 0.0
         signs[k] = float(np.sign(change))
@@ -636,7 +633,6 @@ class _PipelineReruns:
     ) -> None:
         self.config, self.inputs, self.full, self.shared = config, inputs, full, shared
         self.original: Mapping[str, pd.DataFrame] = {}
-        self.lags = config.signal.publication_lags
         self._signs: dict[str, float] | None = None
         self.reruns = self.pushed = self.pushes = 0
 
@@ -681,12 +677,12 @@ class _PipelineReruns:
     def _rerun(self, kind: str, t: pd.Timestamp) -> Prepared:
         tag = f"{kind}:{t.date()}"
         if kind == "truncation":
-            cut = truncate(self.inputs, t, self.lags)
+            cut = truncate(self.inputs, t, self.config.signal)
             window = Window(self.full.window.start, t)
             return _RerunStages(cut, self.shared, tag, window).prepare(self.config)
         sign = 1.0 if kind == "macro_scarce" else -1.0
         signs = {k: sign * s for k, s in self.signs().items()}
-        changed = push_macro(self.inputs, t, signs, publication_lags=self.lags)
+        changed = push_macro(self.inputs, t, signs, signal=self.config.signal)
         return _RerunStages(changed, self.shared, tag).prepare(self.config)
 
 

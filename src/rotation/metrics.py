@@ -19,6 +19,18 @@ start-up that a command-line backtest cannot afford.
 ``METRICS`` is the registry: name, label, which direction is better, unit (how it is printed)
 and the function that computes it from a ``Sample``. Run tables, sweep tables, walk-forward
 ranking, the compare table and the terminal summary all read it.
+
+Costs. ``fees_paid`` and ``slippage_paid`` are money (the currency of ``init_cash``), summed
+over the fills by the engine's kernel (``rotation._sim``; a fill's slippage is
+``|execution price - close| * shares``); ``costs_paid`` is their sum. The drags are in % per
+year: ``fee_drag = 252 / T * sum over trading days of (that day's fees / portfolio value at the
+previous close)`` (``init_cash`` before the first day; T = days in the run), the same for
+``slippage_drag``, and ``cost_drag = fee_drag + slippage_drag``. This is the return the costs
+took, day by day, as a fraction of the capital they were taken from, annualized without
+compounding. It needs no second, cost-free simulation (whose trades would differ: no costs,
+different values, different share counts), and it is exact and reproducible from a run folder
+alone: orders.csv (fees and slippage per fill, in execution order) and equity.csv (the value at
+each close), summing left to right in file order as the kernel does.
 """
 
 from __future__ import annotations
@@ -36,6 +48,7 @@ from rotation._metric_names import RANKABLE
 from rotation._types import Regime, Returns
 
 __all__ = [
+    "COSTS",
     "METRICS",
     "PERIODS_PER_YEAR",
     "RANKABLE",
@@ -239,7 +252,8 @@ class Sample:
     ``risk_free`` rate on the same days ((T,), or one number for every day; required) and, when
     known, the ``value`` curve they come from (same shape), the ``benchmark``'s daily returns on
     the same days ((T,)), and the engine's ``turnover``, ``initial_turnover`` (see
-    ``annual_turnover``) and ``fees_paid`` (scalar or (V,)).
+    ``annual_turnover``) and cost totals (``fees_paid``, ``slippage_paid``, ``fee_drag_sum``,
+    ``slippage_drag_sum``: scalars or (V,), as ``rotation._sim.SimResult`` defines them).
 
     ``sample[name]`` computes a registry metric once and keeps it (calmar reuses the annual
     return and max drawdown).
@@ -255,6 +269,9 @@ class Sample:
         turnover: Any = None,
         initial_turnover: Any = None,
         fees_paid: Any = None,
+        slippage_paid: Any = None,
+        fee_drag_sum: Any = None,
+        slippage_drag_sum: Any = None,
     ) -> None:
         self.returns = _array(returns)
         self.risk_free = _array(risk_free)
@@ -266,7 +283,8 @@ class Sample:
         self.value = None if value is None else _array(value)
         self.benchmark = None if benchmark is None else _array(benchmark)
         self.turnover, self.initial_turnover = turnover, initial_turnover
-        self.fees_paid = fees_paid
+        self.fees_paid, self.slippage_paid = fees_paid, slippage_paid
+        self.fee_drag_sum, self.slippage_drag_sum = fee_drag_sum, slippage_drag_sum
         self._done: dict[str, Stat] = {}
         self._alpha_beta: tuple[Stat, Stat] | None = None
         self._excess: np.ndarray | None = None
@@ -320,6 +338,11 @@ def _max_drawdown(s: Sample) -> Stat:
     if s.value is not None:  # as for the total return: read from the curve itself
         return (s.value / np.maximum.accumulate(s.value, axis=0) - 1.0).min(axis=0)
     return max_drawdown(s.returns)
+
+
+def _drag(drag_sum: Any, s: Sample) -> Stat:
+    """A cost's drag in % per year from its daily sum (see the module docstring)."""
+    return drag_sum * PERIODS_PER_YEAR / len(s.returns)
 
 
 def _format(unit: str, x: Any, missing: str) -> str:
@@ -384,11 +407,25 @@ METRICS: tuple[Metric, ...] = (
            lambda s: _out(s.initial_turnover, s.returns)),
     Metric("rebalances", "rebalance days", None, "count", ("rebalances",), None),
     Metric("fees_paid", "fees paid", "lower", "money", ("fees_paid",), lambda s: s.fees_paid),
+    Metric("slippage_paid", "slippage paid", "lower", "money", ("slippage_paid",),
+           lambda s: s.slippage_paid),
+    Metric("costs_paid", "costs paid (fees + slippage)", "lower", "money",
+           ("fees_paid", "slippage_paid"), lambda s: s["fees_paid"] + s["slippage_paid"]),
+    Metric("fee_drag", "fee drag / year", "lower", "pct", ("returns", "fee_drag_sum"),
+           lambda s: _drag(s.fee_drag_sum, s)),
+    Metric("slippage_drag", "slippage drag / year", "lower", "pct",
+           ("returns", "slippage_drag_sum"), lambda s: _drag(s.slippage_drag_sum, s)),
+    Metric("cost_drag", "cost drag / year", "lower", "pct",
+           ("returns", "fee_drag_sum", "slippage_drag_sum"),
+           lambda s: s["fee_drag"] + s["slippage_drag"]),
     Metric("final_value", "final value", "higher", "money", ("value",),
            lambda s: s.required("value")[-1]),
 )  # fmt: skip
 """The registry, in the order tables show it. ``max_drawdown`` is negative, so higher (less
 deep) is better."""
+
+COSTS = ("fees_paid", "slippage_paid", "costs_paid", "fee_drag", "slippage_drag", "cost_drag")
+"""The cost metrics, money then % per year (see the module docstring)."""
 
 _BY_NAME = {m.name: m for m in METRICS}
 if tuple(m.name for m in METRICS if m.rankable) != RANKABLE:  # pragma: no cover

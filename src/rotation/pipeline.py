@@ -33,7 +33,7 @@ from rotation.data.sources import DataSource, open_source
 from rotation.errors import DataError, StrategyError
 from rotation.regime import STATES, classify
 from rotation.riskfree import risk_free_returns
-from rotation.signals import build_signals, macro_series
+from rotation.signals import build_signals, macro_series, publication_rule
 from rotation.strategy import Batch, Strategy, load_strategy, schedule
 
 T = TypeVar("T")
@@ -56,7 +56,7 @@ class Inputs:
     risk_free: pd.Series | None = None
 
     def fingerprint(self) -> str:
-        """SHA-256 over every input's dates and values: the data half of a run's identity."""
+        """SHA-256 over every input's dates and values: the data part of a run's identity."""
         digest = hashlib.sha256()
         for group in (self.closes, self.macro):
             for key in sorted(group):
@@ -353,8 +353,13 @@ class Stages:
                 )
         return self._once(
             "risk_free",
-            config.risk_free,
-            lambda: risk_free_returns(config.risk_free, series, self.calendar),
+            self.key(config.risk_free, config.signal),
+            lambda: risk_free_returns(
+                config.risk_free,
+                series,
+                self.calendar,
+                publication_rule(config.risk_free, config.signal),
+            ),
         )
 
     def decision_dates(self, configs: Sequence[Config]) -> pd.DatetimeIndex:

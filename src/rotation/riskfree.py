@@ -21,7 +21,7 @@ from __future__ import annotations
 import pandas as pd
 
 from rotation.config import RISK_FREE_SERIES, risk_free_kind
-from rotation.data.align import align_prices, as_known, publication
+from rotation.data.align import Publication, align_prices, as_known, publication
 from rotation.errors import DataError
 
 __all__ = ["describe", "in_window", "risk_free_returns"]
@@ -39,12 +39,16 @@ def describe(setting: str) -> str:
 
 
 def risk_free_returns(
-    setting: str, series: pd.Series | None, calendar: pd.DatetimeIndex
+    setting: str,
+    series: pd.Series | None,
+    calendar: pd.DatetimeIndex,
+    rule: Publication | None = None,
 ) -> pd.Series:
     """Daily risk-free returns on ``calendar`` (NaN where the rate is not known).
 
     ``series``: the raw input ``setting`` names (yields by observation date, or closes);
-    None for a constant rate.
+    None for a constant rate. ``rule``: the publication rule of a FRED yield (default: the
+    series' own, ``rotation.data.align.publication``), the one its signal use would follow.
     """
     kind = risk_free_kind(setting)
     if kind == "constant":
@@ -52,7 +56,7 @@ def risk_free_returns(
     elif series is None:
         raise DataError(f"risk_free: no data was loaded for {setting!r}")
     elif kind == "series":
-        annual = as_known(series, calendar, publication(setting)) / 100.0
+        annual = as_known(series, calendar, rule or publication(setting)) / 100.0
     else:
         closes = align_prices({setting: series}, calendar)[setting]
         return closes.pct_change(fill_method=None).rename("risk_free")

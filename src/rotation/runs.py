@@ -7,22 +7,36 @@ temporary folder; a process killed outright (SIGKILL, power loss) can leave a ``
 folder, which is safe to delete. Contents:
 
     config.yaml      the resolved config (every default filled in)
-    manifest.json    run id, config hash, data fingerprint, data source, package versions, time
-    metrics.json     headline metrics, turnover, rebalances, time and return by regime
+    manifest.json    run id and what it covers (config hash, data fingerprint, strategy file
+                     and its hash, code hash), data source, package versions, time
+    metrics.json     headline metrics, turnover, rebalances, costs (fees, slippage, total, in
+                     money and as drag per year), benchmark entry, risk-free rate, time and
+                     return by regime
     equity.csv       date, value, benchmark, cash, risk_free (the day's risk-free return)
     weights.csv      date x symbol: held weights at each close
     targets.csv      date x symbol: target weights on decision dates (before the lag)
-    orders.csv       date, symbol, side, shares, price, value, fees
+    orders.csv       date, symbol, side, shares, price, value, fees, slippage (one row per fill,
+                     in execution order; money; slippage = |price - close| * shares)
     signals.csv      date x (components, composite, regime)
     regime.csv       per-regime statistics
+
+Identity. A run's id (``Identity.run_id``, computed by ``run_id`` alone) covers everything that
+decides its numbers: the resolved config (``Config.config_hash``), the data
+(``Inputs.fingerprint``), the strategy file's source as loaded (``Strategy.source_hash``) and the
+source of the ``rotation`` package that ran (``code_hash``). Two runs share the id exactly when
+all four are equal; an edited strategy file or package gives a new id.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import json
+import os
 import platform
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,10 +48,12 @@ from rotation._atomic import safe_name as _safe_name
 
 if TYPE_CHECKING:
     from rotation.backtest import Backtest
+    from rotation.config import Config
+    from rotation.strategy import Strategy
 
 __all__ = [
-    "Staging", "json_default", "manifest", "new_folder", "package_versions", "run_id", "save",
-    "timestamp",
+    "Identity", "Staging", "code_hash", "identity", "json_default", "manifest", "new_folder",
+    "package_versions", "run_id", "save", "source_tree_hash", "timestamp",
 ]  # fmt: skip
 
 PACKAGES = ("rotation", "vectorbt", "pandas", "numpy", "numba", "empyrical-reloaded", "yfinance")
@@ -53,11 +69,64 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def run_id(config_hash: str, fingerprint: str) -> str:
-    """Identity of a run's inputs: 12 hex digits over config hash and data fingerprint."""
-    import hashlib
+def run_id(config_hash: str, fingerprint: str, strategy_hash: str, package_hash: str) -> str:
+    """A run's id: 12 hex digits of the SHA-256 over its four hashes (see the module docstring)."""
+    text = f"{config_hash}:{fingerprint}:{strategy_hash}:{package_hash}"
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
-    return hashlib.sha256(f"{config_hash}:{fingerprint}".encode()).hexdigest()[:12]
+
+def source_tree_hash(root: Path) -> str:
+    """SHA-256 over every ``*.py`` file under ``root``: for each, in order of its relative
+    POSIX path, the path, a NUL, the SHA-256 of its bytes and a newline. Other files (caches,
+    compiled code) do not count, nor does where ``root`` is."""
+    digest = hashlib.sha256()
+    files = sorted((p.relative_to(root).as_posix(), p) for p in root.rglob("*.py") if p.is_file())
+    for relative, path in files:
+        digest.update(f"{relative}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+    return digest.hexdigest()
+
+
+@functools.cache
+def code_hash() -> str:
+    """``source_tree_hash`` of the ``rotation`` package that is running (once per process)."""
+    return source_tree_hash(Path(__file__).resolve().parent)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a run's id covers. ``strategy_file``: the strategy file that was loaded, relative to
+    the config file's folder (as ``strategies_dir`` locates it) where possible."""
+
+    config_hash: str
+    data_fingerprint: str
+    strategy_file: str
+    strategy_hash: str
+    code_hash: str
+
+    @property
+    def run_id(self) -> str:
+        return run_id(self.config_hash, self.data_fingerprint, self.strategy_hash, self.code_hash)
+
+    def to_dict(self) -> dict[str, str]:
+        """``run_id`` then the fields, for manifests and summaries."""
+        return {"run_id": self.run_id, **asdict(self)}
+
+
+def identity(config: Config, fingerprint: str, strategy: Strategy) -> Identity:
+    """The identity of running ``config`` with ``strategy`` (its loaded strategy) on data
+    whose fingerprint is ``fingerprint``."""
+    base = config.resolve_path(".")
+    try:
+        strategy_file = Path(os.path.relpath(strategy.path.resolve(), base)).as_posix()
+    except ValueError:  # another drive (Windows): no relative path
+        strategy_file = strategy.path.resolve().as_posix()
+    return Identity(
+        config_hash=config.config_hash(),
+        data_fingerprint=fingerprint,
+        strategy_file=strategy_file,
+        strategy_hash=strategy.source_hash,
+        code_hash=code_hash(),
+    )
 
 
 def json_default(value: Any) -> Any:
@@ -70,12 +139,11 @@ def json_default(value: Any) -> Any:
 
 
 def manifest(result: Backtest, created: dt.datetime) -> dict[str, Any]:
-    config_hash = result.config.config_hash()
+    ident = result.identity.to_dict()
     return {
-        "run_id": run_id(config_hash, result.fingerprint),
+        "run_id": ident.pop("run_id"),
         "name": result.config.name,
-        "config_hash": config_hash,
-        "data_fingerprint": result.fingerprint,
+        **ident,
         "data_source": result.source,
         "config_file": result.config.source_path,
         "created": created.isoformat(timespec="seconds"),

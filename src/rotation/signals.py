@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from pandas.core.window.rolling import Rolling
 
     from rotation.config import SignalConfig
+    from rotation.data.align import Publication
 
 NORMALIZATIONS = ("expanding", "rolling", "percentile")
 
@@ -250,6 +251,15 @@ CAPEX_INPUT = "capex_growth_yoy"
 """The name of the capex input: hyperscaler filings (``data.capex``) with PNFI before them."""
 
 
+def publication_rule(series_id: str, signal: SignalConfig | None) -> Publication:
+    """``rotation.data.align.publication`` with the overrides of a signal config (if any)."""
+    from rotation.data.align import publication
+
+    if signal is None:
+        return publication(series_id)
+    return publication(series_id, signal.publication_lags, signal.release_times)
+
+
 class Known:
     """The inputs of one signal config, each as known on each day of a calendar.
 
@@ -270,21 +280,23 @@ class Known:
 
     def __call__(self, series_id: str) -> pd.Series:
         if series_id not in self._known:
-            from rotation.data.align import as_known, publication
+            from rotation.data.align import as_known
 
-            rule = publication(series_id, self.signal.publication_lags)
+            rule = self.rule(series_id)
             self._known[series_id] = as_known(self.macro[series_id], self.calendar, rule)
         return self._known[series_id]
+
+    def rule(self, series_id: str) -> Publication:
+        """The publication rule of a FRED series under this signal config's overrides."""
+        return publication_rule(series_id, self.signal)
 
     def capex_growth(self) -> pd.Series:
         """Capex growth YoY known on each day: the hyperscaler aggregate where it is known,
         PNFI's year-over-year growth (after its publication lag) before that."""
-        from rotation.data.align import as_known, publication
+        from rotation.data.align import as_known
 
         pnfi_yoy = as_known(
-            pct_change(self.macro["PNFI"], 4).dropna(),
-            self.calendar,
-            publication("PNFI", self.signal.publication_lags),
+            pct_change(self.macro["PNFI"], 4).dropna(), self.calendar, self.rule("PNFI")
         )
         if self.signal.capex == "pnfi" or self.capex.empty:
             return pnfi_yoy.rename(CAPEX_INPUT)

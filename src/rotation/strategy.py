@@ -33,6 +33,7 @@ same keys mean the same thing in every strategy that uses these steps.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib.util
 import re
 import sys
@@ -101,12 +102,16 @@ class Batch:
 
 @dataclass(frozen=True)
 class Strategy:
+    """A loaded strategy file; ``source_hash`` is the SHA-256 of the file's bytes as loaded
+    (part of a run's identity, ``rotation.runs.Identity``)."""
+
     name: str
     description: str
     params_type: type[Any]
     target_weights: Callable[[Batch, Sequence[Any]], np.ndarray]
     check: Callable[[Any, Config], None] | None
     path: Path
+    source_hash: str
 
     def parse_params(self, raw: Mapping[str, Any], config: Config) -> Any:
         """Build this strategy's ``Params`` from the config's ``strategy.params``."""
@@ -196,6 +201,7 @@ def load_strategy(name: str, folder: Path) -> Strategy:
             f"available in {folder}: {', '.join(names) or 'none'}"
         )
     path = strategy_path(name, folder)
+    source_hash = hashlib.sha256(path.read_bytes()).hexdigest()
     module = _load_module(path)
     params_type = getattr(module, "Params", None)
     function = getattr(module, "target_weights", None)
@@ -211,6 +217,7 @@ def load_strategy(name: str, folder: Path) -> Strategy:
         target_weights=function,
         check=getattr(module, "check", None),
         path=path,
+        source_hash=source_hash,
     )
 
 

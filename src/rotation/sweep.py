@@ -10,8 +10,9 @@ parameters allow:
 - target weights come from the strategy's one ``target_weights``, called once per chunk with
   all its variants (a single backtest is the same call with one);
 - every variant of a chunk is simulated in one pass of the numba kernel (``rotation._sim``),
-  the engine of single backtests too, so a variant's numbers equal its own backtest's bit for
-  bit; the tests also check them against vectorbt.
+  the engine of single backtests too (whole shares or fractions per the variant's
+  ``fractional``, through the engine's one ``size_granularity``), so a variant's numbers equal
+  its own backtest's bit for bit; the tests also check them against vectorbt.
 
 Chunks of variants keep the arrays that grow with the variants under ``memory_mb``.
 """
@@ -34,9 +35,11 @@ from rotation import riskfree
 from rotation._sim import SimResult, iter_variant_chunks, simulate_target_weights
 from rotation._typed import coerce, field_types, suggest, to_plain
 from rotation.config import Config
+from rotation.engine import size_granularity
 from rotation.errors import ConfigError
 from rotation.metrics import METRICS, RANKABLE, Sample, compute, finite_or_none, rank_scores
 from rotation.pipeline import Inputs, Stages, section_key
+from rotation.runs import Identity, identity
 from rotation.strategy import Strategy, load_strategy
 from rotation.validate import check_config
 
@@ -204,6 +207,7 @@ class SweepResult:
     value: pd.DataFrame  # dates x variant number
     overrides: list[dict[str, Any]]
     risk_free: pd.Series  # the daily risk-free rate on the same dates (``rotation.riskfree``)
+    identity: Identity | None = None  # the base config's (``sweep`` sets it)
 
     def excess_returns(self) -> pd.DataFrame:
         """dates x variants: daily returns less the risk-free rate, from the second day on."""
@@ -211,8 +215,10 @@ class SweepResult:
         return returns.sub(self.risk_free.iloc[1:], axis=0)
 
 
-def _metrics(value: np.ndarray, risk_free: np.ndarray, result: SimResult) -> dict[str, Any]:
-    """Registry metrics of (T, V) daily values (``rotation.metrics``); day 0 has return 0."""
+def _metrics(result: SimResult, risk_free: np.ndarray) -> dict[str, Any]:
+    """Registry metrics of one pass's (T, V) daily values and cost totals (``rotation.metrics``)
+    against the (T,) daily ``risk_free`` rate; day 0 has return 0."""
+    value = result.value
     returns = np.vstack([np.zeros((1, value.shape[1])), value[1:] / value[:-1] - 1.0])
     sample = Sample(
         returns,
@@ -221,6 +227,9 @@ def _metrics(value: np.ndarray, risk_free: np.ndarray, result: SimResult) -> dic
         turnover=result.turnover,
         initial_turnover=result.initial_turnover,
         fees_paid=result.fees_paid,
+        slippage_paid=result.slippage_paid,
+        fee_drag_sum=result.fee_drag_sum,
+        slippage_drag_sum=result.slippage_drag_sum,
     )
     return compute(sample)
 
@@ -252,6 +261,8 @@ def run_variants(
     risk_free = riskfree.in_window(prepared.risk_free.loc[in_window], base.risk_free)
 
     n_rows, n_assets = close.shape
+    symbols = [str(s) for s in prepared.prices.columns]
+    granularity = {f: size_granularity(symbols, f) for f in {v.fractional for v in variants}}
     values = np.empty((n_rows, len(variants)))
     columns: dict[str, np.ndarray] = {}
     by_strategy: dict[str, list[int]] = {}
@@ -276,10 +287,11 @@ def run_variants(
                     np.array([v.costs.fees for v in chunk_variants]),
                     np.array([v.costs.slippage for v in chunk_variants]),
                     base.init_cash,
+                    size_granularity=np.stack([granularity[v.fractional] for v in chunk_variants]),
                     record_cash=False,
                 )
                 values[:, idx] = result.value
-                stats = _metrics(result.value, risk_free.to_numpy(), result)
+                stats = _metrics(result, risk_free.to_numpy())
                 for name, column in stats.items():
                     columns.setdefault(name, np.full(len(variants), np.nan))[idx] = column
                 if progress:
@@ -312,8 +324,14 @@ def sweep(
     result = run(variants, inputs, memory_mb=memory_mb, progress=progress)
     params = pd.DataFrame(overrides, index=result.table.index)
     table = pd.concat([params, result.table], axis=1) if len(params.columns) else result.table
+    strategy = load_strategy(config.strategy.name, config.resolve_path(config.strategies_dir))
+    ident = identity(config, inputs.fingerprint(), strategy)
     return SweepResult(
-        table=table, value=result.value, overrides=overrides, risk_free=result.risk_free
+        table=table,
+        value=result.value,
+        overrides=overrides,
+        risk_free=result.risk_free,
+        identity=ident,
     )
 
 
@@ -352,11 +370,14 @@ def save(
     """
     from rotation.runs import new_folder, package_versions, timestamp
 
+    if result.identity is None:
+        raise ValueError("sweep.save needs a result of sweep(), which records its identity")
     top = best(result.table, metric)
     best_config = with_overrides(config, result.overrides[_variant(top)])
     summary = {
         "config": config.source_path,
-        "config_hash": config.config_hash(),
+        # the base config's identity: run id, config hash, data, strategy and code hashes
+        **result.identity.to_dict(),
         "grid": {k: list(v) for k, v in grid.items()},
         "variants": len(result.table),
         "metric": metric,

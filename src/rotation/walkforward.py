@@ -25,14 +25,16 @@ base config (no selection) is run the same way, once, over the whole out-of-samp
 
 In-sample metrics of a window are the winner's over its training slice of the sweep (its
 state carried in from before the window, as in the sweep); out-of-sample metrics are the
-fresh run's. ``oos_rank`` says where the in-sample winner's sweep returns ranked among all
-variants over the test window by the same metric (1 = best), and ``oos_best_sharpe`` is the
-best Sharpe ratio any variant had there (in hindsight): persistently poor ranks mean the
-selection does not carry over.
+fresh run's, with the costs it paid in the test window (``oos_`` + ``rotation.metrics.COSTS``:
+fees, slippage, total, and their drags). ``oos_rank`` says where the in-sample winner's
+sweep returns ranked among all variants over the test window by the same metric (1 = best),
+and ``oos_best_sharpe`` is the best Sharpe ratio any variant had there (in hindsight):
+persistently poor ranks mean the selection does not carry over.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -44,8 +46,9 @@ import numpy as np
 import pandas as pd
 
 from rotation import riskfree
-from rotation.backtest import simulate_prepared
+from rotation.backtest import cost_metrics, simulate_prepared
 from rotation.config import Config
+from rotation.engine import simulate
 from rotation.errors import ConfigError, DataError
 from rotation.metrics import (
     RANKABLE,
@@ -57,6 +60,7 @@ from rotation.metrics import (
     rank_scores,
 )
 from rotation.pipeline import Inputs, Stages
+from rotation.runs import identity
 from rotation.sweep import SweepResult, expand_grid, run_variants, variants_of
 
 __all__ = [
@@ -213,6 +217,7 @@ def walk_forward(
                 **{f"winner.{key}": v for key, v in overrides[winner].items()},
                 **{f"is_{m}": float(in_sample[m][winner]) for m in RANKABLE},
                 **{f"oos_{m}": oos.get(m) for m in RANKABLE},
+                **{f"oos_{m}": v for m, v in run_oos.costs.items()},
                 "oos_rank": int(1 + (oos_scores > oos_scores[winner]).sum()),
                 "oos_best_sharpe": float(np.nanmax(hindsight["sharpe"])),
                 "start_capital": capital,
@@ -232,6 +237,10 @@ def walk_forward(
     equity["risk_free"] = result.risk_free.reindex(equity.index)
     equity.index.name = "date"
     summary = _summary(config, grid, metric, windows, equity, static, train, test, anchored)
+    # the base config's identity: run id, config hash, data, strategy and code hashes
+    ident = identity(config, inputs.fingerprint(), stages.strategy(config))
+    summary = {"config": summary.pop("config"), **ident.to_dict(), **summary}
+    result = dataclasses.replace(result, identity=ident)
     summary["variants"] = len(variants)
     return WalkForward(config, grid, metric, windows, equity, summary, result)
 
@@ -254,6 +263,7 @@ class _Segment:
     risk_free: pd.Series
     held: float  # gross value of the positions at the last close
     benchmark_measure: str  # how the benchmark was measured (``Backtest.metrics``)
+    costs: dict[str, float | None]  # the registry's cost metrics over the window
 
 
 def _fresh_run(
@@ -271,12 +281,25 @@ def _fresh_run(
     shares = run.simulation.shares.loc[:end].iloc[-1].to_numpy()
     close = run.prices.ffill().loc[:end].iloc[-1].to_numpy()
     held = float(np.nansum(np.abs(shares * close)))
+    # the engine is causal: the same targets simulated up to ``end`` give the window's fills,
+    # and the kernel's cost totals over them
+    window = simulate(
+        run.prices.loc[:end],
+        run.targets.loc[:end],
+        fees=fresh.costs.fees,
+        slippage=fresh.costs.slippage,
+        execution_lag=fresh.execution_lag,
+        init_cash=fresh.init_cash,
+    )
+    risk_free = run.risk_free.loc[:end]
+    costs = cost_metrics(window, window.value.pct_change().fillna(0.0), risk_free)
     return _Segment(
         value,
         run.benchmark_value.loc[:end],
-        run.risk_free.loc[:end],
+        risk_free,
         held,
         run.metrics["benchmark_measure"],
+        costs,
     )
 
 

@@ -26,6 +26,7 @@ from rotation.data.capex import (
     parse_companyfacts,
     parse_press_release,
     parse_sec_partial_csv,
+    stored_quarters,
 )
 from rotation.data.sources import BUNDLED_DIR
 from rotation.errors import DataError
@@ -86,7 +87,7 @@ def test_companyfacts_meta_matches_sources_md():
     usd = json.loads("{" + META_FRAGMENT.read_text() + "}")[CAPEX_TAGS[0]]["units"]["USD"]
     needed = {("2020-01-01", "2020-09-30"), ("2020-01-01", "2020-12-31")}
     first_filed = [min(f["filed"] for f in usd if (f["start"], f["end"]) == p) for p in needed]
-    assert _at(meta, "2020-12-31")["known_from"] == TS(max(first_filed))
+    assert _at(meta, "2020-12-31")["published"] == TS(max(first_filed))
 
 
 def test_press_release_matches_sources_md():
@@ -99,15 +100,18 @@ def test_press_release_matches_sources_md():
     assert _capex(msft, "2020-09-30") == 4_907 * MILLION
 
 
-def test_press_release_known_from_is_the_8k_date():
+def test_press_release_is_published_on_the_8k_date_and_known_the_next_close():
     links = _json(RAW / "microsoft_press_release_links.json")
     link = next(x for x in links if x["fy"] == "FY2024" and x["q"] == "Q2")
-    assert _at(_press_release("microsoft"), "2023-12-31")["known_from"] == TS(link["date"])
+    quarter = _at(_press_release("microsoft"), "2023-12-31")
+    assert quarter["published"] == TS(link["date"]) == TS("2024-01-30")  # a Tuesday
+    assert pd.isna(quarter["accepted_at"])  # no time: assumed after the close
+    assert quarter["known_from"] == TS("2024-01-31")  # Wednesday's close
 
 
 def test_press_release_without_links_uses_the_lag_and_skips_missing_quarters():
     alphabet = _press_release("alphabet")
-    lag = alphabet["known_from"] - alphabet["period_end"]
+    lag = alphabet["published"] - alphabet["period_end"]
     assert (lag == pd.Timedelta(days=PRESS_RELEASE_LAG_DAYS)).all()
     meta = _press_release("meta")  # 2024Q1-Q3 have no capitalExpenditures: skipped, not zero
     assert not meta["period_end"].isin(pd.to_datetime(["2024-03-31", "2024-06-30"])).any()
@@ -172,7 +176,7 @@ def test_synthetic_ytd_differencing_for_a_june_fiscal_year():
     assert quarters["period_start"].dt.strftime("%m-%d").tolist() == [
         "07-01", "10-01", "01-01", "04-01"
     ]  # fmt: skip
-    assert quarters["known_from"].dt.strftime("%Y-%m-%d").tolist() == [
+    assert quarters["published"].dt.strftime("%Y-%m-%d").tolist() == [
         "2020-10-25", "2021-01-26", "2021-04-27", "2021-07-29"
     ]  # fmt: skip
 
@@ -188,7 +192,7 @@ def test_synthetic_restatements_keep_the_first_reported_value():
     quarters = parse_companyfacts({"facts": {"us-gaap": facts}}, "amzn")
     assert quarters["ticker"].unique().tolist() == ["AMZN"]
     assert quarters["capex_usd"].tolist() == [100, 150]
-    assert quarters["known_from"].tolist() == [TS("2020-05-01"), TS("2020-08-01")]
+    assert quarters["published"].tolist() == [TS("2020-05-01"), TS("2020-08-01")]
 
 
 def test_synthetic_quarter_needing_a_later_comparative_is_known_from_that_filing():
@@ -197,7 +201,7 @@ def test_synthetic_quarter_needing_a_later_comparative_is_known_from_that_filing
         _fact("2012-01-01", "2012-03-31", 453, "2013-05-02"),
     )
     q2 = _at(parse_companyfacts(doc, "SYN"), "2012-06-30")
-    assert (q2["capex_usd"], q2["known_from"]) == (413, TS("2013-05-02"))
+    assert (q2["capex_usd"], q2["published"]) == (413, TS("2013-05-02"))
 
 
 # --- partial CSV and combining --------------------------------------------------------------
@@ -215,8 +219,8 @@ def test_sec_partial_csv_derives_q4_only_when_three_quarters_exist():
     quarters = parse_sec_partial_csv(frame, lag_days=40, annual_lag_days=60)
     googl = quarters[quarters["ticker"] == "GOOGL"]
     assert googl["capex_usd"].tolist() == [20, 25, 30, 25]
-    assert googl["known_from"].iloc[-1] == TS("2020-12-31") + pd.Timedelta(days=60)
-    assert googl["known_from"].iloc[0] == TS("2020-03-31") + pd.Timedelta(days=40)
+    assert googl["published"].iloc[-1] == TS("2020-12-31") + pd.Timedelta(days=60)
+    assert googl["published"].iloc[0] == TS("2020-03-31") + pd.Timedelta(days=40)
     assert (quarters["ticker"] == "AMZN").sum() == 2  # no Q2, so no Q4
 
 
@@ -226,6 +230,8 @@ def _row(period_end, known_from, capex, source, ticker="SYN"):
         "ticker": ticker,
         "period_start": end - pd.offsets.MonthBegin(3),
         "period_end": end,
+        "published": TS(known_from),
+        "accepted_at": pd.NaT,
         "known_from": TS(known_from),
         "capex_usd": capex,
         "source": source,
@@ -280,6 +286,28 @@ def test_the_future_cannot_change_the_past(cutoff):
     for measure in (capex_yoy_known, aggregate_capex_yoy):
         before, after = measure(quarters, DATES), measure(changed, DATES)
         assert before.loc[:cutoff].equals(after.loc[:cutoff])
+
+
+@pytest.mark.parametrize(
+    ("release_day", "companies"),
+    [("2024-10-30", {"MSFT"}), ("2026-01-28", {"META", "MSFT"})],  # Wednesdays, after the close
+)
+def test_bundled_capex_growth_moves_at_the_close_after_the_release_day(release_day, companies):
+    quarters, day = _bundled(), TS(release_day)
+    assert set(quarters.loc[quarters["published"] == day, "ticker"]) == companies
+    days = pd.bdate_range(day - pd.Timedelta(days=7), day + pd.Timedelta(days=7))
+    growth = aggregate_capex_yoy(quarters, days)
+    next_day = day + pd.offsets.BDay(1)
+    assert growth[day] == growth[day - pd.offsets.BDay(1)]  # not at the release day's close
+    assert growth[next_day] != growth[day]  # but at the next one
+    assert growth.loc[:day].nunique() == 1 and growth.loc[next_day:].nunique() == 1
+
+
+def test_a_table_cached_before_release_times_is_read_with_its_day_after_the_close():
+    old = _bundled().drop(columns=["published", "accepted_at"])  # the earlier cache layout
+    old["known_from"] = _bundled()["published"]  # which held the filing day
+    read = stored_quarters(old)
+    assert read.equals(_bundled())
 
 
 # --- malformed inputs -----------------------------------------------------------------------

@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 
 from rotation.data.providers.fred import FredClient, parse_fred_csv
-from rotation.data.providers.sec import SecClient
+from rotation.data.providers.sec import AcceptanceTimeWarning, SecClient, acceptance_instant
 from rotation.errors import DataError, ProviderError
 
 CHART = "/v8/finance/chart/"
 FRED_CSV = "/graph/fredgraph.csv"
 META_FACTS = "/api/xbrl/companyfacts/CIK0001326801.json"
+META_SUBMISSIONS = "/submissions/CIK0001326801.json"
 UA = "rotation-tests tests@example.com"
 
 
@@ -256,18 +257,59 @@ def test_fred_rejects_a_malformed_id():
 # --- SEC EDGAR -----------------------------------------------------------------------------------
 
 
-def test_sec_single_quarters_known_from_filing_dates(server, recorded):
-    server.route(META_FACTS, recorded("sec_companyfacts_META.json"))
+def _meta_quarters(server) -> pd.DataFrame:
     fetched = SecClient(server.url, user_agent=UA, timeout=2).capex("META")
-    quarters = fetched.data.set_index("period_end")
+    return fetched.data.set_index("period_end")
+
+
+def test_sec_quarters_are_known_from_the_close_after_their_acceptance(server, recorded):
+    server.route(META_FACTS, recorded("sec_companyfacts_META.json"))
+    server.route(META_SUBMISSIONS, recorded("sec_submissions_META_synthetic.json"))
+    with pytest.warns(AcceptanceTimeWarning, match=r"META: the filings of 1 of 9 capex quarters"):
+        quarters = _meta_quarters(server)
+    assert len(quarters) == 9 and (quarters["ticker"] == "META").all()
     q2_2019 = quarters.loc[pd.Timestamp("2019-06-30")]
     assert q2_2019["capex_usd"] == 7_470_000_000 - 3_837_000_000  # H1 - Q1
-    assert q2_2019["known_from"] == pd.Timestamp("2019-07-25")  # the 10-Q's filing date
+    # the 10-Q accepted on Thursday 2019-07-25 at 10:12 New York time: before the close
+    assert q2_2019["published"] == pd.Timestamp("2019-07-25")
+    assert q2_2019["accepted_at"] == pd.Timestamp("2019-07-25 10:12:31", tz="America/New_York")
+    assert q2_2019["known_from"] == pd.Timestamp("2019-07-25")
+    # the 10-K accepted on Thursday 2021-01-28 at 16:10: after the close, so Friday's
     q4_2020 = quarters.loc[pd.Timestamp("2020-12-31")]
     assert q4_2020["capex_usd"] == 15_115_000_000 - 10_502_000_000  # FY - 9M
-    assert q4_2020["known_from"] == pd.Timestamp("2021-01-28")  # the 10-K's filing date
-    assert len(quarters) == 9 and (quarters["ticker"] == "META").all()
-    assert server.requests_to(META_FACTS)[-1].headers["User-Agent"] == UA
+    assert q4_2020["known_from"] == pd.Timestamp("2021-01-29")
+    # the 10-Q accepted on Friday 2020-07-31 at 16:20 counts at Monday's close
+    assert quarters.loc[pd.Timestamp("2020-06-30"), "known_from"] == pd.Timestamp("2020-08-03")
+    # the 10-Q the submissions answer lacks: after the close of its filing day (Thu 2021-04-29)
+    q1_2021 = quarters.loc[pd.Timestamp("2021-03-31")]
+    assert pd.isna(q1_2021["accepted_at"])
+    assert q1_2021["known_from"] == pd.Timestamp("2021-04-30")
+    assert server.requests_to(META_SUBMISSIONS)[-1].headers["User-Agent"] == UA
+
+
+def test_sec_without_submissions_every_filing_counts_after_the_close(server, recorded):
+    server.route(META_FACTS, recorded("sec_companyfacts_META.json"))
+    server.route(META_SUBMISSIONS, b"busy", status=503, content_type="text/plain")
+    with pytest.warns(AcceptanceTimeWarning, match=r"submissions for META: HTTP 503.*after"):
+        quarters = _meta_quarters(server)
+    assert quarters["accepted_at"].isna().all()
+    assert quarters.loc[pd.Timestamp("2019-06-30"), "known_from"] == pd.Timestamp("2019-07-26")
+    assert quarters.loc[pd.Timestamp("2020-06-30"), "known_from"] == pd.Timestamp("2020-08-03")
+
+
+def test_sec_malformed_submissions_fall_back_with_a_warning(server, recorded):
+    server.route(META_FACTS, recorded("sec_companyfacts_META.json"))
+    server.route(META_SUBMISSIONS, json.dumps({"cik": "1326801", "filings": {}}))
+    with pytest.warns(AcceptanceTimeWarning, match=r"missing key 'filings' -> 'recent'"):
+        quarters = _meta_quarters(server)
+    assert quarters["accepted_at"].isna().all()
+
+
+def test_edgar_acceptance_clock_is_read_as_new_york_time():
+    # "16:05:12.000Z" read as UTC would be 12:05 in New York, mid-session: it is not trusted
+    accepted = acceptance_instant("2024-10-30T16:05:12.000Z")
+    assert accepted == pd.Timestamp("2024-10-30 16:05:12", tz="America/New_York")
+    assert acceptance_instant("2024-01-30T16:05:12.000Z").utcoffset() == dt.timedelta(hours=-5)
 
 
 def test_sec_without_user_agent_sends_nothing(server):
@@ -314,8 +356,11 @@ def test_sec_answer_for_another_company_is_an_error(server, recorded):
 def test_sec_without_capex_facts_is_an_error(server):
     doc = {"cik": 1326801, "entityName": "Meta Platforms, Inc.", "facts": {"us-gaap": {}}}
     server.route(META_FACTS, json.dumps(doc))
-    with pytest.raises(
-        ProviderError, match=r"META \(http://.*CIK0001326801\.json\): .*none of the tags"
+    with (
+        pytest.raises(
+            ProviderError, match=r"META \(http://.*CIK0001326801\.json\): .*none of the tags"
+        ),
+        pytest.warns(AcceptanceTimeWarning, match=r"submissions for META: HTTP 404"),
     ):
         SecClient(server.url, user_agent=UA, timeout=2).capex("META")
 

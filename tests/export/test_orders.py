@@ -7,7 +7,13 @@ from click.testing import CliRunner
 
 from rotation.cli import main
 from rotation.errors import DataError, RotationError
-from rotation.export.orders import format_quantity, order_ids, plan_orders, read_positions
+from rotation.export.orders import (
+    format_quantity,
+    order_ids,
+    plan_orders,
+    read_positions,
+    tracking,
+)
 from tests.helpers import CONFIGS
 
 UNIVERSE = ("BTC-USD", "IGV", "MU", "WDC", "BIL")
@@ -195,3 +201,44 @@ def test_order_ids_are_deterministic_and_change_with_the_holdings():
     assert order_ids(first, "k") != order_ids(first, "other decision")
     (identifier,) = order_ids(first, "k").values()
     assert identifier.startswith("rot-") and len(identifier) <= 48
+
+
+# --- planned weights against the targets ----------------------------------------------------
+
+
+def test_tracking_compares_the_planned_weights_with_the_targets():
+    # Synthetic. Equity 990 cash + 2 C @ 5 = 1000. Sell both C (+10); A: 0.5 * 1000 / 10 = 50
+    # shares (500); B: 0.3 * 1000 / 40 = 7.5 -> 7 whole shares (280). Cash after 220, value
+    # 500 + 280 + 220 = 1000: A 0.50 (on target), B 0.28 (2 points short), cash 0.22 against
+    # 0.20 wanted. Gap = (0 + 0.02 + 0.02) / 2 = 0.02; C (target 0, sold) is not listed.
+    plan = plan_orders(
+        {"A": 0.5, "B": 0.3, "C": 0.0}, {"A": 10.0, "B": 40.0, "C": 5.0}, {"C": 2}, cash=990
+    )
+    track = tracking(plan)
+    assert [(r.symbol, r.planned_quantity) for r in track.rows] == [("A", 50), ("B", 7)]
+    assert [r.target_weight for r in track.rows] == [0.5, 0.3]
+    assert [r.planned_weight for r in track.rows] == pytest.approx([0.5, 0.28])
+    assert [r.difference for r in track.rows] == pytest.approx([0.0, -0.02])
+    assert track.value == pytest.approx(1000) and track.cash == pytest.approx(220)
+    assert track.target_cash_weight == pytest.approx(0.2)
+    assert track.cash_weight == pytest.approx(0.22)
+    assert track.gap == pytest.approx(0.02)
+
+
+def test_tracking_counts_holdings_left_alone_and_not_the_costs():
+    # Synthetic. A is inside the drift band: its 52 shares stay (0.52 of 1000 against 0.5).
+    # B's buy is scaled to the 480 of cash: 48 shares (0.48). Gap = (0.02 + 0.02) / 2.
+    plan = plan_orders(
+        {"A": 0.5, "B": 0.5}, {"A": 10.0, "B": 10.0}, {"A": 52}, cash=480, drift_band=0.03
+    )
+    track = tracking(plan)
+    assert [(r.symbol, r.planned_weight) for r in track.rows] == [
+        ("A", pytest.approx(0.52)),
+        ("B", pytest.approx(0.48)),
+    ]
+    assert track.gap == pytest.approx(0.02)
+    # Fractions and 1 % costs: 1000 buys 99.0099 shares of A @ 10 (990.10 + 9.90 costs); the
+    # costs leave the portfolio, so the planned weight is A's whole value: no gap.
+    plan = plan_orders({"A": 1.0}, {"A": 10.0}, cash=1000, cost_rate=0.01, fractional_equities=True)
+    assert plan.trades[0].quantity == pytest.approx(1000 / 1.01 / 10, abs=1e-6)
+    assert tracking(plan).gap == pytest.approx(0.0, abs=1e-6)

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from rotation.cli import main
 from rotation.errors import RotationError
 from rotation.export import ExportOptions, export_signal, ibkr, plan_orders, tradingview
-from rotation.export.orders import order_ids
+from rotation.export.orders import order_ids, tracking
 from rotation.pipeline import load_inputs
 from rotation.validate import load_config
 from tests.helpers import CONFIGS
@@ -287,3 +287,103 @@ def test_pine_title_cannot_break_out_of_its_string_literal(result):
     title = next(line for line in script.splitlines() if line.startswith("indicator("))
     assert title.count('"') == 4 and "\\" not in title
     assert title.startswith('indicator("rotation regime: x) // ')
+
+
+# --- whole shares or fractions, as the config says; planned weights and the tracking gap ------
+
+
+@pytest.fixture(scope="module")
+def inputs(config):
+    return load_inputs(config)
+
+
+def _sized(config, inputs, folder, **options):
+    options = ExportOptions(
+        asof=ASOF, allow_missing=ALLOW, equity=10_000, tools=("generic", "ibkr"), **options
+    )
+    return export_signal(config, options, out=folder, inputs=inputs, now=NOW)
+
+
+def test_orders_are_sized_in_fractions_or_whole_shares_as_the_config_says(config, inputs, tmp_path):
+    fractional = _sized(config, inputs, tmp_path / "fractional")  # the default: true
+    whole = _sized(config.replace(fractional=False), inputs, tmp_path / "whole")
+    for result, is_fractional in ((fractional, True), (whole, False)):
+        assert result.fractional is is_fractional
+        manifest = json.loads(_read(result, "manifest.json"))
+        assert manifest["options"]["fractional"] is is_fractional
+        assert not result.warnings
+        quantities = [t.quantity for t in result.plan.trades if not t.crypto]
+        assert quantities
+        assert any(q % 1 for q in quantities) is is_fractional
+        ibkr_note = any(
+            "ibkr/basket.csv has fractional share quantities" in n for n in result.notes
+        )
+        assert ibkr_note is is_fractional
+    assert all(q == int(q) for q in (t.quantity for t in whole.plan.trades if not t.crypto))
+
+
+def test_a_10000_export_invests_the_equity_when_fractional(config, inputs, tmp_path):
+    """With whole shares 10,000 bought 1 MU @ 937 and no SNDK @ 1,674: about 27 % stayed in
+    cash. In fractions (the config's default) every target is bought and the cash is spent,
+    up to the costs budgeted and the 1e-6 step."""
+    fractional = _sized(config, inputs, tmp_path / "fractional")
+    whole = _sized(config, inputs, tmp_path / "whole", fractional=False)
+    targets = {s for s, w in fractional.feed.latest.weights.items() if w > 0}
+    assert {t.symbol for t in fractional.plan.trades} == targets
+    assert fractional.plan.cash_after / fractional.plan.equity < 0.001
+    assert tracking(fractional.plan).gap < 0.001
+    assert whole.plan.cash_after / whole.plan.equity > 0.2  # the drift this setting removes
+    assert tracking(whole.plan).gap > 0.2
+
+
+def test_tracking_file_lists_planned_weights_next_to_the_targets(config, inputs, tmp_path):
+    result = _sized(config, inputs, tmp_path / "out", fractional=False)
+    written = json.loads(_read(result, "tracking.json"))
+    track = tracking(result.plan)
+    assert "tracking.json" in json.loads(_read(result, "manifest.json"))["files"]
+    assert written["fractional"] is False
+    assert written["tracking_gap"] == track.gap and written["cash_weight"] == track.cash_weight
+    rows = {r["symbol"]: r for r in written["symbols"]}
+    targets = {s: w for s, w in result.feed.latest.weights.items() if w > 0}
+    assert set(targets) <= set(rows)
+    prices = {s: p for s, (_, p) in result.feed.latest_closes.items()}
+    for symbol, row in rows.items():
+        assert row["target_weight"] == result.feed.latest.weights[symbol]
+        held = float(row["planned_quantity"]) * prices[symbol]
+        assert row["planned_weight"] == pytest.approx(held / track.value, rel=1e-9)
+        assert row["difference"] == pytest.approx(row["planned_weight"] - row["target_weight"])
+    weights = [r["planned_weight"] for r in written["symbols"]]
+    assert sum(weights) + written["cash_weight"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("flag", "fractional", "warned"),
+    [(None, True, False), ("--whole-shares", False, True), ("--fractional", True, False)],
+)
+def test_cli_prints_the_planned_weights_and_warns_when_overriding_the_config(
+    tmp_path, flag, fractional, warned
+):
+    args = ["export", str(CONFIG), "--asof", ASOF, "--equity", "10000", "--tool", "generic"]
+    args += [f"--allow-missing={name}" for name in ALLOW] + ["--out", str(tmp_path / "o")]
+    outcome = CliRunner().invoke(main, args + ([flag] if flag else []))
+    assert outcome.exit_code == 0, outcome.output
+    written = json.loads((tmp_path / "o" / "tracking.json").read_text())
+    assert written["fractional"] is fractional
+    assert "weights after the orders (at the latest closes) against the targets:" in outcome.output
+    for row in written["symbols"]:
+        line = next(x for x in outcome.output.splitlines() if x.split()[:1] == [row["symbol"]])
+        assert line.split()[1:] == [
+            f"{row['target_weight']:.4f}",
+            f"{row['planned_weight']:.4f}",
+            f"{row['difference']:+.4f}",
+        ]
+    assert f"tracking gap {written['tracking_gap']:.4f}" in outcome.output
+    assert f"cash left about {written['cash']:,.2f}" in outcome.output
+    warning = (
+        "warning: --whole-shares overrides the config's fractional: true: the orders will "
+        "drift from the backtest"
+    )
+    if warned:
+        assert warning in outcome.output
+    else:
+        assert "warning:" not in outcome.output

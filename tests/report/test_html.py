@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from rotation.backtest import run_backtest
 from rotation.cli import main
-from rotation.metrics import performance
+from rotation.metrics import COSTS, performance
 from rotation.report import html as page
 from rotation.report import load_run, tables, write_report
 from rotation.report.figures import log_ticks
@@ -108,6 +108,7 @@ def test_headline_numbers_equal_metrics_json(demo_run):
     ]
     keys = {key for key, _, _ in shown}
     assert keys == set(formats)  # the table and the header tiles, every headline row
+    assert set(COSTS) <= keys  # fees, slippage, their total, and the three drags
     for key, raw, text in shown:
         if key == "time_in_market":
             continue  # derived from weights.csv; checked below
@@ -164,14 +165,18 @@ def test_regime_table_equals_regime_csv(demo_run):
         assert shown[f"{state}.benchmark_annual_return"] != ""
 
 
-def test_trades_fees_add_up_and_slippage_matches_the_fills(demo_run):
+def test_trades_costs_add_up_and_slippage_matches_the_fills(demo_run):
     folder, _, parsed, result = demo_run
     metrics = json.loads((folder / "metrics.json").read_text())
-    total = next(a for a, _ in parsed.valued if a.get("data-total") == "fees")
-    assert float(total["data-value"]) == pytest.approx(metrics["fees_paid"], rel=1e-12)
+    for column, key in (
+        ("fees", "fees_paid"),
+        ("slippage", "slippage_paid"),
+        ("cost", "costs_paid"),
+    ):
+        total = next(a for a, _ in parsed.valued if a.get("data-total") == column)
+        assert float(total["data-value"]) == pytest.approx(metrics[key], rel=1e-12), column
     run = load_run(folder)
-    slippage = result.config.costs.slippage
-    trades = tables.trades(run.orders, run.weights, slippage)
+    trades = tables.trades(run.orders, run.weights)
     assert len(trades) == metrics["orders"]
     # independent check: slippage paid = shares x |fill price - close the engine traded at|
     closes = result.prices.ffill()  # the engine fills a day without a print at the last close
@@ -195,15 +200,15 @@ def test_trade_weights_are_held_before_and_after():
             "price": [10.0, 10.0, 10.0],
             "value": [60.0, 10.0, 10.0],
             "fees": [0.06, 0.01, 0.01],
+            "slippage": [0.0, 0.0, 0.0],
         }
     )
-    out = tables.trades(orders, weights, slippage=0.0)
+    out = tables.trades(orders, weights)
     assert out["from_weight"].tolist() == [0.0, 0.6, 0.4]
     assert out["to_weight"].tolist() == [0.6, 0.5, 0.5]
     assert out["cost"].tolist() == [0.06, 0.01, 0.01]
-    costly = tables.trades(orders, weights, slippage=0.01)
-    assert costly["slippage"].iloc[0] == pytest.approx(60 * 0.01 / 1.01)
-    assert costly["slippage"].iloc[1] == pytest.approx(10 * 0.01 / 0.99)
+    costly = tables.trades(orders.assign(slippage=[0.5, 0.25, 0.125]), weights)
+    assert costly["cost"].tolist() == [0.56, 0.26, 0.135]
 
 
 def test_monthly_and_yearly_returns_compound_daily_returns():

@@ -60,7 +60,8 @@ def data() -> None:
     "--config",
     "config_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Fetch everything a config needs (universe, benchmark, signal series, capex).",
+    help="Fetch everything a config needs (universe, benchmark, signal series, risk-free "
+    "rate, capex).",
 )
 @click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), help="First date wanted.")
 @click.option("--source", type=click.Choice(SOURCES), help="Provider [default: yfinance].")

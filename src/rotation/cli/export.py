@@ -22,6 +22,7 @@ from rotation.export import TOOLS
 
 if TYPE_CHECKING:
     from rotation.export import ExportResult
+    from rotation.export.orders import Tracking
 
 
 @click.command("export")
@@ -94,10 +95,11 @@ if TYPE_CHECKING:
     help="Leave a symbol alone while |weight - target| <= this (0.02 = 2 points) [default: 0].",
 )
 @click.option(
-    "--fractional",
-    is_flag=True,
+    "--fractional/--whole-shares",
     default=None,
-    help="Allow fractional shares of equities and ETFs (crypto always is).",
+    help="Size equity and ETF orders in fractional or whole shares (crypto is always "
+    "fractional) [default: the config's fractional]. Disagreeing with the config warns: the "
+    "orders then drift from the backtest.",
 )
 @click.option(
     "--out",
@@ -196,7 +198,7 @@ def export(
 
 
 def _print_summary(result: ExportResult) -> None:
-    from rotation.export.orders import format_quantity
+    from rotation.export.orders import format_quantity, tracking
 
     feed, plan = result.feed, result.plan
     p, latest, current = feed.provenance, feed.latest, feed.current
@@ -212,10 +214,13 @@ def _print_summary(result: ExportResult) -> None:
     )
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if plan is not None:
+        shares = "fractional" if result.fractional else "whole"
         click.echo(
             f"orders at the latest closes (equity {plan.equity:,.2f}, cash {plan.cash_before:,.2f}"
-            f" -> about {plan.cash_after:,.2f}):"
+            f" -> about {plan.cash_after:,.2f}; {shares} shares of equities):"
         )
         for t in plan.trades:
             click.echo(
@@ -224,7 +229,25 @@ def _print_summary(result: ExportResult) -> None:
             )
         if not plan.trades:
             click.echo("  none")
+        _print_tracking(tracking(plan))
     click.echo(f"wrote {result.folder} ({len(result.files) + 1} files)")
+
+
+def _print_tracking(track: Tracking) -> None:
+    click.echo("weights after the orders (at the latest closes) against the targets:")
+    click.echo(f"  {'symbol':<8} {'target':>8} {'planned':>8} {'diff':>8}")
+    for r in track.rows:
+        click.echo(
+            f"  {r.symbol:<8} {r.target_weight:8.4f} {r.planned_weight:8.4f} {r.difference:+8.4f}"
+        )
+    cash_diff = track.cash_weight - track.target_cash_weight
+    click.echo(
+        f"  {'cash':<8} {track.target_cash_weight:8.4f} {track.cash_weight:8.4f} {cash_diff:+8.4f}"
+    )
+    click.echo(
+        f"tracking gap {track.gap:.4f} (half the sum of |planned - target|, cash included); "
+        f"cash left about {track.cash:,.2f}"
+    )
 
 
 def _print_dry_run(result: ExportResult, alpaca_url: str | None) -> None:

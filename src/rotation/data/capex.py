@@ -6,13 +6,24 @@ sorted by ``ticker``, ``period_end``:
     ticker        str        ``GOOGL`` for Alphabet (some sources say ``GOOG``)
     period_start  Timestamp  first day of the quarter
     period_end    Timestamp  last day of the fiscal quarter
-    known_from    Timestamp  the day the value became public: earnings 8-K date, filing date,
-                             or the period end plus a stated lag when the source has no date
+    published     Timestamp  the (New York) day the value became public: earnings 8-K date,
+                             filing date, or the period end plus a stated lag when the source
+                             has no date
+    accepted_at   Timestamp  UTC instant SEC EDGAR accepted the filing that made it public;
+                             NaT where no time is known (every file source; live facts whose
+                             accession the submissions answer lacks)
+    known_from    Timestamp  the first close (a business day) at which the value is usable:
+                             ``rotation.data.align.first_close`` of ``accepted_at``, or, without
+                             one, of ``published`` after the close (``known_close``)
     capex_usd     float      cash paid for property and equipment in that single quarter, USD > 0
     source        str        ``"companyfacts"``, ``"press_release"`` or ``"sec_partial_csv"``
 
-``known_from`` is a calendar day. Earnings releases usually come out after the close, so a value
-is tradable from the next session at the earliest; the engine's ``execution_lag`` covers that.
+Release times: hyperscalers release earnings after the 4 pm close, and a date without a time is
+therefore assumed to be after the close: a value published on day d counts from the close of the
+next business day. Only an SEC acceptance time (live ``companyfacts`` joined with EDGAR's
+submissions, ``rotation.data.providers.sec``) can make it count at d's own close, when accepted
+before 4 pm New York time. Everything downstream (growth, look-ahead checks, exports) reads
+``known_from`` only, so the rule is applied once, here, when the table is built.
 
 The files (bundled under ``data/bundled/capex``; provenance and caveats in ``SOURCES.md``):
 
@@ -36,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from rotation.data._files import read_table
+from rotation.data.align import MARKET_TZ, first_close, release_instants
 from rotation.errors import DataError
 
 CapexQuarters: TypeAlias = pd.DataFrame
@@ -45,7 +57,18 @@ _Period: TypeAlias = tuple[pd.Timestamp, pd.Timestamp]  # (start, end) of a repo
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
-COLUMNS = ("ticker", "period_start", "period_end", "known_from", "capex_usd", "source")
+COLUMNS = (
+    "ticker",
+    "period_start",
+    "period_end",
+    "published",
+    "accepted_at",
+    "known_from",
+    "capex_usd",
+    "source",
+)
+REQUIRED = ("ticker", "period_end", "known_from", "capex_usd")
+"""The columns the growth functions read (``known_from`` is already the close it counts at)."""
 
 CAPEX_TAGS = (
     # MSFT, GOOGL, META (and, as far as we know, ORCL) report "purchases of property and
@@ -105,11 +128,26 @@ def _ticker(symbol: str) -> str:
     return TICKER_ALIASES.get(symbol, symbol)
 
 
+def known_close(published: pd.Series, accepted_at: pd.Series) -> pd.Series:
+    """The first close at which each value is usable (``align.first_close``): its SEC acceptance
+    instant where known, else its publication day with the release assumed after the close."""
+    days = pd.DatetimeIndex(pd.to_datetime(published))
+    accepted = pd.DatetimeIndex(pd.to_datetime(accepted_at, utc=True))
+    assumed = release_instants(days, None, MARKET_TZ).tz_convert("UTC")
+    released = pd.DatetimeIndex(accepted.where(accepted.notna(), assumed))
+    return pd.Series(first_close(released), index=published.index, dtype="datetime64[ns]")
+
+
 def _table(rows: list[dict[str, Any]]) -> CapexQuarters:
-    """Rows (dicts keyed by ``COLUMNS``) -> the sorted tidy table with fixed dtypes."""
+    """Rows (dicts keyed by ``COLUMNS``; ``known_from`` is computed, not read) -> the sorted
+    tidy table with fixed dtypes."""
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    for column in ("period_start", "period_end", "known_from"):
+    for column in ("period_start", "period_end", "published"):
         frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+    frame["accepted_at"] = pd.to_datetime(frame["accepted_at"], utc=True).astype(
+        "datetime64[ns, UTC]"
+    )
+    frame["known_from"] = known_close(frame["published"], frame["accepted_at"])
     frame["ticker"] = frame["ticker"].astype(str)
     frame["source"] = frame["source"].astype(str)
     frame["capex_usd"] = frame["capex_usd"].astype("float64")
@@ -160,8 +198,12 @@ def _companyfacts_tags(doc: Mapping[str, Any]) -> Mapping[str, Any]:
     return by_tag
 
 
-def _usd_facts(entry: Any, tag: str) -> pd.DataFrame:
-    """One row per reported fact: start, end, val, filed (versions of one period repeat)."""
+def _usd_facts(
+    entry: Any, tag: str, accepted: Mapping[str, pd.Timestamp] | None = None
+) -> pd.DataFrame:
+    """One row per reported fact: start, end, val, filed, accn, accepted (the acceptance instant
+    of its accession in ``accepted``, else NaT) and known (``known_close``); versions of one
+    period repeat."""
     try:
         facts = entry["units"]["USD"]
     except (KeyError, TypeError):
@@ -186,6 +228,9 @@ def _usd_facts(entry: Any, tag: str) -> pd.DataFrame:
             }
         )
     table = pd.DataFrame(rows).dropna(subset=["val"])
+    times = accepted or {}
+    table["accepted"] = pd.to_datetime(table["accn"].map(times), utc=True)
+    table["known"] = known_close(table["filed"], table["accepted"])
     days = (table["end"] - table["start"]).dt.days + 1
     table["months"] = (days / _DAYS_PER_MONTH).round().astype(int)
     # Keep whole quarters, half years, nine months and years; drop odd durations.
@@ -194,12 +239,15 @@ def _usd_facts(entry: Any, tag: str) -> pd.DataFrame:
 
 
 def _as_of(versions: pd.DataFrame, when: pd.Timestamp) -> float:
-    """The value of one period as the latest filing on or before ``when`` reported it."""
-    return float(versions.loc[versions["filed"] <= when, "val"].iloc[-1])
+    """The value of one period as the latest filing known at the close ``when`` reported it."""
+    return float(versions.loc[versions["known"] <= when, "val"].iloc[-1])
 
 
 def parse_companyfacts(
-    doc: Mapping[str, Any], ticker: str, tags: Sequence[str] = CAPEX_TAGS
+    doc: Mapping[str, Any],
+    ticker: str,
+    tags: Sequence[str] = CAPEX_TAGS,
+    accepted: Mapping[str, pd.Timestamp] | None = None,
 ) -> CapexQuarters:
     """Single quarters, first-reported, from an SEC EDGAR companyfacts document.
 
@@ -212,25 +260,33 @@ def parse_companyfacts(
     both YTD facts sharing the same ``start`` (Q2 = H1 - Q1, Q3 = 9M - H1, Q4 = FY - 9M).
 
     Point in time: a period is reported again in later filings (comparatives, restatements). A
-    quarter becomes known on the first day every fact it needs has been filed
-    (``known_from`` = the later ``filed`` date), and takes the value computed from the facts as
-    filed by that day (each fact's latest version filed on or before it). Later restatements are
-    not used: this is the first-reported series, which is what the market saw.
+    fact is known from the close after its filing (``known_close``): ``accepted`` maps accession
+    numbers (``accn``) to SEC acceptance instants; a fact without one counts as filed after the
+    close of its ``filed`` date. A quarter becomes known at the first close at which every fact
+    it needs is known (``published`` / ``accepted_at`` are those of the later filing), and
+    takes the value computed from the facts as known then (each fact's latest version known at
+    that close). Later restatements are not used: this is the first-reported series, which is
+    what the market saw.
     """
     by_tag = _companyfacts_tags(doc)
     tag = next((t for t in tags if t in by_tag), None)
     if tag is None:
         raise DataError(f"companyfacts for {ticker}: none of the tags {list(tags)} is present")
-    facts = _usd_facts(by_tag[tag], tag).sort_values(["filed", "accn"], kind="stable")
+    facts = _usd_facts(by_tag[tag], tag, accepted).sort_values(["known", "accn"], kind="stable")
     # Grouped on two date columns, each key is a (start, end) pair of Timestamps.
     versions: dict[_Period, pd.DataFrame] = {
         cast(_Period, period): group for period, group in facts.groupby(["start", "end"], sort=True)
     }
     first_filed: dict[_Period, pd.Timestamp] = {
-        period: group["filed"].iloc[0] for period, group in versions.items()
+        period: group["known"].iloc[0] for period, group in versions.items()
+    }
+    # period -> (filed, accepted) of its first version, the filing that made it known
+    filing = {
+        period: (group["filed"].iloc[0], group["accepted"].iloc[0])
+        for period, group in versions.items()
     }
 
-    # (quarter start, quarter end) -> [(known_from, rank, period added, period subtracted | None)]
+    # (quarter start, quarter end) -> [(known close, rank, period added, period subtracted | None)]
     candidates: dict[_Period, list[tuple[pd.Timestamp, int, _Period, _Period | None]]] = {}
     months = {period: int(group["months"].iloc[0]) for period, group in versions.items()}
     for (start, end), length in months.items():
@@ -251,14 +307,18 @@ def parse_companyfacts(
         # Earliest known wins; on the same day a reported 3-month fact beats a difference.
         known, _, plus, minus = min(options, key=lambda option: option[:2])
         value = _as_of(versions[plus], known)
+        deciding = plus
         if minus is not None:
             value -= _as_of(versions[minus], known)
+            deciding = max(plus, minus, key=lambda period: first_filed[period])
+        published, accepted_at = filing[deciding]
         rows.append(
             {
                 "ticker": _ticker(ticker),
                 "period_start": q_start,
                 "period_end": q_end,
-                "known_from": known,
+                "published": published,
+                "accepted_at": accepted_at,
                 "capex_usd": value,
                 "source": "companyfacts",
             }
@@ -325,9 +385,10 @@ def parse_press_release(
     """Single quarters from earnings-release cash flows ``{"FY2021": {"Q1": {key: -4907}}}``.
 
     Values are USD millions with outflows negative; ``capex_usd`` is ``abs(value) * 1e6``.
-    Fiscal labels become calendar quarter ends with ``fiscal_quarter_end``. ``known_from`` is the
+    Fiscal labels become calendar quarter ends with ``fiscal_quarter_end``. ``published`` is the
     8-K ``date`` of the matching ``links`` entry (``{"fy", "q", "date"}``), else period end +
-    ``lag_days``. Quarters without ``capex_key`` (or with null) are skipped, never zero.
+    ``lag_days``; no time is known, so the release counts as after that day's close. Quarters
+    without ``capex_key`` (or with null) are skipped, never zero.
     """
     if not isinstance(cash_flows, Mapping):
         raise DataError(f"cash flows: expected a JSON object, got {type(cash_flows).__name__}")
@@ -347,10 +408,10 @@ def parse_press_release(
                 continue
             period_end = fiscal_quarter_end(fiscal_year, quarter, fiscal_year_end_month)
             default = period_end + pd.Timedelta(days=lag_days)
-            known_from = release_dates.get((fiscal_year, quarter), default)
-            if known_from <= period_end:
+            published = release_dates.get((fiscal_year, quarter), default)
+            if published <= period_end:
                 raise DataError(
-                    f"{where}: release date {known_from.date()} is not after the quarter end "
+                    f"{where}: release date {published.date()} is not after the quarter end "
                     f"{period_end.date()} (fiscal_year_end_month={fiscal_year_end_month})"
                 )
             rows.append(
@@ -358,7 +419,8 @@ def parse_press_release(
                     "ticker": _ticker(ticker),
                     "period_start": _quarter_start(period_end),
                     "period_end": period_end,
-                    "known_from": known_from,
+                    "published": published,
+                    "accepted_at": pd.NaT,
                     "capex_usd": abs(value) * 1e6,
                     "source": "press_release",
                 }
@@ -377,11 +439,12 @@ def parse_sec_partial_csv(
 ) -> CapexQuarters:
     """Calendar quarters from ``ticker,year,quarter,payments_usd`` (quarter 0 = calendar year).
 
-    The file has no filing dates, so ``known_from`` = period end + ``lag_days`` (10-Q deadline),
+    The file has no filing dates, so ``published`` = period end + ``lag_days`` (10-Q deadline),
     or + ``annual_lag_days`` (10-K deadline) for a quarter that closes the ticker's fiscal year
     (``FISCAL_YEAR_END_MONTH``). Calendar Q4 is derived as year total - (Q1 + Q2 + Q3) only for
     December fiscal years with all three quarters present, known from year end +
-    ``annual_lag_days``. Rows listed in ``SEC_PARTIAL_CSV_DEFECTS`` are dropped.
+    ``annual_lag_days``. Rows listed in ``SEC_PARTIAL_CSV_DEFECTS`` are dropped. Like every date
+    without a time, ``published`` counts as after the close.
     """
     if isinstance(path_or_frame, pd.DataFrame):
         frame, origin = path_or_frame, "sec partial capex table"
@@ -430,7 +493,8 @@ def parse_sec_partial_csv(
                 "ticker": ticker,
                 "period_start": _quarter_start(period_end),
                 "period_end": period_end,
-                "known_from": period_end + pd.Timedelta(days=lag),
+                "published": period_end + pd.Timedelta(days=lag),
+                "accepted_at": pd.NaT,
                 "capex_usd": value,
                 "source": "sec_partial_csv",
             }
@@ -441,8 +505,8 @@ def parse_sec_partial_csv(
 # --- one table from several sources -----------------------------------------------------------
 
 
-def _check_quarters(frame: pd.DataFrame, what: str) -> None:
-    missing = [c for c in COLUMNS if c not in frame.columns]
+def _check_quarters(frame: pd.DataFrame, what: str, columns: Sequence[str] = COLUMNS) -> None:
+    missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(f"{what}: missing column(s) {missing}")
 
@@ -469,6 +533,18 @@ def combine_sources(frames: Sequence[pd.DataFrame]) -> CapexQuarters:
     table = table.drop_duplicates(["ticker", "period_end"], keep="first")
     records = table[list(COLUMNS)].to_dict("records")
     return _table(cast(list[dict[str, Any]], records))  # keyed by COLUMNS, which are text
+
+
+def stored_quarters(frame: pd.DataFrame) -> CapexQuarters:
+    """A ``CapexQuarters`` table read back from the cache, its ``known_from`` recomputed.
+
+    A table cached before release times were recorded has no ``published`` / ``accepted_at``:
+    its ``known_from`` was the filing day, which becomes ``published`` (after the close).
+    """
+    if "published" not in frame.columns:
+        frame = frame.assign(published=frame["known_from"], accepted_at=None)
+    _check_quarters(frame, "cached capex quarters")
+    return _table(cast(list[dict[str, Any]], frame[list(COLUMNS)].to_dict("records")))
 
 
 # --- reading a folder -------------------------------------------------------------------------
@@ -551,11 +627,12 @@ def load_capex_folder(folder: Path) -> CapexQuarters:
 def _latest_known(quarters: CapexQuarters, dates: pd.DatetimeIndex) -> dict[str, pd.DataFrame]:
     """Per ticker, dates x (capex, capex_year_ago) of the latest quarter whose YoY is known.
 
-    A quarter's YoY is known from max(its known_from, its year-ago quarter's known_from); at date
-    d the latest such quarter (by period_end) with that date <= d is taken.
+    A quarter's YoY is known from max(its known_from, its year-ago quarter's known_from) (both
+    closes, see the module docstring); at date d the latest such quarter (by period_end) with
+    that date <= d is taken.
     """
-    _check_quarters(quarters, "capex quarters")
-    table = quarters[list(COLUMNS)].copy()
+    _check_quarters(quarters, "capex quarters", REQUIRED)
+    table = quarters[list(REQUIRED)].copy()
     table["period_end"] = _month_end(table["period_end"])
     if table.duplicated(["ticker", "period_end"]).any():
         dup = table[table.duplicated(["ticker", "period_end"])].iloc[0]

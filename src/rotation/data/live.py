@@ -99,10 +99,11 @@ class LiveSource:
         return frame_series(self._once(source, series_id), series_id)
 
     def capex_quarters(self) -> pd.DataFrame:
-        """The hyperscalers' single-quarter capex (``CapexQuarters``), known from filing dates."""
-        from rotation.data.capex import COLUMNS, combine_sources
+        """The hyperscalers' single-quarter capex (``CapexQuarters``), known from the close after
+        each filing's SEC acceptance (``providers.sec``)."""
+        from rotation.data.capex import combine_sources, stored_quarters
 
-        frames = [self._once("sec", ticker)[list(COLUMNS)] for ticker in HYPERSCALER_CIKS]
+        frames = [stored_quarters(self._once("sec", ticker)) for ticker in HYPERSCALER_CIKS]
         return combine_sources(frames)
 
     def _once(self, source: str, key: str) -> pd.DataFrame:

@@ -1,8 +1,8 @@
 """Data sources: where series come from. Each returns series in the tidy form of ``_files``.
 
 A source answers three questions: the price series of a symbol, a macro series by its FRED id,
-and the hyperscaler capex quarters (with the date each value became known). The bundled snapshot
-and a user's local folder share one layout, so one class serves both:
+and the hyperscaler capex quarters (with the close from which each value is known). The bundled
+snapshot and a user's local folder share one layout, so one class serves both:
 
     <root>/prices/<SYMBOL>.csv[.gz] | .parquet     date, close (or adj_close)
     <root>/macro/<SERIES_ID>.csv[.gz] | .parquet   date, value

@@ -30,12 +30,13 @@ import pandas as pd
 
 from rotation._types import Prices, Regime, Scores, Weights
 from rotation.config import Config
-from rotation.data.align import as_known, publication
+from rotation.data.align import as_known
 from rotation.data.capex import MAX_QUARTER_AGE_DAYS
 from rotation.errors import DataError, RotationError
 from rotation.metrics import finite_or_none
 from rotation.pipeline import Inputs, load_inputs, prepare
-from rotation.signals import CAPEX_INPUT, Known, component_inputs
+from rotation.runs import Identity, identity
+from rotation.signals import CAPEX_INPUT, Known, component_inputs, publication_rule
 
 SCHEMA_VERSION = 1
 DEFAULT_MAX_AGE_DAYS = 7  # calendar days: a long weekend plus a holiday still passes
@@ -84,12 +85,12 @@ class StaleDataError(DataError):
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where a feed came from: the config, the data, and when."""
+    """Where a feed came from: the config, the data, and when. ``identity``: what a run id
+    covers (``rotation.runs.Identity``: config and data hashes, strategy and package code)."""
 
     config_name: str
     config_file: str | None
-    config_hash: str
-    data_fingerprint: str
+    identity: Identity
     data_source: str
     asof: pd.Timestamp
     data_end: pd.Timestamp
@@ -97,6 +98,14 @@ class Provenance:
     execution_lag: int
     missing_inputs: tuple[str, ...] = ()
     rotation_version: str = field(default_factory=lambda: _version())
+
+    @property
+    def config_hash(self) -> str:
+        return self.identity.config_hash
+
+    @property
+    def data_fingerprint(self) -> str:
+        return self.identity.data_fingerprint
 
 
 @dataclass(frozen=True)
@@ -286,8 +295,7 @@ def build_feed(
     provenance = Provenance(
         config_name=config.name,
         config_file=config.source_path,
-        config_hash=config.config_hash(),
-        data_fingerprint=known.fingerprint(),
+        identity=identity(config, known.fingerprint(), prepared.stages.strategy(live)),
         data_source=known.source,
         asof=asof_day,
         data_end=data_end,
@@ -426,11 +434,11 @@ def _input_gap(config: Config, inputs: Inputs, name: str, day: pd.DatetimeIndex)
         pnfi = _input_gap(config, inputs, "PNFI", day) or "known"
         return f"no capex growth known on {day[0].date()}: {quarters}; PNFI fallback: {pnfi}"
     series = inputs.macro[name].dropna()
-    rule = publication(name, config.signal.publication_lags)
+    rule = publication_rule(name, config.signal)
     if pd.notna(as_known(series, day, rule).iloc[0]):
         return None
     dates = cast(pd.DatetimeIndex, series.index)  # macro series are indexed by date
-    published = dates[dates + pd.Timedelta(days=rule.lag_days) <= day[0]]
+    published = dates[rule.known_dates(dates) <= day[0]]
     if len(published) == 0:
         return f"no observation published by {day[0].date()}"
     last = published[-1]

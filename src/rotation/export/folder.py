@@ -8,11 +8,18 @@ place in one step (``rotation.runs.new_folder``, as every command's output), so 
 absent, and an existing export is never overwritten.
 Nothing is sent from here (see ``alpaca.send_orders``).
 
+Orders are sized in whole shares or fractions as the config's ``fractional`` says, so they round
+as its backtest does; ``ExportOptions.fractional`` (``--fractional`` / ``--whole-shares``)
+overrides it, with a warning (``ExportResult.warnings``) that the orders will then drift from
+the backtest.
+
 Folder contents (tools selected by ``tools``):
 
-    manifest.json                  provenance, options, files with their SHA-256
+    manifest.json                  provenance (run id and its hashes), options, files
+                                   with their SHA-256
     signal.csv|json|parquet        the signal feed (schema in the README)
     orders.csv                     the trade plan (when holdings / equity were given)
+    tracking.json                  the plan's weights next to the targets, and the tracking gap
     generic/weights.csv            date, symbol, weight
     generic/signals.jsonl          one JSON message per decision date
     tradingview/signal_alerts.json webhook bodies, one per decision date
@@ -43,7 +50,7 @@ from rotation.export.feed import (
     write_feed,
 )
 from rotation.export.formats import FORMATS, TOOLS
-from rotation.export.orders import OrderPlan, order_ids, plan_orders, read_positions
+from rotation.export.orders import OrderPlan, order_ids, plan_orders, read_positions, tracking
 from rotation.pipeline import Inputs
 
 
@@ -63,7 +70,7 @@ class ExportOptions:
     cash: float | None = None
     min_trade: float = 1.0
     drift_band: float = 0.0
-    fractional: bool = False
+    fractional: bool | None = None  # None: the config's ``fractional``
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -95,8 +102,10 @@ class ExportResult:
     feed: SignalFeed
     plan: OrderPlan | None
     files: tuple[str, ...]  # relative to ``folder``
+    fractional: bool  # whether equities were sized in fractions (config or override)
     alpaca_requests: tuple[dict[str, str], ...]
     notes: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())  # e.g. sizing that departs from the backtest
 
 
 def export_signal(
@@ -131,6 +140,13 @@ def export_signal(
         notes += [
             f"left untouched (not in the universe): {q:g} {s}" for s, q in holdings.ignored.items()
         ]
+    fractional = config.fractional if options.fractional is None else options.fractional
+    warnings = []
+    if options.sizes_orders and fractional != config.fractional:
+        warnings.append(
+            f"{'--fractional' if fractional else '--whole-shares'} overrides the config's "
+            f"fractional: {str(config.fractional).lower()}: the orders will drift from the backtest"
+        )
     if options.sizes_orders:
         plan = plan_orders(
             feed.latest.weights,
@@ -140,25 +156,29 @@ def export_signal(
             cash=options.cash,
             min_trade_value=options.min_trade,
             drift_band=options.drift_band,
-            fractional_equities=options.fractional,
+            fractional_equities=fractional,
             cost_rate=config.costs.fees + config.costs.slippage,
         )
         notes += [f"not traded: {s.symbol}, {s.reason}" for s in plan.skipped]
-    files, requests, skipped_tools = _render(feed, plan, options)
+    files, requests, skipped_tools = _render(feed, plan, options, fractional)
     notes += skipped_tools
-    folder = _write_folder(files, feed, plan, options, out=out, results_dir=results_dir, now=now)
+    folder = _write_folder(
+        files, feed, plan, options, fractional, out=out, results_dir=results_dir, now=now
+    )
     return ExportResult(
         folder=folder,
         feed=feed,
         plan=plan,
         files=tuple(sorted(files)),
+        fractional=fractional,
         alpaca_requests=tuple(requests),
         notes=tuple(notes),
+        warnings=tuple(warnings),
     )
 
 
 def _render(
-    feed: SignalFeed, plan: OrderPlan | None, options: ExportOptions
+    feed: SignalFeed, plan: OrderPlan | None, options: ExportOptions, fractional: bool
 ) -> tuple[dict[str, bytes | SignalFeed], list[dict[str, str]], list[str]]:
     """Relative path -> file content (the feed itself for the ``signal.*`` file), the Alpaca
     requests, and notes on tools left out (only when no tool was named explicitly)."""
@@ -170,6 +190,9 @@ def _render(
             plan, f"{p.config_hash}|{p.data_fingerprint}|{feed.latest.decided_at.date()}"
         )
         files["orders.csv"] = generic.orders_csv(plan, ids).encode()
+        files["tracking.json"] = generic.tracking_json(
+            tracking(plan), fractional=fractional
+        ).encode()
     requests: list[dict[str, str]] = []
     notes: list[str] = []
     tools = set(options.selected_tools)
@@ -194,6 +217,12 @@ def _render(
             if options.tools is not None:
                 raise
             notes.append(f"ibkr/basket.csv not written: {exc}")
+        else:
+            if any(t.quantity % 1 for t in plan.trades):
+                notes.append(
+                    "ibkr/basket.csv has fractional share quantities: the IBKR account needs "
+                    "fractional-share trading (else export with --whole-shares)"
+                )
     return files, requests, notes
 
 
@@ -206,6 +235,7 @@ def _write_folder(
     feed: SignalFeed,
     plan: OrderPlan | None,
     options: ExportOptions,
+    fractional: bool,
     *,
     out: Path | None,
     results_dir: Path,
@@ -227,7 +257,7 @@ def _write_folder(
             else:
                 path.write_bytes(content)
             digests[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
-        manifest = _manifest(feed, plan, options, digests)
+        manifest = _manifest(feed, plan, options, fractional, digests)
         (staging.path / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     assert staging.published is not None  # set when the block above completes
     return staging.published
@@ -241,10 +271,15 @@ def _check_out(out: Path | None) -> None:
 
 
 def _manifest(
-    feed: SignalFeed, plan: OrderPlan | None, options: ExportOptions, digests: dict[str, str]
+    feed: SignalFeed,
+    plan: OrderPlan | None,
+    options: ExportOptions,
+    fractional: bool,
+    digests: dict[str, str],
 ) -> dict[str, Any]:
     p = feed.provenance
     opts = asdict(options)
+    opts["fractional"] = fractional  # as sized: the config's setting unless overridden
     opts["positions"] = str(options.positions) if options.positions is not None else None
     opts["asof"] = p.asof.date().isoformat()
     return {
@@ -252,8 +287,7 @@ def _manifest(
         "schema_version": SCHEMA_VERSION,
         "config_name": p.config_name,
         "config_file": p.config_file,
-        "config_hash": p.config_hash,
-        "data_fingerprint": p.data_fingerprint,
+        **p.identity.to_dict(),  # run id, config and data hashes, strategy and code hashes
         "data_source": p.data_source,
         "asof": p.asof.date().isoformat(),
         "data_end": p.data_end.date().isoformat(),

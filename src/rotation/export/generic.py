@@ -5,6 +5,10 @@ held; a date's weights sum to <= 1, the rest is cash): the long form most backte
 spreadsheets read. ``signals.jsonl``: one self-contained JSON object per line and decision date
 (schema version and provenance included in every line), for message queues. ``orders.csv``: the
 trade plan with its sizing (current and target quantity and weight, price, value).
+``tracking.json``: the weights the plan leads to next to the targets (``orders.tracking``):
+``fractional`` (whole shares or fractions, as sized), ``value``, ``cash``, ``target_cash_weight``,
+``cash_weight``, ``tracking_gap``, and per symbol ``symbol``, ``target_weight``,
+``planned_weight``, ``difference``, ``planned_quantity`` and ``price``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import json
 from collections.abc import Mapping
 
 from rotation.export.feed import SCHEMA_VERSION, SignalFeed, decision_dict
-from rotation.export.orders import OrderPlan, format_quantity
+from rotation.export.orders import OrderPlan, Tracking, format_quantity
 
 WEIGHTS_COLUMNS = ("date", "symbol", "weight")
 ORDERS_COLUMNS = (
@@ -65,3 +69,27 @@ def orders_csv(plan: OrderPlan, order_ids: Mapping[str, str]) -> str:
             ]
         )  # fmt: skip
     return buffer.getvalue()
+
+
+def tracking_json(tracking: Tracking, *, fractional: bool) -> str:
+    """``tracking.json``: the fields listed in the module docstring (currency to the cent)."""
+    document = {
+        "fractional": fractional,
+        "value": round(tracking.value, 2),
+        "cash": round(tracking.cash, 2),
+        "target_cash_weight": tracking.target_cash_weight,
+        "cash_weight": tracking.cash_weight,
+        "tracking_gap": tracking.gap,
+        "symbols": [
+            {
+                "symbol": r.symbol,
+                "target_weight": r.target_weight,
+                "planned_weight": r.planned_weight,
+                "difference": r.difference,
+                "planned_quantity": format_quantity(r.planned_quantity),
+                "price": r.price,
+            }
+            for r in tracking.rows
+        ],
+    }
+    return json.dumps(document, indent=2, allow_nan=False) + "\n"

@@ -8,6 +8,10 @@ example, ``Action,Quantity,Symbol,SecType,Exchange,Currency,TimeInForce,OrderTyp
 string of alpha or numeric characters used to identify the basket order" that TWS shows as the
 Order Reference of the trades.
 
+Quantities are the plan's: whole shares, or fractions when the export sizes equities in
+fractions (the config's ``fractional``), which the account must be permitted to trade; the export
+then says so in a note.
+
 Symbols: Yahoo's share-class dash becomes IBKR's space (``BRK-B`` -> ``BRK B``). Crypto pairs
 are refused: the documented basket SecTypes (stk, opt, fut, fop, war, cash, fund, bag) have no
 crypto; IBKR trades crypto as SecType ``CRYPTO`` on ``PAXOS`` through other order entry, so such

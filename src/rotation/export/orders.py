@@ -2,7 +2,8 @@
 
 ``read_positions(path, universe)`` reads a holdings file; ``plan_orders(...)`` is a pure function
 of target weights, latest prices and holdings that returns an ``OrderPlan`` (sells first, then
-buys). Nothing here sends anything.
+buys); ``tracking(plan)`` compares the weights the plan leads to with the targets. Nothing here
+sends anything.
 
 Positions file: CSV with a header row naming at least ``symbol`` and ``quantity`` (any order,
 case-insensitive; other columns are ignored), one row per symbol. Blank lines and lines starting
@@ -17,15 +18,25 @@ Sizing rules of ``plan_orders``:
 
 - equity ``E`` is given (``equity``) or is ``cash`` + the holdings' value at the latest prices;
 - target quantity of a symbol = weight x E / price, rounded toward the current holding to the
-  asset's step: whole shares for equities and ETFs (``fractional_equities=True``: 1e-6), 1e-6
-  units for crypto pairs (``rotation.data.align.is_crypto``); a target weight of 0 sells the
-  whole holding, fractions included;
+  asset's step: whole shares for equities and ETFs unless ``fractional_equities`` (then 1e-6),
+  1e-6 units for crypto pairs. The rule is the engine's (``trades_whole_units`` in
+  ``rotation.data.align``) and ``rotation export`` passes the config's ``fractional``, so the
+  orders round as the backtest does. A target weight of 0 sells the whole holding, fractions
+  included;
 - drift band: a symbol whose current weight is within ``drift_band`` (absolute, 0.02 = 2 % of
   equity) of its target is not traded;
 - a trade worth less than ``min_trade_value`` (currency) is not sent;
 - buys are budgeted at price x (1 + ``cost_rate``) (the config's fees + slippage) against cash
   plus the sells' proceeds; when they do not fit, every buy is scaled down by the same factor,
   so the plan never needs more cash than the account holds.
+
+Tracking (``tracking``): after the orders, a symbol's planned weight is its planned holding
+(current quantity +/- its trade) at the latest price over the planned portfolio value (the
+planned holdings' value + the estimated cash after), the way the backtest measures weights.
+The tracking gap is half the sum of |planned - target| over the symbols and cash (target cash =
+1 - the targets' sum): the fraction of the portfolio that sits somewhere else than the backtest
+puts it. Rounding to whole shares, the drift band, the minimum trade and scaling the buys down
+to the cash can each add to it; the estimated costs alone do not (they leave the portfolio).
 """
 
 from __future__ import annotations
@@ -35,10 +46,10 @@ import hashlib
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from rotation.data.align import is_crypto
+from rotation.data.align import is_crypto, trades_whole_units
 from rotation.errors import DataError, RotationError
 
 FRACTIONAL_STEP = 1e-6  # units: crypto, and equities when fractional shares are allowed
@@ -95,6 +106,48 @@ class OrderPlan:
     cash_after: float  # estimated: sells' proceeds and buys' cost at price -/+ cost_rate
     prices: Mapping[str, float]
     holdings: Mapping[str, float]
+    weights: Mapping[str, float] = field(default_factory=dict)  # the targets, by symbol
+
+    @property
+    def planned_holdings(self) -> dict[str, float]:
+        """symbol -> quantity held once every trade is filled (symbols of the targets)."""
+        planned = {s: float(self.holdings.get(s, 0.0)) for s in self.weights}
+        for t in self.trades:
+            planned[t.symbol] = t.target_quantity
+        return planned
+
+
+@dataclass(frozen=True)
+class PlannedWeight:
+    """One symbol's target weight next to the weight its planned holding gives."""
+
+    symbol: str
+    target_weight: float
+    planned_weight: float
+    planned_quantity: float
+    price: float
+
+    @property
+    def difference(self) -> float:
+        return self.planned_weight - self.target_weight
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """How far the planned portfolio is from the targets (see the module docstring).
+
+    ``rows``: symbols with a target or a planned holding, in the targets' order; ``value``:
+    planned holdings at the latest prices + ``cash`` (the estimated cash after the orders);
+    ``target_cash_weight`` / ``cash_weight``: cash over the value, wanted and planned; ``gap``:
+    half the sum of |planned - target| over the rows and cash, 0 = on target.
+    """
+
+    rows: tuple[PlannedWeight, ...]
+    value: float
+    cash: float
+    target_cash_weight: float
+    cash_weight: float
+    gap: float
 
 
 def read_positions(
@@ -292,11 +345,43 @@ def plan_orders(
         cash_after=float(cash + proceeds - spent),
         prices={s: float(prices[s]) for s in weights if s in prices},
         holdings=holdings,
+        weights={s: float(w) for s, w in weights.items()},
+    )
+
+
+def tracking(plan: OrderPlan) -> Tracking:
+    """The planned weights after ``plan``'s orders against its targets, and the tracking gap."""
+    planned = plan.planned_holdings
+    held_value = {s: q * plan.prices[s] for s, q in planned.items() if q}
+    value = sum(held_value.values()) + plan.cash_after
+    if value <= 0:
+        raise RotationError("the planned portfolio is worth nothing: cannot compute its weights")
+    rows = tuple(
+        PlannedWeight(
+            symbol=symbol,
+            target_weight=target,
+            planned_weight=held_value.get(symbol, 0.0) / value,
+            planned_quantity=planned[symbol],
+            price=plan.prices.get(symbol, math.nan),
+        )
+        for symbol, target in plan.weights.items()
+        if target != 0 or planned[symbol] != 0
+    )
+    target_cash = 1.0 - sum(plan.weights.values())
+    cash_weight = plan.cash_after / value
+    gap = (sum(abs(r.difference) for r in rows) + abs(cash_weight - target_cash)) / 2
+    return Tracking(
+        rows=rows,
+        value=value,
+        cash=plan.cash_after,
+        target_cash_weight=target_cash,
+        cash_weight=cash_weight,
+        gap=gap,
     )
 
 
 def _step(symbol: str, fractional_equities: bool) -> float:
-    return FRACTIONAL_STEP if is_crypto(symbol) or fractional_equities else 1.0
+    return 1.0 if trades_whole_units(symbol, fractional_equities) else FRACTIONAL_STEP
 
 
 def _toward_zero(value: float, step: float) -> float:

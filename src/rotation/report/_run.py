@@ -34,7 +34,7 @@ class Run:
 
     ``equity``: dates x (value, benchmark, cash, risk_free); ``weights``: dates x symbols
     (held at the close); ``orders``: one row per fill (date, symbol, side, shares, price,
-    value, fees);
+    value, fees, slippage);
     ``signals``: dates x (components..., composite, regime); ``regime_table``: per-regime
     statistics indexed by state.
     """
@@ -119,7 +119,8 @@ def _frame(path: Path) -> pd.DataFrame:
 
 def _orders(path: Path) -> pd.DataFrame:
     orders = pd.read_csv(path, parse_dates=["date"])
-    missing = {"date", "symbol", "side", "shares", "price", "value", "fees"} - set(orders.columns)
+    missing = {"date", "symbol", "side", "shares", "price", "value", "fees", "slippage"}
+    missing -= set(orders.columns)
     if missing:
         raise ValueError(f"columns {sorted(missing)} are missing")
     return orders
@@ -140,14 +141,16 @@ def load_run(folder: str | Path) -> Run:
         )
     if equity["risk_free"].isna().any():
         raise RotationError(f"{folder / 'equity.csv'}: risk_free has empty values")
+    config = _read(folder, "config.yaml", lambda p: yaml.safe_load(p.read_text()) or {})
+    orders = _read(folder, "orders.csv", _orders)
     return Run(
         folder=folder,
-        config=_read(folder, "config.yaml", lambda p: yaml.safe_load(p.read_text()) or {}),
+        config=config,
         manifest=_read(folder, "manifest.json", lambda p: json.loads(p.read_text())),
         metrics=_read(folder, "metrics.json", lambda p: json.loads(p.read_text())),
         equity=equity,
         weights=_read(folder, "weights.csv", _frame),
-        orders=_read(folder, "orders.csv", _orders),
+        orders=orders,
         signals=_read(folder, "signals.csv", _frame),
         regime_table=_read(folder, "regime.csv", lambda p: pd.read_csv(p, index_col="regime")),
     )

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from rotation.metrics import drawdown, metric, performance
+from rotation.metrics import COSTS, drawdown, metric, performance
 from rotation.report import figures as fg
 from rotation.report import tables
 from rotation.report._run import Run
@@ -88,8 +88,8 @@ HEADLINE: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
     *map(_registered, ("sortino", "calmar", "max_drawdown")),
     ("Max drawdown peak", "max_drawdown_peak", plain),
     ("Max drawdown trough", "max_drawdown_trough", plain),
-    *map(_registered, ("alpha", "beta", "annual_turnover", "initial_investment")),
-    *map(_registered, ("rebalances", "fees_paid")),
+    *map(_registered, ("alpha", "beta", "annual_turnover", "initial_investment", "rebalances")),
+    *map(_registered, COSTS),
     ("Time in market", "time_in_market", pct),
     _registered("final_value"),
 )
@@ -250,8 +250,11 @@ def trades_html(trades: pd.DataFrame, colors: Mapping[str, str], slippage: float
         f'<td class="num">{money(trades["value"].sum())}</td>'
         f'<td class="num" data-total="fees" data-value="{_raw(float(trades["fees"].sum()))}">'
         f"{money(trades['fees'].sum())}</td>"
-        f'<td class="num">{money(trades["slippage"].sum())}</td>'
-        f'<td class="num">{money(trades["cost"].sum())}</td></tr>'
+        f'<td class="num" data-total="slippage" '
+        f'data-value="{_raw(float(trades["slippage"].sum()))}">'
+        f"{money(trades['slippage'].sum())}</td>"
+        f'<td class="num" data-total="cost" data-value="{_raw(float(trades["cost"].sum()))}">'
+        f"{money(trades['cost'].sum())}</td></tr>"
     )
     head = (
         "<tr><th>date</th><th>asset</th><th>side</th><th class='num'>from weight</th>"
@@ -262,9 +265,10 @@ def trades_html(trades: pd.DataFrame, colors: Mapping[str, str], slippage: float
         f'<div class="scroll"><table class="trades"><thead>{head}</thead>'
         f"<tbody>{''.join(rows)}</tbody><tfoot>{totals}</tfoot></table></div>"
         f'<p class="note">From weight: held at the previous close; to weight: held at this close, '
-        f"after the trade. Cost = fees + slippage, in the portfolio's currency; slippage is "
-        f"derived from the config's rate ({slippage:.4%} of the price, against the trade) as "
-        f"value &times; s / (1 + s) on a buy and value &times; s / (1 &minus; s) on a sell.</p>"
+        f"after the trade. Cost = fees + slippage, in the portfolio's currency; a fill's "
+        f"slippage is |fill price &minus; close| &times; shares (the config's rate, "
+        f"{slippage:.4%} of the price, against the trade). Fee and slippage drag / year: each "
+        f"day's cost over the value at the previous close, summed, &times; 252 / days.</p>"
     )
 
 
@@ -278,6 +282,9 @@ def provenance_html(run: Run) -> str:
         ("config hash", m.get("config_hash")),
         ("data source", m.get("data_source")),
         ("data fingerprint", m.get("data_fingerprint")),
+        ("strategy file", m.get("strategy_file")),
+        ("strategy hash", m.get("strategy_hash")),
+        ("code hash", m.get("code_hash")),
         ("versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
         ("run folder", run.folder.resolve()),
     ]
@@ -375,7 +382,7 @@ def build_html(run: Run, *, static: bool = False) -> str:
         "drawdown": plot(
             fg.drawdown_figure(both.apply(drawdown), benchmark=run.benchmark),
             "chart-drawdown",
-            "Fraction below the running peak",
+            f"Fraction below the running peak; benchmark: {run.benchmark_measure}",
         ),
         "weights": plot(
             fg.weights_figure(tables.sleeve_weights(run.weights, sleeves), colors),
@@ -393,7 +400,8 @@ def build_html(run: Run, *, static: bool = False) -> str:
         + plot(
             fg.rolling_figure(rolling_sharpe, yformat=".1f", zero_line=True),
             "chart-rolling-sharpe",
-            f"Sharpe over the risk-free rate, trailing {tables.ROLLING_DAYS} days",
+            f"Sharpe over the risk-free rate, trailing {tables.ROLLING_DAYS} days; benchmark: "
+            f"{run.benchmark_measure}",
         )
         + plot(
             fg.rolling_figure(rolling_vol, yformat=".0%"),
@@ -416,7 +424,7 @@ def build_html(run: Run, *, static: bool = False) -> str:
                 run.regime_table, bench_returns, regime, run.execution_lag, run.risk_free
             )
         ),
-        "trades": trades_html(tables.trades(run.orders, run.weights, slippage), colors, slippage),
+        "trades": trades_html(tables.trades(run.orders, run.weights), colors, slippage),
         "provenance": provenance_html(run),
     }
     sections = "\n".join(_section(sid, body[sid]) for sid, _ in SECTIONS)

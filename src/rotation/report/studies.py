@@ -125,7 +125,8 @@ def walkforward_figure(result: WalkForward) -> go.Figure:
 WINDOW_COLUMNS = (
     "fold", "train_start", "train_end", "test_start", "test_end", "winner_overrides",
     "is_sharpe", "oos_sharpe", "oos_rank", "oos_best_sharpe", "is_annual_return",
-    "oos_annual_return", "oos_max_drawdown", "start_capital", "end_value",
+    "oos_annual_return", "oos_max_drawdown", "oos_costs_paid", "oos_cost_drag", "start_capital",
+    "end_value",
 )  # fmt: skip
 """The columns of ``windows.csv`` the walk-forward page shows."""
 

@@ -106,14 +106,12 @@ def regime_table(
     return out
 
 
-def trades(orders: pd.DataFrame, weights: Weights, slippage: float) -> pd.DataFrame:
+def trades(orders: pd.DataFrame, weights: Weights) -> pd.DataFrame:
     """One row per fill: date, symbol, side, from/to weight, traded value, fees, slippage, cost.
 
     ``from_weight`` is the weight held at the previous close, ``to_weight`` the weight held at
-    this close after the trade (both from weights.csv). The engine fills at the close moved by
-    ``slippage`` against the trade (buys at close * (1 + s), sells at close * (1 - s)), so the
-    slippage paid is value * s / (1 + s) on a buy and value * s / (1 - s) on a sell; ``cost`` is
-    fees + slippage, in the portfolio's currency.
+    this close after the trade (both from weights.csv). Fees and slippage are orders.csv's (the
+    engine's, per fill); ``cost`` is fees + slippage, in the portfolio's currency.
     """
     columns = [
         "date", "symbol", "side", "from_weight", "to_weight", "value", "fees", "slippage", "cost",
@@ -130,8 +128,6 @@ def trades(orders: pd.DataFrame, weights: Weights, slippage: float) -> pd.DataFr
     from_w[known] = before.to_numpy()[rows[known], cols[known]]
     to_w[known] = weights.to_numpy()[rows[known], cols[known]]
     value = orders["value"].abs()
-    buy = orders["side"].eq("buy")
-    slip = np.where(buy, value * slippage / (1 + slippage), value * slippage / (1 - slippage))
     out = pd.DataFrame(
         {
             "date": orders["date"],
@@ -141,7 +137,7 @@ def trades(orders: pd.DataFrame, weights: Weights, slippage: float) -> pd.DataFr
             "to_weight": to_w,
             "value": value,
             "fees": orders["fees"],
-            "slippage": slip,
+            "slippage": orders["slippage"],
         }
     )
     out["cost"] = out["fees"] + out["slippage"]
