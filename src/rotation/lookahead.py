@@ -83,26 +83,43 @@ taken in turn from ``FUTURES`` (each future runs on every sixth such date)."""
 # --- what is known at t -----------------------------------------------------------------------
 
 
+def known_dates(inputs: Inputs, signal: SignalConfig | None = None) -> dict[str, pd.DatetimeIndex]:
+    """The close from which each macro observation is known: the publication and release rules
+    of ``data.align`` (``signals.publication_rule``, with ``signal``'s overrides). The one place
+    the checker reads those rules; computed once per check, compared with each cut-off."""
+    return {
+        k: publication_rule(k, signal).known_dates(cast(pd.DatetimeIndex, v.index))
+        for k, v in inputs.macro.items()
+    }
+
+
 def unknown_after(
-    inputs: Inputs, t: pd.Timestamp, signal: SignalConfig | None = None
+    inputs: Inputs,
+    t: pd.Timestamp,
+    signal: SignalConfig | None = None,
+    *,
+    known: Mapping[str, pd.DatetimeIndex] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
     """Masks of the inputs not known at the close of ``t``: closes dated after t; macro
-    observations whose known close (the publication and release rules of ``data.align``,
-    with ``signal``'s overrides) is after t; capex quarters with ``known_from`` after t. The
-    one place the checker reads the publication rules."""
+    observations whose known close (``known_dates``; pass ``known`` when you have it) is after
+    t; capex quarters with ``known_from`` after t."""
+    known = known if known is not None else known_dates(inputs, signal)
     closes = {k: np.asarray(v.index > t) for k, v in inputs.closes.items()}
-    macro = {}
-    for k, v in inputs.macro.items():
-        observed = cast(pd.DatetimeIndex, v.index)  # macro series are indexed by date
-        macro[k] = np.asarray(publication_rule(k, signal).known_dates(observed) > t)
+    macro = {k: np.asarray(known[k] > t) for k in inputs.macro}
     capex = (inputs.capex["known_from"] > t).to_numpy() if len(inputs.capex) else np.zeros(0, bool)
     return closes, macro, capex
 
 
-def truncate(inputs: Inputs, t: pd.Timestamp, signal: SignalConfig | None = None) -> Inputs:
+def truncate(
+    inputs: Inputs,
+    t: pd.Timestamp,
+    signal: SignalConfig | None = None,
+    *,
+    known: Mapping[str, pd.DatetimeIndex] | None = None,
+) -> Inputs:
     """``inputs`` as the data source held them at the close of ``t``: what was not known then
     (``unknown_after``) does not exist. The risk-free series is cut at t by date."""
-    closes, macro, capex = unknown_after(inputs, t, signal)
+    closes, macro, capex = unknown_after(inputs, t, signal, known=known)
     risk_free = inputs.risk_free
     if risk_free is not None:
         risk_free = risk_free[risk_free.index <= t]
@@ -121,12 +138,13 @@ def push_macro(
     signs: Mapping[str, float],
     *,
     signal: SignalConfig | None = None,
+    known: Mapping[str, pd.DatetimeIndex] | None = None,
 ) -> Inputs:
     """Every macro value not known at ``t`` (``unknown_after``) moved by ``signs[series]`` x 4
     standard deviations of the series, and capex quarters known after t multiplied by
     ``10 ** signs["capex"]``: with ``signs`` from ``macro_signs`` (+ scarce, - abundant) the
     composite after t goes to an extreme of the regime thresholds."""
-    _, late, late_capex = unknown_after(inputs, t, signal)
+    _, late, late_capex = unknown_after(inputs, t, signal, known=known)
     macro = {}
     for k, v in inputs.macro.items():
         values = v.to_numpy(dtype="float64", copy=True)
@@ -144,10 +162,11 @@ def macro_signs(config: Config, inputs: Inputs, t: pd.Timestamp) -> dict[str, fl
     after ``t`` rise, -1 for one that lowers it, 0 for one that does not move it: one signal
     run per input, so the pushes need no table of directions."""
     base = Stages(inputs).signals(config)["composite"]
+    known = known_dates(inputs, config.signal)
     after = np.asarray(base.index > t)
     signs = {}
     for k in [*inputs.macro, *(["capex"] if len(inputs.capex) else [])]:
-        pushed = push_macro(inputs, t, {k: 1.0}, signal=config.signal)
+        pushed = push_macro(inputs, t, {k: 1.0}, signal=config.signal, known=known)
         moved = Stages(pushed).signals(config)["composite"].to_numpy() - base.to_numpy()
         change = float(np.nanmean(moved[after])) if np.isfinite(moved[after]).any() else 0.0
         signs[k] = float(np.sign(change))
@@ -634,6 +653,7 @@ class _PipelineReruns:
         self.config, self.inputs, self.full, self.shared = config, inputs, full, shared
         self.original: Mapping[str, pd.DataFrame] = {}
         self._signs: dict[str, float] | None = None
+        self.known = known_dates(inputs, config.signal)
         self.reruns = self.pushed = self.pushes = 0
 
     def signs(self) -> dict[str, float]:
@@ -677,12 +697,12 @@ class _PipelineReruns:
     def _rerun(self, kind: str, t: pd.Timestamp) -> Prepared:
         tag = f"{kind}:{t.date()}"
         if kind == "truncation":
-            cut = truncate(self.inputs, t, self.config.signal)
+            cut = truncate(self.inputs, t, self.config.signal, known=self.known)
             window = Window(self.full.window.start, t)
             return _RerunStages(cut, self.shared, tag, window).prepare(self.config)
         sign = 1.0 if kind == "macro_scarce" else -1.0
         signs = {k: sign * s for k, s in self.signs().items()}
-        changed = push_macro(self.inputs, t, signs, signal=self.config.signal)
+        changed = push_macro(self.inputs, t, signs, signal=self.config.signal, known=self.known)
         return _RerunStages(changed, self.shared, tag).prepare(self.config)
 
 
