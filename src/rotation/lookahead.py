@@ -75,9 +75,9 @@ FUTURES = (
 MACRO_FUTURES = ("macro_scarce", "macro_abundant")
 """Adversarial futures of pipeline reruns: the macro series and capex filings pushed so the
 composite goes strongly scarce / abundant (``push_macro``)."""
-EXTRA_FUTURES_PER_DATE = 2
+EXTRA_FUTURES_PER_DATE = 1
 """With ``every``, cut-offs outside the default coverage get truncation and this many futures,
-taken in turn from ``FUTURES`` (each future runs on every sixth such date)."""
+taken in turn from ``FUTURES`` (each future runs on every twelfth such date)."""
 
 
 # --- what is known at t -----------------------------------------------------------------------

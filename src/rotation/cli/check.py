@@ -36,7 +36,7 @@ def lookahead(configs: tuple[str, ...], every: bool, samples: int, seed: int) ->
     - adversarial futures: prices after t scaled, mirrored, reversed, inverted (whole-period
       growth), swapped between assets and between sleeves, boomed and crashed; the regime
       after t forced to scarce and to abundant (with --all, dates outside the default
-      coverage get two of these in turn);
+      coverage get one of these, in turn);
     - its targets on decision dates up to t must equal those of a run with the true future,
       bit for bit.
 
