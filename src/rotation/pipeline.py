@@ -407,18 +407,23 @@ class Stages:
         """Decision rows (positions in ``calendar``) and (V, R, N) targets of ``configs``,
         which share one strategy, universe and window; NaN where a config does not decide."""
         batch = self.batch(configs)
-        strategy = self.strategy(configs[0])
         params = [self.params(c) for c in configs]
-        targets = np.asarray(strategy.target_weights(batch, params), dtype=np.float64)
-        expected = (len(configs), len(batch.rows), len(batch.prices.columns))
-        if targets.shape != expected:
-            raise StrategyError(
-                f"{strategy.path}: target_weights returned shape {targets.shape}; expected "
-                f"(variants, decision rows, assets) = {expected}"
-            )
-        targets = targets.copy()
-        targets[~batch.decide] = np.nan
-        return batch.rows, targets
+        return batch.rows, strategy_targets(self.strategy(configs[0]), batch, params)
+
+
+def strategy_targets(strategy: Strategy, batch: Batch, params: Sequence[Any]) -> np.ndarray:
+    """(V, R, N) targets of ``strategy`` on ``batch``, NaN where a variant does not decide;
+    a wrong shape is a ``StrategyError`` naming the file."""
+    targets = np.asarray(strategy.target_weights(batch, params), dtype=np.float64)
+    expected = (len(params), len(batch.rows), len(batch.prices.columns))
+    if targets.shape != expected:
+        raise StrategyError(
+            f"{strategy.path}: target_weights returned shape {targets.shape}; expected "
+            f"(variants, decision rows, assets) = {expected}"
+        )
+    targets = targets.copy()
+    targets[~batch.decide] = np.nan
+    return targets
 
 
 def _union(decisions: Sequence[pd.DatetimeIndex]) -> pd.DatetimeIndex:

@@ -184,6 +184,11 @@ def available_strategies(folder: Path) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.py") if _NAME.match(p.stem))
 
 
+def strategy_path(name: str, folder: Path) -> Path:
+    """The file of strategy ``name`` in ``folder``."""
+    return Path(folder) / f"{name}.py"
+
+
 def load_strategy(name: str, folder: Path) -> Strategy:
     """Load strategy ``name`` from ``folder/<name>.py``; errors name the file or the name."""
     folder = Path(folder)
@@ -195,7 +200,7 @@ def load_strategy(name: str, folder: Path) -> Strategy:
             f"strategy.name: unknown strategy {name!r}{suggest(name, names)}; "
             f"available in {folder}: {', '.join(names) or 'none'}"
         )
-    path = folder / f"{name}.py"
+    path = strategy_path(name, folder)
     source_hash = hashlib.sha256(path.read_bytes()).hexdigest()
     module = _load_module(path)
     params_type = getattr(module, "Params", None)

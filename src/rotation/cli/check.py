@@ -15,23 +15,50 @@ def check() -> None:
 @click.command()
 @click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option(
-    "--samples", type=click.IntRange(1, 500), default=8, show_default=True,
-    help="Cut-off dates per config (about half of them decision dates).",
+    "--all", "every", is_flag=True,
+    help="Cut at every decision date of the window, not only the default coverage.",
 )  # fmt: skip
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the date sample.")
-def lookahead(configs: tuple[str, ...], samples: int, seed: int) -> None:
-    """Perturb every input published after sampled dates; nothing on or before them may move.
+@click.option(
+    "--samples", type=click.IntRange(1, 500), default=8, show_default=True,
+    help="Stratified decision dates drawn before the window's last 10%.",
+)  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of that sample.")
+def lookahead(configs: tuple[str, ...], every: bool, samples: int, seed: int) -> None:
+    """Cut the data at decision dates and replace the future; nothing before may move.
 
-    For each CONFIG, compares prices, signals, regime and target weights up to each date,
-    bit for bit, and names the first output (and the input) that moved. Exits with status 1
-    when any config fails.
+    For each CONFIG, the cut-offs are every decision date in the last 10% of the backtest
+    window, the first and the last decision date, and --samples dates drawn one per stratum
+    from the rest (--all: every decision date). At each cut-off t the strategy reruns on the
+    4 decision rows each side of t:
+
+    \b
+    - truncation: its batch cut at t (no prices, no decision rows after t);
+    - adversarial futures: prices after t scaled, mirrored, reversed, inverted (whole-period
+      growth), swapped between assets and between sleeves, boomed and crashed; the regime
+      after t forced to scarce and to abundant (with --all, dates outside the default
+      coverage get one of these, in turn);
+    - its targets on decision dates up to t must equal those of a run with the true future,
+      bit for bit.
+
+    Pipeline reruns, cut at the first and last decision date and at 1/3, 2/3 and 90% of the
+    window, run every stage on the data source cut at t (closes after t, macro values
+    published after t, filings known after t do not exist), and with the macro series and
+    filings after t pushed to scarce and to abundant; prices, signals, regime, decision dates
+    and targets up to t must equal the full run's. Strategy code runs sandboxed: a file open,
+    network access or subprocess fails the check, naming the call and the line. A static
+    scan of the strategy file prints warnings (they do not fail).
+
+    Prints what was covered, the count of offences per future and the first offences; exits
+    with status 1 when any config fails.
     """
-    from rotation.lookahead import check_lookahead
+    from rotation.lookahead import SharedStages, check_lookahead
     from rotation.validate import load_config
 
+    shared = SharedStages()  # configs with the same signal block share pipeline reruns
     failed = 0
     for path in configs:
-        report = check_lookahead(load_config(path), samples=samples, seed=seed)
+        config = load_config(path)
+        report = check_lookahead(config, samples=samples, seed=seed, every=every, shared=shared)
         click.echo(report.summary())
         failed += not report.passed
     if len(configs) > 1:
