@@ -29,7 +29,7 @@ pytestmark = pytest.mark.skipif(
     "`make test` installs them when run as root)",
 )
 
-CHARTS = 9
+CHARTS = 11
 WIDTH = 1280
 
 # Collects uncaught errors and rejected promises from the first line of the page on.
