@@ -64,3 +64,34 @@ class LoopbackServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def synthetic_thesis(attribution: dict | None = None) -> dict:
+    """A SYNTHETIC thesis result (made-up numbers, shaped as ``rotation thesis`` writes it) for
+    the thesis page's tests; ``attribution``: an ``Attribution.to_json()`` to include."""
+    thesis = {
+        "config": "synthetic <thesis> & co",
+        "run_id": "000000000000",
+        "verdict": [
+            "SYNTHETIC: cash-flow assets beat speculative ones when capital is scarce.",
+            "Second sentence: the placebo regimes rarely do as well.",
+        ],
+        "spreads": [
+            {"pair": "cash_flow - speculative", "state": "scarce", "horizon_days": 63,
+             "mean": 0.041, "median": 0.035, "ci_low": 0.012, "ci_high": 0.071, "hac_t": 2.61,
+             "spells": 9, "days": 1076},
+            {"pair": "cash_flow - speculative", "state": "abundant", "horizon_days": 63,
+             "mean": -0.022, "median": None, "ci_low": -0.05, "ci_high": 0.004, "hac_t": -1.4,
+             "spells": 11, "days": 1244},
+        ],
+        "placebo": {"regime_p_value": 0.031, "strategy_sharpe_p_value": 0.12, "draws": 1000},
+        "leave_one_spell_out": [
+            {"spell_start": "2018-10-01", "spell_end": "2019-01-31", "state": "scarce",
+             "spread": 0.033},
+        ],
+        "sub_periods": [{"period": "2015", "spread": 0.02, "sharpe": 0.8},
+                        {"period": "2016"}],
+    }  # fmt: skip
+    if attribution is not None:
+        thesis["attribution"] = attribution
+    return thesis

@@ -16,7 +16,7 @@ from tests.helpers import CONFIGS
 DEMO = ["capital_scarcity", "spy_buy_hold", "sixty_forty", "equal_weight"]
 RUN_FILES = {
     "config.yaml", "manifest.json", "metrics.json", "equity.csv", "weights.csv",
-    "targets.csv", "orders.csv", "signals.csv", "regime.csv",
+    "prices.csv", "targets.csv", "orders.csv", "signals.csv", "regime.csv",
 }  # fmt: skip
 
 

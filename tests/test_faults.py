@@ -45,7 +45,7 @@ CONFIG = CONFIGS / "spy_buy_hold.yaml"
 BACKTEST = ["backtest", str(CONFIG), "--start", "2015-01-01"]
 RUN_FILES = {
     "config.yaml", "manifest.json", "metrics.json", "equity.csv", "weights.csv",
-    "targets.csv", "orders.csv", "signals.csv", "regime.csv",
+    "prices.csv", "targets.csv", "orders.csv", "signals.csv", "regime.csv",
 }  # fmt: skip
 FILE_LIMIT = 16 * 1024  # bytes: RLIMIT_FSIZE of the "disk full" run; equity.csv is ~150 KB
 

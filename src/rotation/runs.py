@@ -14,6 +14,9 @@ folder, which is safe to delete. Contents:
                      return by regime
     equity.csv       date, value, benchmark, cash, risk_free (the day's risk-free return)
     weights.csv      date x symbol: held weights at each close
+    prices.csv       date x symbol: the closes the run was valued at (filled before a listing
+                     and over gaps, as the engine values them); with weights.csv and
+                     equity.csv what return attribution needs (``rotation.attribution``)
     targets.csv      date x symbol: target weights on decision dates (before the lag)
     orders.csv       date, symbol, side, shares, price, value, fees, slippage (one row per fill,
                      in execution order; money; slippage = |price - close| * shares)
@@ -185,6 +188,7 @@ def _write_files(result: Backtest, folder: Path, info: dict[str, Any]) -> None:
     equity["risk_free"] = result.risk_free
     equity.to_csv(folder / "equity.csv", index_label="date")
     sim.weights.to_csv(folder / "weights.csv", index_label="date")
+    sim.close.to_csv(folder / "prices.csv", index_label="date")
     result.targets.dropna(how="all").to_csv(folder / "targets.csv", index_label="date")
     sim.orders.to_csv(folder / "orders.csv", index=False)
     signals = result.signals.copy()

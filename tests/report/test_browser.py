@@ -14,11 +14,12 @@ import yaml
 from PIL import Image
 
 from rotation.backtest import run_backtest
-from rotation.report import find_chromium, screenshot, write_report
+from rotation.report import find_chromium, load_run, screenshot, write_report
 from rotation.report.browser import FLAGS
+from rotation.report.thesis import thesis_html
 from rotation.runs import save
 from rotation.validate import load_config
-from tests.helpers import STRATEGIES, base_config
+from tests.helpers import STRATEGIES, base_config, synthetic_thesis
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
 CHROMIUM = find_chromium()
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.skipif(
     "`make test` installs them when run as root)",
 )
 
-CHARTS = 9
+CHARTS = 11
 WIDTH = 1280
 
 # Collects uncaught errors and rejected promises from the first line of the page on.
@@ -167,3 +168,31 @@ def test_cli_screenshot_uses_chromium_directly(report, tmp_path):
     target = screenshot(report, tmp_path / "cli.png")
     with Image.open(target) as image:
         assert image.width == WIDTH and image.height > 2000
+
+
+def test_thesis_page_renders_offline_without_errors(report, tmp_path):
+    """A SYNTHETIC thesis dict with the real attribution of the fixture's bundled run."""
+    attribution = load_run(report.parent).attribution().to_json()
+    target = tmp_path / "thesis.html"
+    target.write_text(thesis_html(synthetic_thesis(attribution)), encoding="utf-8")
+    driver = _browser(tmp_path / "profile")
+    try:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
+        driver.get(target.resolve().as_uri())
+        errors = driver.execute_script("return window.__errors")
+        severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        charts = driver.execute_script(CHARTS_DRAWN)
+        fetched = driver.execute_script(
+            "return performance.getEntriesByType('resource').map(function (e) { return e.name; })"
+        )
+        lead = driver.find_element("css selector", ".verdict p.lead")
+        lead_size, lead_text = lead.value_of_css_property("font-size"), lead.text
+    finally:
+        driver.quit()
+    assert errors == [] and severe == []
+    assert [c["id"] for c in charts] == ["chart-contribution-sleeve", "chart-contribution-asset"]
+    for chart in charts:
+        assert chart["traces"] > 0 and chart["drawn"] == chart["traces"], chart
+        assert chart["marks"] > 0, chart
+    assert all(url.startswith(("file:", "data:")) for url in fetched), fetched
+    assert lead_text.startswith("SYNTHETIC") and float(lead_size.rstrip("px")) > 14

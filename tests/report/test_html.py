@@ -18,8 +18,10 @@ import plotly.offline
 import pytest
 from click.testing import CliRunner
 
+from rotation.attribution import CASH, RESIDUAL
 from rotation.backtest import run_backtest
 from rotation.cli import main
+from rotation.errors import RotationError
 from rotation.metrics import COSTS, performance
 from rotation.report import html as page
 from rotation.report import load_run, tables, write_report
@@ -31,6 +33,7 @@ from tests.helpers import CONFIGS, base_config
 CHARTS = {
     "chart-equity", "chart-drawdown", "chart-weights-sleeve", "chart-weights-asset",
     "chart-regime", "chart-rolling-sharpe", "chart-rolling-vol", "chart-monthly", "chart-yearly",
+    "chart-contribution-sleeve", "chart-contribution-asset",
 }  # fmt: skip
 
 
@@ -315,6 +318,47 @@ def test_a_run_without_trades_still_gets_a_report(demo_run, tmp_path):
     (tmp_path / "orders.csv").write_text(header + "\n")
     html = write_report(tmp_path, static=False).read_text(encoding="utf-8")
     assert "total: 0 fills on 0 days" in html
+
+
+def test_contributions_add_up_to_the_sum_of_daily_returns(demo_run):
+    folder, _, _, result = demo_run
+    attribution = load_run(folder).attribution()
+    total = float(result.returns.sum())
+    sleeves = attribution.by_sleeve["return_contribution"]
+    assert {RESIDUAL, CASH} <= set(sleeves.index)
+    assert sleeves.sum() == pytest.approx(total, rel=1e-12)
+    assert attribution.by_asset["return_contribution"].sum() == pytest.approx(total, rel=1e-12)
+    assert attribution.by_sleeve["risk_contribution"].sum() == pytest.approx(1.0)
+
+
+def test_attribution_numbers_in_the_page_equal_to_json(demo_run):
+    folder, _, parsed, _ = demo_run
+    data = load_run(folder).attribution().to_json()
+    shown, totals = {}, []
+    for attributes, _ in parsed.valued:
+        for name in ("data-attribution-sleeve", "data-attribution-asset"):
+            if (attributes.get(name) or "").endswith("_contribution"):
+                shown[(name, attributes[name])] = float(attributes["data-value"])
+        if "data-attribution-total" in attributes:
+            totals.append(float(attributes["data-value"]))
+    assert totals == [data["total"]]
+    expected = {
+        (f"data-attribution-{kind}", f"{row[kind]}.{field}"): row[field]
+        for kind in ("sleeve", "asset")
+        for row in data[f"by_{kind}"]
+        for field in ("return_contribution", "risk_contribution")
+    }
+    assert shown == expected
+
+
+def test_a_run_without_prices_gets_a_report_that_names_the_file(demo_run, tmp_path):
+    folder, _, _, _ = demo_run
+    _copy_run(folder, tmp_path)
+    (tmp_path / "prices.csv").unlink()
+    with pytest.raises(RotationError, match="prices.csv is missing"):
+        load_run(tmp_path).attribution()
+    html = write_report(tmp_path).read_text(encoding="utf-8")
+    assert "prices.csv is missing" in html and "chart-contribution-sleeve" not in html
 
 
 def test_log_ticks_step_1_2_5():

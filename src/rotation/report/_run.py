@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from rotation.attribution import Attribution, attribute
 from rotation.errors import RotationError
 
 RUN_FILES = (
@@ -36,7 +37,8 @@ class Run:
     (held at the close); ``orders``: one row per fill (date, symbol, side, shares, price,
     value, fees, slippage);
     ``signals``: dates x (components..., composite, regime); ``regime_table``: per-regime
-    statistics indexed by state.
+    statistics indexed by state; ``prices``: dates x symbols, the closes the run was valued at
+    (prices.csv; None for a run written before runs kept them).
     """
 
     folder: Path
@@ -48,6 +50,7 @@ class Run:
     orders: pd.DataFrame
     signals: pd.DataFrame
     regime_table: pd.DataFrame
+    prices: pd.DataFrame | None = None
 
     @property
     def name(self) -> str:
@@ -96,6 +99,22 @@ class Run:
     @property
     def benchmark(self) -> str:
         return str(self.metrics.get("benchmark") or self.config.get("benchmark") or "benchmark")
+
+    def attribution(self) -> Attribution:
+        """The run's return and risk attribution (``rotation.attribution``); raises
+        ``RotationError`` naming prices.csv when the folder lacks it or a held symbol."""
+        path = self.folder / "prices.csv"
+        if self.prices is None:
+            raise RotationError(
+                f"{path} is missing: attribution needs the closes the run was valued at "
+                "(runs written before rotation kept them lack it: run the backtest again)"
+            )
+        missing = [s for s in self.weights.columns if s not in self.prices.columns]
+        if missing:
+            raise RotationError(f"{path} has no column for {', '.join(map(str, missing))}")
+        return attribute(
+            self.weights, self.prices, self.returns, self.sleeves, self.regime, self.execution_lag
+        )
 
 
 def _read(folder: Path, name: str, reader: Any) -> Any:
@@ -153,4 +172,5 @@ def load_run(folder: str | Path) -> Run:
         orders=orders,
         signals=_read(folder, "signals.csv", _frame),
         regime_table=_read(folder, "regime.csv", lambda p: pd.read_csv(p, index_col="regime")),
+        prices=_read(folder, "prices.csv", _frame) if (folder / "prices.csv").exists() else None,
     )

@@ -297,3 +297,40 @@ def yearly_figure(yearly: pd.DataFrame) -> Figure:
     layout.update(barmode="group", bargap=0.25, hovermode="x")
     layout["xaxis"]["type"] = "category"
     return {"data": data, "layout": layout}
+
+
+def contribution_figure(cumulative: pd.DataFrame, colors: Mapping[str, str]) -> Figure:
+    """dates x (sleeves..., costs and rounding): cumulative (summed) contribution to return,
+    one line per column; the residual grey and dashed (``rotation.attribution``)."""
+    x = _dates(cumulative.index)
+    data = []
+    for column in cumulative.columns:
+        color = colors.get(str(column), BENCHMARK_COLOR)
+        dash = "dot" if str(column) not in colors else "solid"
+        data.append(
+            _line(
+                x, _values(cumulative[column]), str(column),
+                line={"color": color, "width": 1.8, "dash": dash},
+            )
+        )  # fmt: skip
+    layout = base_layout(height=320, yformat=".0%")
+    layout["shapes"] = [hline(0.0, {"color": AXIS, "width": 1})]
+    return {"data": data, "layout": layout}
+
+
+def contribution_bars(totals: pd.Series, colors: Mapping[str, str]) -> Figure:
+    """Total contribution to return per item (an asset or a sleeve, and the residual), as bars
+    in the item's colour (grey for the residual)."""
+    names = [str(n) for n in totals.index]
+    trace = {
+        "type": "bar",
+        "x": names,
+        "y": _values(totals),
+        "name": "contribution to return",
+        "marker": {"color": [colors.get(n, BENCHMARK_COLOR) for n in names]},
+        "hovertemplate": "%{x}: %{y:.1%}<extra></extra>",
+    }
+    layout = base_layout(height=300, yformat=".0%")
+    layout.update(bargap=0.3, hovermode="closest", showlegend=False)
+    layout["xaxis"]["type"] = "category"
+    return {"data": [trace], "layout": layout}

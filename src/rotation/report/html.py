@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from rotation.attribution import CASH, RESIDUAL
+from rotation.errors import RotationError
 from rotation.metrics import COSTS, drawdown, metric, performance
 from rotation.report import figures as fg
 from rotation.report import tables
@@ -37,6 +39,7 @@ SECTIONS = (
     ("rolling", "Rolling 12-month risk"),
     ("returns", "Monthly and yearly returns"),
     ("regimes", "By regime"),
+    ("attribution", "Contribution by sleeve and asset"),
     ("trades", "Trades"),
     ("provenance", "Provenance"),
 )
@@ -272,6 +275,131 @@ def trades_html(trades: pd.DataFrame, colors: Mapping[str, str], slippage: float
     )
 
 
+RETURN_AND_RISK = (
+    ("return_contribution", "contribution to return", pct),
+    ("risk_contribution", "share of variance", pct),
+)
+ATTRIBUTION_NOTE = (
+    "Contribution to return of an asset on a day: its weight held at the previous close times "
+    "its return to this close; a sleeve's is the sum of its assets', cash adds 0; totals are "
+    "arithmetic sums over the days. Costs and rounding: the portfolio's return less the sum of "
+    "the contributions (fees, slippage, whole-share rounding on trading days), so the lines add "
+    "up to the sum of the portfolio's daily returns. Share of variance: cov(contribution, "
+    "portfolio return) / var(portfolio return) over the run's days (Euler decomposition; sums "
+    "to 1). By regime and spell: each day counts for the regime its positions were decided "
+    "under, as in the by-regime table."
+)
+
+
+def attribution_colors(attribution: Mapping[str, Any]) -> dict[str, str]:
+    """``fg.sleeve_colors`` of the sleeves named in ``attribution["by_asset"]`` (the residual
+    line has none: charts draw it grey)."""
+    sleeves: dict[str, list[str]] = {}
+    for row in attribution.get("by_asset") or []:
+        if row.get("sleeve") != RESIDUAL:
+            sleeves.setdefault(str(row.get("sleeve")), []).append(str(row.get("asset")))
+    return fg.sleeve_colors(sleeves)
+
+
+def records_table(
+    records: Any,
+    key: str,
+    columns: tuple[tuple[str, str, Callable[[Any], str]], ...],
+    attr: str,
+    colors: Mapping[str, str] | None = None,
+) -> str:
+    """A table of ``records`` (a list of dicts, as ``Attribution.to_json`` or a thesis gives
+    them): one row per record, headed by its ``key`` field (a coloured chip where ``colors``
+    has one); each cell's exact value in ``data-value`` and ``attr`` = "<key>.<column>".
+    Missing records or fields show "–"."""
+    head = "".join(f'<th class="num">{_e(label)}</th>' for _, label, _ in columns)
+    rows = []
+    for n, record in enumerate(records if isinstance(records, list) else []):
+        if not isinstance(record, Mapping):
+            continue
+        name = str(record.get(key, n + 1)) if key else str(n + 1)
+        color = (colors or {}).get(name)
+        label = _chip(color, name) if color else _e(name)
+        cells = "".join(
+            _cell(record.get(field), fmt, attr, f"{name}.{field}") for field, _, fmt in columns
+        )
+        rows.append(f"<tr><th>{label}</th>{cells}</tr>")
+    if not rows:
+        return '<p class="note">–</p>'
+    return (
+        f'<div class="scroll"><table class="{_e(attr)}"><thead><tr><th>{_e(key or "#")}</th>'
+        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def attribution_html(
+    attribution: Mapping[str, Any], plot: Callable[[fg.Figure, str, str], str], *, detail: bool
+) -> str:
+    """Charts (cumulative contribution by sleeve, total by asset) and tables (by sleeve, by
+    asset; with ``detail`` also by regime and by spell) of ``attribution`` (an
+    ``Attribution.to_json()``)."""
+    colors = attribution_colors(attribution)
+    cumulative = attribution.get("cumulative") or {}
+    series = {k: v for k, v in (cumulative.get("series") or {}).items() if k != CASH}
+    charts = ""
+    if series and cumulative.get("dates"):
+        frame = pd.DataFrame(series, index=pd.to_datetime(cumulative["dates"]), dtype="float64")
+        charts += plot(
+            fg.contribution_figure(frame, colors),
+            "chart-contribution-sleeve",
+            "Cumulative contribution to return by sleeve (summed daily)",
+        )
+    assets = [r for r in attribution.get("by_asset") or [] if isinstance(r, Mapping)]
+    if assets:
+        totals = pd.Series(
+            [r.get("return_contribution") for r in assets],
+            index=[str(r.get("asset")) for r in assets],
+            dtype="float64",
+        )
+        charts += plot(
+            fg.contribution_bars(totals, colors),
+            "chart-contribution-asset",
+            "Total contribution to return by asset",
+        )
+    with_sleeve = (("sleeve", "sleeve", plain), *RETURN_AND_RISK)
+    tables_html = (
+        '<div class="two tables">'
+        + records_table(
+            attribution.get("by_sleeve"), "sleeve", RETURN_AND_RISK, "data-attribution-sleeve",
+            colors,
+        )
+        + records_table(
+            attribution.get("by_asset"), "asset", with_sleeve, "data-attribution-asset", colors
+        )
+        + "</div>"
+    )  # fmt: skip
+    if detail:
+        sleeve_names = [
+            str(r.get("sleeve")) for r in attribution.get("by_sleeve") or [] if isinstance(r, dict)
+        ]
+        summed = tuple((name, name, pct) for name in (*sleeve_names, "total"))
+        tables_html += (
+            "<h3>By regime (summed contribution to return)</h3>"
+            + records_table(
+                attribution.get("by_regime"), "regime", (("days", "days", whole), *summed),
+                "data-attribution-regime", REGIME_COLORS,
+            )
+            + "<h3>By regime spell</h3>"
+            + records_table(
+                attribution.get("by_spell"), "", (
+                    ("state", "state", plain), ("start", "start", plain), ("end", "end", plain),
+                    ("days", "days", whole), *summed,
+                ), "data-attribution-spell",
+            )
+        )  # fmt: skip
+    total = attribution.get("total")
+    return (
+        f'<div class="two">{charts}</div>{tables_html}'
+        f'<p class="note">Sum of the daily returns: <span data-attribution-total="total" '
+        f'data-value="{_e(_raw(total))}">{_e(pct(total))}</span>. {_e(ATTRIBUTION_NOTE)}</p>'
+    )
+
+
 def provenance_html(run: Run) -> str:
     m = run.manifest
     versions = m.get("versions") or {}
@@ -424,21 +552,35 @@ def build_html(run: Run, *, static: bool = False) -> str:
                 run.regime_table, bench_returns, regime, run.execution_lag, run.risk_free
             )
         ),
+        "attribution": _run_attribution(run, plot),
         "trades": trades_html(tables.trades(run.orders, run.weights), colors, slippage),
         "provenance": provenance_html(run),
     }
     sections = "\n".join(_section(sid, body[sid]) for sid, _ in SECTIONS)
-    return _page(run.name, _header(run, metrics, bench) + _nav() + f"<main>{sections}</main>")
+    return page(run.name, _header(run, metrics, bench) + _nav() + f"<main>{sections}</main>")
 
 
-def _page(title: str, content: str) -> str:
+def _run_attribution(run: Run, plot: Callable[[fg.Figure, str, str], str]) -> str:
+    try:
+        attribution = run.attribution()
+    except RotationError as exc:  # an old run folder without prices.csv
+        return f'<p class="note">{_e(exc)}</p>'
+    return attribution_html(attribution.to_json(), plot, detail=False)
+
+
+def page(
+    title: str,
+    content: str,
+    footer: str = "rotation report · built from the run folder's files only · opens offline",
+) -> str:
+    """A whole self-contained page: the house CSS, plotly.js inline, ``content`` (escaped by
+    the caller), the script that draws every chart block, and ``footer`` (text)."""
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{_e(title)} · rotation report</title><style>{CSS}</style>"
         f"<script>{plotly_js()}</script></head>\n"
-        f"<body>{content}{DRAW_CHARTS}<footer>rotation report · built from the run folder's "
-        "files only · opens offline</footer></body></html>\n"
+        f"<body>{content}{DRAW_CHARTS}<footer>{_e(footer)}</footer></body></html>\n"
     )
 
 
@@ -498,5 +640,7 @@ td.mono { white-space:normal; word-break:break-all; }
 details summary { cursor:pointer; color:var(--muted); font-size:12px; margin:10px 0 4px; }
 pre.config { background:#f7f8fa; border:1px solid var(--line); border-radius:4px; padding:10px;
   max-height:360px; overflow:auto; margin:0; }
+.verdict p { margin:0 0 6px; } .verdict p.lead { font-size:18px; font-weight:600;
+  color:var(--navy); }
 footer { text-align:center; color:var(--muted); font-size:12px; padding:6px 0 20px; }
 """
