@@ -162,9 +162,7 @@ class Strategy:
         return out
 
 
-def _load_module(path: Path, source: bytes) -> ModuleType:
-    """Run ``source`` (the bytes of ``path`` as read once) as the strategy's module, so the
-    code that runs is the code whose hash identifies the run."""
+def _load_module(path: Path) -> ModuleType:
     module_name = f"rotation_user_strategies.{path.stem}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
@@ -172,7 +170,7 @@ def _load_module(path: Path, source: bytes) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module  # dataclasses resolve annotations through sys.modules
     try:
-        exec(compile(source, str(path), "exec"), module.__dict__)
+        spec.loader.exec_module(module)
     except Exception as exc:
         sys.modules.pop(module_name, None)
         raise StrategyError(f"{path}: error while loading the strategy: {exc!r}") from exc
@@ -203,9 +201,8 @@ def load_strategy(name: str, folder: Path) -> Strategy:
             f"available in {folder}: {', '.join(names) or 'none'}"
         )
     path = strategy_path(name, folder)
-    source = path.read_bytes()  # read once: hashed, then run (no edit can slip in between)
-    source_hash = hashlib.sha256(source).hexdigest()
-    module = _load_module(path, source)
+    source_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+    module = _load_module(path)
     params_type = getattr(module, "Params", None)
     function = getattr(module, "target_weights", None)
     if not (isinstance(params_type, type) and dataclasses.is_dataclass(params_type)):
