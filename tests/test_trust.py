@@ -135,6 +135,7 @@ def test_a_symbol_rate_is_its_daily_total_return(spy_config):
     [
         ("^IRX", "a Yahoo index such as ^IRX is a yield"),
         (4.5, "a constant rate is a fraction a year"),
+        (10**400, "a constant rate is a fraction a year.*got inf"),  # too large for a float
         ("NOPE", "risk_free: unknown symbol 'NOPE'"),
         ("DGS1MO", "risk_free: unknown FRED series 'DGS1MO'"),
     ],

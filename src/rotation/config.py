@@ -341,7 +341,7 @@ def _check_risk_free(value: str) -> None:
         if not -0.5 < rate < 0.5:  # NaN fails too
             raise ValueError(
                 f"risk_free: a constant rate is a fraction a year (0.04 = 4 %), "
-                f"between -0.5 and 0.5; got {value}"
+                f"between -0.5 and 0.5; got {value[:24]}"
             )
     elif kind == "symbol" and (
         value.startswith("^") or not value.replace("-", "").replace(".", "").isalnum()
@@ -369,7 +369,10 @@ def parse_config(raw: Any, *, name: str, source_path: str | None = None) -> Conf
         raw["rebalance"] = {"every": raw["rebalance"]}
     rate = raw.get("risk_free")
     if isinstance(rate, int | float) and not isinstance(rate, bool):  # `risk_free: 0`
-        raw["risk_free"] = repr(float(rate)) if math.isfinite(rate) else str(rate)
+        try:
+            raw["risk_free"] = repr(float(rate)) if math.isfinite(rate) else str(rate)
+        except OverflowError:  # an integer too large for a float: out of range anyway
+            raw["risk_free"] = "inf"
     raw["source_path"] = source_path
     try:
         check_plain(raw)
