@@ -174,6 +174,9 @@ def gather(
     members = list(dict.fromkeys(s for names in thesis_sleeves.values() for s in names))
 
     def each(frame: Prices, symbols: Sequence[str]) -> pd.DataFrame:
+        """Each symbol's own forward return (a sleeve of one)."""
+        if not len(symbols):
+            return pd.DataFrame(index=prices.index)
         return sleeve_forward_returns(frame, {s: [s] for s in symbols}, h3, lag)
 
     pool = pool_prices if pool_prices is not None else prices.iloc[:, :0]
