@@ -581,7 +581,7 @@ def verdict(thesis: Mapping[str, Any]) -> list[str]:
         )
     if placebo["universe_p_value"] is not None:
         names = (
-            "the chosen names matter"
+            "the result is specific to the names the thesis chose, knowing their history"
             if placebo["universe_p_value"] < 0.10
             else "the chosen names do no better than arbitrary ones"
         )

@@ -31,6 +31,10 @@ def write_outputs(folder: Path, thesis: dict[str, Any], tables: dict[str, pd.Dat
     )
 
 
+def _p(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 @click.command()
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
 @click.option(
@@ -68,9 +72,9 @@ def thesis(config_path: str, split: str | None, draws: int, results_dir: Path) -
         f"thesis of {config.name} ({result['window']['start']} .. {result['window']['end']})"
     )
     click.echo(
-        f"regime placebo p = {placebo['regime_p_value']}, strategy Sharpe placebo p = "
-        f"{placebo['strategy_sharpe_p_value']} (proxy), universe placebo p = "
-        f"{placebo['universe_p_value']}, {draws} draws each"
+        f"placebo p-values ({draws} draws each): regime {_p(placebo['regime_p_value'])}, "
+        f"strategy Sharpe {_p(placebo['strategy_sharpe_p_value'])} (proxy), universe "
+        f"{_p(placebo['universe_p_value'])}"
     )
     click.echo()
     for sentence in result["verdict"]:
