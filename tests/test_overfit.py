@@ -319,3 +319,43 @@ def test_selection_statistics_deflate_by_raw_and_effective_trials():
     assert stats["expected_max_sharpe_effective"] < stats["expected_max_sharpe"]
     assert stats["dsr_effective"] > stats["dsr"]
     assert "in sample" in stats["in_sample"]
+
+
+# --- Hansen's SPA (synthetic returns) ---------------------------------------------------------
+
+
+def _spa_returns(seed: int, edge: float) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic: 20 noise variants and a benchmark; variant 0 earns ``edge`` more a day."""
+    rng = np.random.default_rng(seed)
+    benchmark = rng.normal(0.0003, 0.01, 1000)
+    variants = benchmark[:, None] + rng.normal(0.0, 0.005, (1000, 20))
+    variants[:, 0] += edge
+    return variants, benchmark
+
+
+def test_spa_finds_a_variant_with_a_real_edge():
+    from rotation.overfit import spa_test
+
+    out = spa_test(*_spa_returns(0, edge=0.002), reps=300)
+    assert out["spa_p_value"] < 0.05
+    assert out["spa_variants"] == 20 and out["spa_reps"] == 300
+
+
+def test_spa_on_noise_alone_is_not_small():
+    from rotation.overfit import spa_test
+
+    p_values = [
+        spa_test(*_spa_returns(seed, edge=0.0), reps=300)["spa_p_value"] for seed in range(5)
+    ]
+    assert np.mean(p_values) > 0.2
+    assert sum(p < 0.05 for p in p_values) <= 1
+
+
+def test_spa_counts_identical_variants_once_and_caps_the_rest():
+    from rotation.overfit import spa_test
+
+    variants, benchmark = _spa_returns(1, edge=0.0)
+    doubled = np.hstack([variants, variants])
+    assert spa_test(doubled, benchmark, reps=50)["spa_variants"] == 20
+    capped = spa_test(variants, benchmark, reps=50, max_variants=5)
+    assert capped["spa_variants"] == 5 and "less strict" in capped["spa_note"]

@@ -205,6 +205,9 @@ def test_sweep_cli_writes_table_best_and_heatmap(tmp_path):
     }
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["variants"] == 4 and summary["metric"] == "calmar"
+    spa = summary["overfitting"]["spa"]  # Hansen's SPA of the variants against SPY
+    assert 0 < spa["spa_p_value"] <= 1 and spa["spa_variants"] <= 4 and spa["spa_reps"] == 1000
+    assert "Hansen's SPA p-value" in out.output
     best = read_config(folder / "best.yaml")
     assert best.regime.scarce_enter == summary["best"]["regime.scarce_enter"]
     html = (folder / "heatmap.html").read_text()

@@ -18,6 +18,10 @@ stated for the per-observation Sharpe ratio, and annualizing changes the answers
   of sample. Bailey, D. H., J. M. Borwein, M. López de Prado and Q. J. Zhu (2017), "The
   Probability of Backtest Overfitting", Journal of Computational Finance 20(4), pp. 39-69,
   section 2.
+- Superior Predictive Ability (SPA): the p-value of the null "no variant's expected daily
+  return beats the benchmark's", which accounts for the search over all the variants
+  (``spa_test``, with ``arch.bootstrap.SPA``). Hansen, P. R. (2005), "A Test for Superior
+  Predictive Ability", Journal of Business & Economic Statistics 23(4), pp. 365-380.
 - Effective number of trials: ``N_eff = rho + (1 - rho) * N`` from the average pairwise
   correlation ``rho`` of the trials' returns: 1 when they all move together, N when they
   are uncorrelated. The DSR's ``N`` is meant to count *independent* trials (Bailey and López
@@ -528,4 +532,77 @@ def selection_statistics(
         out["pbo"] = result.pbo
         out["pbo_combinations"] = result.n_combinations
         out["pbo_median_logit"] = float(np.median(result.logits))
+    return out
+
+
+SPA_REPS = 1000
+"""Stationary-bootstrap draws of the SPA test, for up to ``SPA_BUDGET / SPA_REPS`` variants."""
+SPA_BUDGET = 500_000
+"""Draws x variants: beyond 500 distinct variants the draws shrink to keep the test's cost
+(about reps x T x N) near that of 1,000 draws of 500 variants, never below ``SPA_MIN_REPS``."""
+SPA_MIN_REPS = 200
+SPA_BLOCK = 21
+"""Mean block length of the SPA bootstrap, in days (a month of daily returns)."""
+SPA_MAX_VARIANTS = 1000
+"""At most this many distinct variants enter the SPA test (measured on 2,900 days: 500
+variants at 1,000 draws ~4.5 s, 1,000 at 500 draws ~6.5 s, 2,000 at 250 draws ~18 s)."""
+SPA_SEED = 20260516
+
+
+def spa_test(
+    returns: np.ndarray,
+    benchmark: np.ndarray,
+    *,
+    reps: int | None = None,
+    block: int = SPA_BLOCK,
+    max_variants: int = SPA_MAX_VARIANTS,
+    seed: int = SPA_SEED,
+) -> dict[str, Any]:
+    """Hansen's SPA test of the ``(T, N)`` ``returns`` against the ``(T,)`` ``benchmark``
+    returns (losses = minus returns; stationary bootstrap of mean block ``block``, seeded;
+    ``reps`` draws, by default ``SPA_REPS`` shrunk to the ``SPA_BUDGET``). Identical variants
+    count once; beyond ``max_variants`` distinct ones, those with the highest mean return over
+    the benchmark's are kept, which makes the test less strict (``spa_note`` says so). Days
+    where any series is not finite are dropped.
+    ``spa_p_value`` is Hansen's consistent p-value, with the lower and upper bounds beside it.
+    A JSON-safe dict."""
+    from arch.bootstrap import SPA
+
+    r = np.asarray(returns, dtype=np.float64)
+    b = np.asarray(benchmark, dtype=np.float64)
+    r = r[:, distinct_columns(r)]
+    rows = np.isfinite(b) & np.isfinite(r).all(axis=1)
+    r, b = r[rows], b[rows]
+    out: dict[str, Any] = {
+        "spa_p_value": None,
+        "spa_p_lower": None,
+        "spa_p_upper": None,
+        "spa_variants": int(r.shape[1]),
+        "spa_obs": len(b),
+        "spa_reps": None,
+        "spa_block": block,
+        "spa_null": "no variant's expected daily return exceeds the benchmark's",
+    }
+    if r.shape[1] > max_variants:
+        keep = np.argsort(-(r - b[:, None]).mean(axis=0), kind="stable")[:max_variants]
+        r = r[:, np.sort(keep)]
+        out["spa_variants"] = max_variants
+        out["spa_note"] = (
+            f"only the {max_variants} distinct variants with the highest mean return over the "
+            "benchmark's: less strict than testing all"
+        )
+    if reps is None:
+        reps = max(SPA_MIN_REPS, min(SPA_REPS, SPA_BUDGET // max(r.shape[1], 1)))
+    out["spa_reps"] = reps
+    if len(b) < 2 * block or r.shape[1] == 0:
+        out["spa_note"] = f"too few days ({len(b)}) for blocks of {block}"
+        return out
+    spa = SPA(-b, -r, block_size=block, reps=reps, seed=np.random.default_rng(seed))
+    spa.compute()
+    p = spa.pvalues
+    out.update(
+        spa_p_value=finite_or_none(float(p["consistent"])),
+        spa_p_lower=finite_or_none(float(p["lower"])),
+        spa_p_upper=finite_or_none(float(p["upper"])),
+    )
     return out

@@ -344,15 +344,28 @@ def best(table: pd.DataFrame, metric_name: str) -> pd.Series:
     return table.iloc[int(np.argmax(rank_scores(table[metric_name], metric_name)))]
 
 
-def overfitting(result: SweepResult, metric: str) -> dict[str, Any]:
+def overfitting(
+    result: SweepResult, metric: str, benchmark: pd.Series | None = None
+) -> dict[str, Any]:
     """PSR, DSR and PBO (``rotation.overfit.selection_statistics``) of taking the best variant
     by ``metric`` out of all the sweep's variants, from their daily returns in excess of the
     risk-free rate (the returns Sharpe measures). The best variant's figures are in sample;
-    variants with identical returns count once (PBO, effective number of trials)."""
-    from rotation.overfit import selection_statistics
+    variants with identical returns count once (PBO, effective number of trials).
 
-    returns = result.excess_returns().to_numpy()
-    return selection_statistics(returns, _variant(best(result.table, metric)))
+    ``benchmark``: the benchmark's closes (any dates; sampled on the sweep's calendar); when
+    given, ``spa`` holds Hansen's SPA test of all the variants against it
+    (``rotation.overfit.spa_test``) on the same excess returns."""
+    from rotation.data.align import align_prices
+    from rotation.overfit import selection_statistics, spa_test
+
+    excess = result.excess_returns()
+    stats = selection_statistics(excess.to_numpy(), _variant(best(result.table, metric)))
+    if benchmark is not None:
+        calendar = pd.DatetimeIndex(result.value.index)
+        close = align_prices({"benchmark": benchmark}, calendar)["benchmark"].ffill()
+        bench = close.pct_change().iloc[1:] - result.risk_free.iloc[1:]
+        stats["spa"] = spa_test(excess.to_numpy(), bench.to_numpy())
+    return stats
 
 
 def save(

@@ -39,7 +39,7 @@ def _show_warning(
 
 COMMANDS = (
     "backtest", "check", "compare", "data", "export", "report", "signals", "strategies", "sweep",
-    "walkforward",
+    "thesis", "walkforward",
 )  # fmt: skip
 
 
@@ -61,6 +61,8 @@ def _load(name: str) -> click.Command:
         from rotation.cli import signals as module
     elif name in ("compare", "sweep"):
         from rotation.cli import sweep as module
+    elif name == "thesis":
+        from rotation.cli import thesis as module
     elif name == "walkforward":
         from rotation.cli import walkforward as module
     else:

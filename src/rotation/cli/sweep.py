@@ -135,7 +135,7 @@ def sweep(
                 progress=bar.update, executor=executor,
             )  # fmt: skip
         seconds = time.perf_counter() - started
-    overfit = overfitting(result, metric)
+    overfit = overfitting(result, metric, benchmark=inputs.closes[config.benchmark])
     folder = save_sweep(result, config, grid, metric, results_dir, seconds=seconds, overfit=overfit)
     if not quiet:
         top = best(result.table, metric)
@@ -184,6 +184,19 @@ def _overfit_lines(stats: dict[str, Any]) -> str:
                 f"(CSCV by Sharpe over {distinct:,} distinct variants, {stats['pbo_splits']} "
                 f"blocks, {stats['pbo_combinations']:,} splits; overfit = the in-sample best "
                 "ranks strictly below the out-of-sample median)",
+            )
+        )
+    spa = stats.get("spa")
+    if spa is not None:
+        rows.append(
+            (
+                "Hansen's SPA p-value (any variant > benchmark)",
+                num(spa["spa_p_value"], 3),
+                f"({spa['spa_variants']:,} distinct variants vs the benchmark's daily returns, "
+                f"stationary bootstrap, {spa['spa_reps']:,} reps, mean block "
+                f"{spa['spa_block']} days"
+                + (f"; {spa['spa_note']}" if spa.get("spa_note") else "")
+                + ")",
             )
         )
     lines = [
