@@ -284,3 +284,24 @@ def test_sleeve_strategy_params_are_validated(write_config):
     bad = base_config(strategy={"name": "regime_tilt", "params": {"vol_target": {"anual": 0.1}}})
     with pytest.raises(ConfigError, match="did you mean 'annual'"):
         load_config(write_config(bad))
+
+
+def test_the_code_that_runs_is_the_code_that_was_hashed(tmp_path):
+    """A strategy is compiled from the bytes ``load_strategy`` read and hashed, never from a
+    second read of the file or a stale bytecode cache (synthetic strategy file)."""
+    import hashlib
+
+    from rotation.strategy import _load_module, load_strategy
+
+    path = tmp_path / "tiny.py"
+    text = (
+        '"""Synthetic."""\nimport dataclasses\n\n\n@dataclasses.dataclass\nclass Params:\n'
+        "    pass\n\n\ndef target_weights(batch, params):\n    return MARK\n\n\nMARK = {}\n"
+    )
+    path.write_text(text.format(1))
+    loaded = load_strategy("tiny", tmp_path)
+    assert loaded.source_hash == hashlib.sha256(path.read_bytes()).hexdigest()
+    # bytes that differ from the file on disk: the module is what the bytes say
+    module = _load_module(path, text.format(2).encode())
+    assert module.MARK == 2 and module.target_weights(None, None) == 2
+    assert not list(tmp_path.rglob("*.pyc"))  # no bytecode cache written or read

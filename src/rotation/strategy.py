@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.machinery
 import importlib.util
 import re
 import sys
@@ -162,9 +163,29 @@ class Strategy:
         return out
 
 
-def _load_module(path: Path) -> ModuleType:
+class _ReadOnceLoader(importlib.machinery.SourceFileLoader):
+    """Loads a strategy from the bytes already read (and hashed) by ``load_strategy``, never
+    from a second read of the file or from a bytecode cache: the code that runs is the code
+    whose hash identifies the run."""
+
+    def __init__(self, fullname: str, path: str, source: bytes) -> None:
+        super().__init__(fullname, path)
+        self.source = source
+
+    def get_data(self, path: str) -> bytes:
+        if path == self.path:
+            return self.source
+        return super().get_data(path)
+
+    def path_stats(self, path: str) -> Mapping[str, Any]:
+        # no stats, so importlib neither reads nor writes a .pyc for it
+        raise OSError("a strategy is compiled from the bytes read once")
+
+
+def _load_module(path: Path, source: bytes) -> ModuleType:
     module_name = f"rotation_user_strategies.{path.stem}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
+    loader = _ReadOnceLoader(module_name, str(path), source)
+    spec = importlib.util.spec_from_file_location(module_name, path, loader=loader)
     if spec is None or spec.loader is None:
         raise StrategyError(f"{path}: cannot be loaded as a Python module")
     module = importlib.util.module_from_spec(spec)
@@ -201,8 +222,9 @@ def load_strategy(name: str, folder: Path) -> Strategy:
             f"available in {folder}: {', '.join(names) or 'none'}"
         )
     path = strategy_path(name, folder)
-    source_hash = hashlib.sha256(path.read_bytes()).hexdigest()
-    module = _load_module(path)
+    source = path.read_bytes()  # read once: hashed, then run (no edit can slip in between)
+    source_hash = hashlib.sha256(source).hexdigest()
+    module = _load_module(path, source)
     params_type = getattr(module, "Params", None)
     function = getattr(module, "target_weights", None)
     if not (isinstance(params_type, type) and dataclasses.is_dataclass(params_type)):
