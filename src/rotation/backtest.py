@@ -7,6 +7,7 @@ nothing before it moves.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -22,8 +23,6 @@ from rotation.errors import DataError
 from rotation.metrics import (
     COSTS,
     Sample,
-    annual_return,
-    annual_turnover,
     by_regime,
     compute,
     finite_or_none,
@@ -80,20 +79,26 @@ def run_backtest(config: Config, inputs: Inputs | None = None) -> Backtest:
 
 
 def cost_metrics(
-    simulation: Simulation, returns: pd.Series, risk_free: pd.Series
+    simulation: Simulation,
+    returns: pd.Series,
+    risk_free: pd.Series,
+    names: Sequence[str] = COSTS,
 ) -> dict[str, float | None]:
-    """The registry's cost metrics (``COSTS``) of ``simulation`` from the engine's totals (a
-    sweep reads the same ones); ``returns``: its daily returns (their length is the T of the
-    drag's 252 / T) and ``risk_free`` the rate on those days."""
+    """The registry metrics ``names`` (default: the cost metrics, ``COSTS``) of ``simulation``
+    from the engine's totals (a sweep reads the same ones): costs, turnover and the initial
+    investment; ``returns``: its daily returns (their length is the T of the 252 / T) and
+    ``risk_free`` the rate on those days."""
     sample = Sample(
         returns.to_numpy(),
         risk_free=risk_free.to_numpy(),
+        turnover=simulation.turnover,
+        initial_turnover=simulation.initial_turnover,
         fees_paid=simulation.fees_paid,
         slippage_paid=simulation.slippage_paid,
         fee_drag_sum=simulation.fee_drag_sum,
         slippage_drag_sum=simulation.slippage_drag_sum,
     )
-    return {name: finite_or_none(v) for name, v in compute(sample, COSTS).items()}
+    return {name: finite_or_none(v) for name, v in compute(sample, names).items()}
 
 
 def simulate_prepared(prepared: Prepared) -> Backtest:
@@ -122,6 +127,9 @@ def simulate_prepared(prepared: Prepared) -> Backtest:
     metrics = performance(returns, risk_free, benchmark=bench_returns.iloc[entry + 1 :])
     traded_days = simulation.orders["date"].nunique() if len(simulation.orders) else 0
     in_force = regime_in_force(prepared.regime, config.execution_lag).loc[rows].dropna()
+    engine = cost_metrics(
+        simulation, returns, risk_free, ("annual_turnover", "initial_investment", *COSTS)
+    )
     entry_day = calendar[entry].date().isoformat()
     metrics.update(
         {
@@ -129,19 +137,15 @@ def simulate_prepared(prepared: Prepared) -> Backtest:
             "end": window.end.date().isoformat(),
             "days": len(returns),
             "final_value": float(simulation.value.iloc[-1]),
-            "annual_turnover": float(annual_turnover(simulation.turnover, len(returns))),
-            "initial_investment": simulation.initial_turnover,
+            "annual_turnover": engine.pop("annual_turnover"),
+            "initial_investment": engine.pop("initial_investment"),
             "rebalances": int(traded_days),
             "orders": len(simulation.orders),
-            **cost_metrics(simulation, returns, risk_free),
+            **engine,  # the cost metrics
             "time_in_regime": {
                 s: float((in_force == s).mean()) if len(in_force) else 0.0 for s in STATES
             },
-            "risk_free": {
-                "setting": config.risk_free,
-                "description": riskfree.describe(config.risk_free),
-                "annual_mean": finite_or_none(annual_return(risk_free.to_numpy())),
-            },
+            "risk_free": riskfree.summary(config.risk_free, risk_free.to_numpy()),
             "benchmark": config.benchmark,
             "benchmark_entry": entry_day,
             "benchmark_measure": benchmark_measure(config.benchmark, entry_day),

@@ -58,21 +58,21 @@ class Inputs:
     def fingerprint(self) -> str:
         """SHA-256 over every input's dates and values: the data part of a run's identity."""
         digest = hashlib.sha256()
+
+        def add(label: str, series: pd.Series) -> None:
+            digest.update(label.encode())
+            # one unit, so equal dates hash equal whatever their resolution (CSV reads give
+            # microseconds under pandas 3, Parquet and the live cache nanoseconds)
+            index = pd.DatetimeIndex(series.index)  # dated series (pandas-stubs: Index)
+            digest.update(index.as_unit("us").asi8.tobytes())
+            digest.update(series.to_numpy(dtype="float64").tobytes())
+
         for group in (self.closes, self.macro):
             for key in sorted(group):
-                series = group[key]
-                digest.update(key.encode())
-                # one unit, so equal dates hash equal whatever their resolution (CSV reads
-                # give microseconds under pandas 3, Parquet and the live cache nanoseconds)
-                index = pd.DatetimeIndex(series.index)  # dated series (pandas-stubs: Index)
-                digest.update(index.as_unit("us").asi8.tobytes())
-                digest.update(series.to_numpy(dtype="float64").tobytes())
+                add(key, group[key])
         digest.update(pd.util.hash_pandas_object(self.capex, index=False).to_numpy().tobytes())
         if self.risk_free is not None:
-            digest.update(f"risk_free:{self.risk_free.name}".encode())
-            index = pd.DatetimeIndex(self.risk_free.index)
-            digest.update(index.as_unit("us").asi8.tobytes())
-            digest.update(self.risk_free.to_numpy(dtype="float64").tobytes())
+            add(f"risk_free:{self.risk_free.name}", self.risk_free)
         return digest.hexdigest()
 
 

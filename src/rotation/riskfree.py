@@ -18,13 +18,17 @@ row of a window earns nothing (no holding period), like the strategy's first row
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pandas as pd
 
 from rotation.config import RISK_FREE_SERIES, risk_free_kind
 from rotation.data.align import Publication, align_prices, as_known, publication
 from rotation.errors import DataError
+from rotation.metrics import annual_return, finite_or_none
 
-__all__ = ["describe", "in_window", "risk_free_returns"]
+__all__ = ["describe", "in_window", "risk_free_returns", "summary"]
 
 
 def describe(setting: str) -> str:
@@ -36,6 +40,16 @@ def describe(setting: str) -> str:
     if kind == "series":
         return f"{RISK_FREE_SERIES[setting]}, as known at each close"
     return f"the daily total return of {setting}"
+
+
+def summary(setting: str, returns: np.ndarray) -> dict[str, Any]:
+    """What ``metrics.json`` and the summaries say of the rate: the setting, what it means,
+    and its compounded mean a year over ``returns`` (the daily rate on the days measured)."""
+    return {
+        "setting": setting,
+        "description": describe(setting),
+        "annual_mean": finite_or_none(annual_return(returns)),
+    }
 
 
 def risk_free_returns(

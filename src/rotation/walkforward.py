@@ -63,7 +63,6 @@ from rotation.errors import ConfigError, DataError
 from rotation.metrics import (
     RANKABLE,
     Sample,
-    annual_return,
     compute,
     finite_or_none,
     performance,
@@ -396,11 +395,7 @@ def _summary(
             "measure": static.benchmark_measure,
             **perf(equity["benchmark"]),
         },
-        "risk_free": {
-            "setting": config.risk_free,
-            "description": riskfree.describe(config.risk_free),
-            "annual_mean": finite_or_none(annual_return(equity["risk_free"].to_numpy()[1:])),
-        },
+        "risk_free": riskfree.summary(config.risk_free, equity["risk_free"].to_numpy()[1:]),
         "winners": {label: folds_won for label, folds_won in winners.items()},
         "handover_costs": finite_or_none(windows["handover_cost"].sum()),
         "method": (
