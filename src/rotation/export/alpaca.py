@@ -28,19 +28,17 @@ the trades.
 from __future__ import annotations
 
 import datetime as dt
-import http.client
 import json
 import os
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from rotation._atomic import write_file
 from rotation.data.align import is_crypto
 from rotation.errors import RotationError
+from rotation.export.http import LOCAL_HOSTS, HttpError, JsonClient
 from rotation.export.orders import OrderPlan, format_quantity
 
 PAPER_URL = "https://paper-api.alpaca.markets"
@@ -48,7 +46,6 @@ KEY_ID_ENV = ("APCA_API_KEY_ID", "ALPACA_API_KEY_ID")
 SECRET_ENV = ("APCA_API_SECRET_KEY", "ALPACA_API_SECRET_KEY")
 BASE_URL_ENV = ("APCA_API_BASE_URL", "ALPACA_BASE_URL")
 ORDERS_PATH = "/v2/orders"
-LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
 EQUITY_TIME_IN_FORCE = "day"
 CRYPTO_TIME_IN_FORCE = "gtc"
 
@@ -111,19 +108,6 @@ def credentials(env: Mapping[str, str] | None = None) -> tuple[str, str]:
     return key, secret
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(
-        self,
-        req: urllib.request.Request,
-        fp: IO[bytes],
-        code: int,
-        msg: str,
-        headers: http.client.HTTPMessage,
-        newurl: str,
-    ) -> urllib.request.Request | None:
-        return None  # a redirect becomes an HTTPError: the key headers stay with the first host
-
-
 def send_orders(
     requests: Sequence[Mapping[str, Any]],
     *,
@@ -137,21 +121,14 @@ def send_orders(
     Stops at the first failure with a ``RotationError`` that names the order, the HTTP status and
     Alpaca's message; the log then holds every order tried, the failed one included.
     """
-    url = resolve_base_url(base_url, env) + ORDERS_PATH
+    base = resolve_base_url(base_url, env)
+    url = base + ORDERS_PATH
     key, secret = credentials(env)
-    scrub = _scrubber((key, secret))
-    handlers: list[urllib.request.BaseHandler] = [_NoRedirect()]
-    if (urlsplit(url).hostname or "").lower() in LOCAL_HOSTS:
-        handlers.append(urllib.request.ProxyHandler({}))  # never route a local call via a proxy
-    opener = urllib.request.build_opener(*handlers)
+    client = JsonClient(
+        base, headers=auth_headers(key, secret), secrets=(key, secret), timeout=timeout, retries=0
+    )
     log: list[dict[str, Any]] = []
     for number, body in enumerate(requests, start=1):
-        data = json.dumps(body).encode()
-        request = urllib.request.Request(url, data=data, method="POST")
-        request.add_header("Content-Type", "application/json")
-        request.add_header("Accept", "application/json")
-        request.add_header("APCA-API-KEY-ID", key)
-        request.add_header("APCA-API-SECRET-KEY", secret)
         entry: dict[str, Any] = {
             "url": url,
             "request": dict(body),
@@ -159,21 +136,14 @@ def send_orders(
         }
         failure = None
         try:
-            with opener.open(request, timeout=timeout) as response:
-                entry["status"] = response.status
-                entry["response"] = _parse(scrub(response.read().decode("utf-8", "replace")))
-        except urllib.error.HTTPError as exc:
-            text = scrub(exc.read().decode("utf-8", "replace"))
-            entry["status"], entry["response"] = exc.code, _parse(text)
-            message = _message(entry["response"]) or exc.reason
-            failure = f"HTTP {exc.code}: {scrub(str(message))}"
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            entry["status"], entry["response"] = None, {"error": scrub(str(reason))}
-            failure = f"no answer from {url}: {scrub(str(reason))}"
+            answer = client.request("POST", ORDERS_PATH, dict(body))
+            entry["status"], entry["response"] = answer.status, answer.body
+        except HttpError as exc:
+            entry["status"], entry["response"] = exc.status, exc.body
+            failure = str(exc)
         log.append(entry)
         if record is not None:
-            _write_log(record, log, scrub)
+            write_file(record, (client.scrub(json.dumps(log, indent=2)) + "\n").encode())
         if failure is not None:
             raise RotationError(
                 f"order {number}/{len(requests)} ({body.get('side')} {body.get('qty')} "
@@ -184,30 +154,6 @@ def send_orders(
     return log
 
 
-def _scrubber(secrets: Sequence[str]) -> Callable[[str], str]:
-    def scrub(text: str) -> str:
-        for value in secrets:
-            if value:
-                text = text.replace(value, "***")
-        return text
-
-    return scrub
-
-
-def _parse(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return {"text": text[:2000]}
-
-
-def _message(response: Any) -> str | None:
-    if isinstance(response, dict):
-        for name in ("message", "error", "text"):
-            if response.get(name):
-                return str(response[name])
-    return None
-
-
-def _write_log(path: Path, log: list[dict[str, Any]], scrub: Callable[[str], str]) -> None:
-    write_file(path, (scrub(json.dumps(log, indent=2)) + "\n").encode())
+def auth_headers(key: str, secret: str) -> dict[str, str]:
+    """Alpaca's authentication headers."""
+    return {"APCA-API-KEY-ID": key, "APCA-API-SECRET-KEY": secret}
