@@ -362,8 +362,10 @@ def _wait(
             if order.final:
                 del pending[order_id]
                 echo(f"  {order.side.upper():4} {order.symbol:<8} {_state(order)}")
-            else:
-                pending[order_id] = order
+                continue
+            if order.filled_qty != pending[order_id].filled_qty:  # a partial fill
+                echo(f"  {order.side.upper():4} {order.symbol:<8} {_state(order)}")
+            pending[order_id] = order
         if not pending or clock() >= deadline:
             break
         sleep(poll_every)
