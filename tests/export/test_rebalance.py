@@ -14,6 +14,7 @@ import pytest
 from rotation.errors import RotationError
 from rotation.export.alpaca import AlpacaAccount
 from rotation.export.journal import Journal, read_journal
+from rotation.export.orders import Sizing
 from rotation.export.rebalance import Targets, read_snapshot, rebalance, whole_unit_symbols
 from tests.export.fake_alpaca import KEY_ID, SECRET, FakeAlpaca
 
@@ -156,9 +157,7 @@ def test_fractions_only_where_alpaca_allows_them(tmp_path):
         alpaca = AlpacaAccount(fake.url, KEY_ID, SECRET)
         whole = whole_unit_symbols(alpaca, UNIVERSE, fractional=True)
         assert whole == {"STX"}
-        targets = Targets(
-            weights=TARGETS.weights, prices=PRICES, fractional=True, whole_units=whole
-        )
+        targets = Targets(TARGETS.weights, PRICES, Sizing(fractional=True, whole_units=whole))
         _day(fake, tmp_path, targets)
         qty = {o["symbol"]: o["qty"] for o in fake.posted()}
     assert qty["STX"] == "37"  # 3,000 / 80 = 37.5, whole shares only

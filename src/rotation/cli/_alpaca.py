@@ -75,6 +75,43 @@ def confirm_live(
         raise RotationError("live trading not confirmed (the account number did not match)")
 
 
+def send_to_alpaca(
+    config_path: Path,
+    options: ExportOptions,
+    *,
+    alpaca_url: str | None,
+    live: bool,
+    fill_timeout: float | None,
+    out: Path | None,
+    results_dir: Path,
+    exported: Callable[[ExportResult], None],
+    daily: bool = False,
+) -> DayResult:
+    """Check the destination and keys, load the config, confirm ``--live``, run the day and
+    print it (``export --send``; ``trade`` with ``daily``, which notes data not refreshed);
+    ``exported`` prints the export before any order is sent."""
+    from rotation.validate import load_config
+
+    alpaca = connect(alpaca_url, live)  # before anything is computed or written
+    config = load_config(config_path)
+    if daily and config.data.source != "live":
+        click.echo(
+            f"note: {config.name} reads {config.data.source} data, which is not refreshed; a "
+            "daily loop wants `data: live`",
+            err=True,
+        )
+    confirm_live(alpaca, live)
+    return run_day(
+        config,
+        options,
+        alpaca,
+        fill_timeout=fill_timeout,
+        out=out,
+        results_dir=results_dir,
+        exported=exported,
+    )
+
+
 def run_day(
     config: Config,
     options: ExportOptions,

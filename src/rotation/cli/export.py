@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import click
 
 from rotation.cli._alpaca import alpaca_options
-from rotation.cli._options import results_option
+from rotation.cli._options import results_option, signal_date_options
 from rotation.errors import RotationError
 from rotation.export import TOOLS
 
@@ -38,30 +38,12 @@ if TYPE_CHECKING:
     default=None,
     help="Format of the signal feed file [default: json].",
 )
-@click.option(
-    "--asof",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="Export the signal as of this date: nothing observed later is read [default: today].",
-)
+@signal_date_options("Export")
 @click.option(
     "--history",
     is_flag=True,
     default=None,
     help="Every decision date up to --asof, not only the latest.",
-)
-@click.option(
-    "--max-age-days",
-    type=int,
-    default=None,
-    help="Refuse when a price is older than this many calendar days [default: 7].",
-)
-@click.option(
-    "--allow-missing",
-    multiple=True,
-    metavar="NAME",
-    help="Export even though this signal input (series id, or component) is missing; "
-    "recorded in the feed. Repeatable.",
 )
 @click.option(
     "--tool",
@@ -148,7 +130,7 @@ def export(
     requests, an IBKR basket and a JSON lines stream into a new folder, and prints what
     --send would post. Refuses stale data or missing signal inputs, naming them.
     """
-    from rotation.cli._alpaca import confirm_live, connect, run_day
+    from rotation.cli._alpaca import send_to_alpaca
     from rotation.export import ExportOptions, export_signal
     from rotation.validate import load_config
 
@@ -177,14 +159,12 @@ def export(
         )
     if not send and (live or fill_timeout is not None):
         raise RotationError("--live and --fill-timeout apply to --send")
-    if send:  # check the destination and the keys before anything is computed or written
-        alpaca = connect(alpaca_url, live)
-        config = load_config(config_path)
-        confirm_live(alpaca, live)
-        run_day(
-            config,
+    if send:
+        send_to_alpaca(
+            config_path,
             options,
-            alpaca,
+            alpaca_url=alpaca_url,
+            live=live,
             fill_timeout=fill_timeout,
             out=out,
             results_dir=results_dir,

@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 
 from rotation.cli._alpaca import alpaca_options
-from rotation.cli._options import results_option
+from rotation.cli._options import results_option, signal_date_options
 
 
 @click.command("trade")
@@ -29,24 +29,7 @@ from rotation.cli._options import results_option
     is_flag=True,
     help="Trade the Alpaca paper account (the default; say it in scripts to be explicit).",
 )
-@click.option(
-    "--asof",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="Trade the signal as of this date [default: today].",
-)
-@click.option(
-    "--max-age-days",
-    type=int,
-    default=None,
-    help="Refuse when a price is older than this many calendar days [default: 7].",
-)
-@click.option(
-    "--allow-missing",
-    multiple=True,
-    metavar="NAME",
-    help="Trade even though this signal input (series id, or component) is missing. Repeatable.",
-)
+@signal_date_options("Trade")
 @click.option(
     "--ignore-unknown",
     is_flag=True,
@@ -71,11 +54,10 @@ def trade(
 
     Paper trading unless --live. Idempotent: a second run on the same day sends nothing new.
     """
-    from rotation.cli._alpaca import confirm_live, connect, run_day
+    from rotation.cli._alpaca import send_to_alpaca
     from rotation.cli.export import _print_summary
     from rotation.errors import RotationError
     from rotation.export import ExportOptions
-    from rotation.validate import load_config
 
     if paper and live:
         raise RotationError("give --paper or --live, not both")
@@ -86,21 +68,14 @@ def trade(
         "ignore_unknown": ignore_unknown,
     }
     options = ExportOptions(tools=("alpaca",), **{k: v for k, v in given.items() if v is not None})
-    alpaca = connect(alpaca_url, live)
-    config = load_config(config_path)
-    if config.data.source != "live":
-        click.echo(
-            f"note: {config.name} reads {config.data.source} data, which is not refreshed; a "
-            "daily loop wants `data: live`",
-            err=True,
-        )
-    confirm_live(alpaca, live)
-    run_day(
-        config,
+    send_to_alpaca(
+        config_path,
         options,
-        alpaca,
+        alpaca_url=alpaca_url,
+        live=live,
         fill_timeout=fill_timeout,
         out=None,
         results_dir=results_dir,
         exported=_print_summary,
+        daily=True,
     )

@@ -54,9 +54,9 @@ from rotation.export.formats import FORMATS, TOOLS
 from rotation.export.orders import (
     Holdings,
     OrderPlan,
+    Sizing,
     order_ids,
     order_key,
-    plan_orders,
     read_positions,
     tracking,
 )
@@ -103,6 +103,17 @@ class ExportOptions:
     @property
     def sizes_orders(self) -> bool:
         return self.equity is not None or self.cash is not None
+
+    def sizing(self, config: Config, whole_units: Collection[str] = ()) -> Sizing:
+        """The order sizing of these options for ``config``: its ``fractional`` unless
+        overridden, and its fees + slippage as the cost rate."""
+        return Sizing(
+            min_trade=self.min_trade,
+            drift_band=self.drift_band,
+            fractional=config.fractional if self.fractional is None else self.fractional,
+            cost_rate=config.costs.fees + config.costs.slippage,
+            whole_units=tuple(whole_units),
+        )
 
 
 @dataclass(frozen=True)
@@ -157,7 +168,8 @@ def export_signal(
         notes += [
             f"left untouched (not in the universe): {q:g} {s}" for s, q in holdings.ignored.items()
         ]
-    fractional = config.fractional if options.fractional is None else options.fractional
+    sizing = options.sizing(config, whole_units)
+    fractional = sizing.fractional
     warnings = []
     if options.sizes_orders and fractional != config.fractional:
         warnings.append(
@@ -165,17 +177,12 @@ def export_signal(
             f"fractional: {str(config.fractional).lower()}: the orders will drift from the backtest"
         )
     if options.sizes_orders:
-        plan = plan_orders(
+        plan = sizing.plan(
             feed.latest.weights,
             {s: price for s, (_, price) in feed.latest_closes.items()},
             holdings.quantities if holdings is not None else {},
             equity=options.equity,
             cash=options.cash,
-            min_trade_value=options.min_trade,
-            drift_band=options.drift_band,
-            fractional_equities=fractional,
-            cost_rate=config.costs.fees + config.costs.slippage,
-            whole_units=whole_units,
         )
         notes += [f"not traded: {s.symbol}, {s.reason}" for s in plan.skipped]
     files, requests, skipped_tools = _render(feed, plan, options, fractional)

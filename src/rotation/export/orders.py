@@ -150,6 +150,45 @@ class Tracking:
     gap: float
 
 
+@dataclass(frozen=True)
+class Sizing:
+    """How ``plan_orders`` sizes orders, besides the targets, prices and holdings.
+
+    ``fractional``: equities in fractions (else whole shares); ``cost_rate``: fees + slippage,
+    as fractions of traded value; ``whole_units``: symbols a broker trades only in whole units.
+    """
+
+    min_trade: float = 1.0
+    drift_band: float = 0.0
+    fractional: bool = False
+    cost_rate: float = 0.0
+    whole_units: Collection[str] = ()
+
+    def plan(
+        self,
+        weights: Mapping[str, float],
+        prices: Mapping[str, float],
+        holdings: Mapping[str, float] | None = None,
+        *,
+        equity: float | None = None,
+        cash: float | None = None,
+        buy_budget: float | None = None,
+    ) -> OrderPlan:
+        return plan_orders(
+            weights,
+            prices,
+            holdings,
+            equity=equity,
+            cash=cash,
+            min_trade_value=self.min_trade,
+            drift_band=self.drift_band,
+            fractional_equities=self.fractional,
+            cost_rate=self.cost_rate,
+            whole_units=self.whole_units,
+            buy_budget=buy_budget,
+        )
+
+
 def read_positions(
     path: str | Path, universe: Iterable[str], *, ignore_unknown: bool = False
 ) -> Holdings:

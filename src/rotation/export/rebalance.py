@@ -34,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,11 +54,11 @@ from rotation.export.journal import Journal
 from rotation.export.orders import (
     Holdings,
     OrderPlan,
+    Sizing,
     client_order_id,
     format_quantity,
     order_ids,
     order_key,
-    plan_orders,
 )
 from rotation.pipeline import Inputs
 
@@ -78,27 +78,18 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class Targets:
-    """What the orders aim at, and the sizing rules of ``orders.plan_orders``."""
+    """What the orders aim at, and how they are sized (``orders.Sizing``)."""
 
     weights: Mapping[str, float]  # universe symbol -> target weight
     prices: Mapping[str, float]  # universe symbol -> latest close (the sizing price)
-    min_trade: float = 1.0
-    drift_band: float = 0.0
-    fractional: bool = False
-    cost_rate: float = 0.0
-    whole_units: Collection[str] = ()  # symbols Alpaca trades in whole units only
+    sizing: Sizing = field(default_factory=Sizing)
 
     def plan(self, snapshot: Snapshot, *, buy_budget: float | None = None) -> OrderPlan:
-        return plan_orders(
+        return self.sizing.plan(
             self.weights,
             self.prices,
             snapshot.holdings,
             cash=snapshot.account.cash,
-            min_trade_value=self.min_trade,
-            drift_band=self.drift_band,
-            fractional_equities=self.fractional,
-            cost_rate=self.cost_rate,
-            whole_units=self.whole_units,
             buy_budget=buy_budget,
         )
 
@@ -401,8 +392,7 @@ def send_day(
             "--cash and --equity"
         )
     before = read_snapshot(alpaca, config.symbols, ignore_unknown=options.ignore_unknown)
-    fractional = config.fractional if options.fractional is None else options.fractional
-    whole = whole_unit_symbols(alpaca, config.symbols, fractional)
+    whole = whole_unit_symbols(alpaca, config.symbols, options.sizing(config).fractional)
     holdings = Holdings(
         quantities=dict(before.holdings),
         ignored=dict(before.ignored),
@@ -427,11 +417,7 @@ def send_day(
     targets = Targets(
         weights=dict(feed.latest.weights),
         prices={s: price for s, (_, price) in feed.latest_closes.items()},
-        min_trade=options.min_trade,
-        drift_band=options.drift_band,
-        fractional=fractional,
-        cost_rate=config.costs.fees + config.costs.slippage,
-        whole_units=whole,
+        sizing=options.sizing(config, whole),
     )
     report = rebalance(
         alpaca,
