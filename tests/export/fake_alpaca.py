@@ -65,6 +65,7 @@ class FakeAlpaca(LoopbackServer):
         self.not_fractionable = set(not_fractionable)
         self.account_number = account_number
         self.trading_blocked = False
+        self.account_changes: dict[str, Any] = {}  # fields to answer differently (tests)
         self.fill_delay = 0
         self.partial: dict[str, float] = {}
         self.stuck: set[str] = set()
@@ -126,6 +127,7 @@ class FakeAlpaca(LoopbackServer):
             "trade_suspended_by_user": False,
             "shorting_enabled": False,
             "created_at": "2026-01-05T14:30:00Z",
+            **self.account_changes,
         }
 
     def _positions(self) -> list[dict[str, Any]]:

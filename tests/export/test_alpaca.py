@@ -220,3 +220,18 @@ def test_live_needs_a_terminal_and_the_account_number_typed(fake, tmp_path):
         confirm_live(alpaca, True, is_tty=lambda: True, ask=lambda text: "live")
     confirm_live(alpaca, True, is_tty=lambda: True, ask=lambda text: "PA3FAKE0001")
     assert resolve_base_url(LIVE_URL, env={}, live=True) == LIVE_URL
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["export", CONFIG, "--live"], "--live and --fill-timeout apply to --send"),
+        (["export", CONFIG, "--fill-timeout", "3"], "--live and --fill-timeout apply to --send"),
+        (["trade", CONFIG, "--paper", "--live"], "give --paper or --live, not both"),
+        (["export", CONFIG, "--send", "--tool", "ibkr"], "include --tool alpaca"),
+    ],
+)
+def test_contradictory_send_options_are_refused_in_one_line(fake, args, message):
+    outcome = CliRunner().invoke(main, [*args, "--alpaca-url", fake.url], env=ENV)
+    assert outcome.exit_code == 1 and message in outcome.output
+    assert "Traceback" not in outcome.output and fake.requests == []

@@ -8,6 +8,7 @@ buy posted before the IGV sale fills is refused, as Alpaca refuses it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -179,3 +180,20 @@ def test_the_account_is_the_holdings(fake, tmp_path):
     fake.trading_blocked = True
     with pytest.raises(RotationError, match="trading_blocked is true"):
         read_snapshot(alpaca, UNIVERSE, ignore_unknown=True)
+
+
+@pytest.mark.parametrize(
+    ("changes", "positions", "message"),
+    [
+        ({"status": "ACCOUNT_UPDATED"}, {}, "status ACCOUNT_UPDATED, not ACTIVE"),
+        ({"cash": "-2500.5"}, {}, "cash -2,500.50 is negative (margin in use)"),
+        ({}, {"MU": -5}, "short position -5 MU"),
+        ({"cash": "lots"}, {}, "/v2/account: unexpected answer"),
+    ],
+)
+def test_an_account_rotation_cannot_size_from_is_refused(fake, changes, positions, message):
+    fake.account_changes = changes
+    fake.positions.update(positions)
+    with pytest.raises(RotationError, match=re.escape(message)):
+        read_snapshot(AlpacaAccount(fake.url, KEY_ID, SECRET), UNIVERSE)
+    assert fake.posted() == []
