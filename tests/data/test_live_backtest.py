@@ -429,3 +429,36 @@ def test_live_config_loads_without_touching_the_network(tmp_path):
     config = load_config(live_config(tmp_path / "configs", tmp_path / "cache"))
     assert config.data.source == "live" and config.data.cache == str(tmp_path / "cache")
     assert not (tmp_path / "cache").exists()
+
+
+def test_trade_refreshes_live_data_then_trades_once_a_day(snapshot_server, tmp_path):
+    """``rotation trade --paper`` on ``data: live``: the providers (the local snapshot server)
+    are asked for every series, the day is traded on the fake Alpaca, and a second run the same
+    day asks the providers again but posts no order."""
+    from tests.export.fake_alpaca import ENV, FakeAlpaca
+
+    config = live_config(tmp_path / "config", tmp_path / "cache")
+    source = bundled()
+    closes = {s: float(source.prices(s).loc[:"2026-07-13"].iloc[-1]) for s in SYMBOLS}
+    prices = {("BTC/USD" if s == "BTC-USD" else s): p for s, p in closes.items()}
+    env = {**provider_env(snapshot_server.url, tmp_path / "cache"), **ENV}
+    args = ["trade", str(config), "--paper", "--asof", "2026-07-13", "--fill-timeout", "5",
+            "--results", str(tmp_path / "results")]  # fmt: skip
+    # the bundled snapshot's BAA10Y, WTREGEN and PNFI end months before its prices do
+    for name in ("BAA10Y", "WTREGEN", "capex_growth_yoy"):
+        args += ["--allow-missing", name]
+    with FakeAlpaca(cash=10000.0, positions={"IGV": 20}, prices=prices) as fake:
+        asked = len(snapshot_server.seen)
+        first = invoke(*args, "--alpaca-url", fake.url, env=env)
+        assert first.exit_code == 0, first.output
+        charts = {s.path for s in snapshot_server.seen[asked:] if s.path.startswith(CHART)}
+        assert charts == {CHART + s for s in SYMBOLS}  # every price refreshed
+        assert "not refreshed" not in first.output
+        sent = fake.posted()
+        assert sent and all(o["status"] == "filled" for o in sent)
+        second = invoke(*args, "--alpaca-url", fake.url, env=env)
+        assert second.exit_code == 0, second.output
+        assert fake.posted() == sent and "nothing new to send" in second.output
+    (folder, _) = run_folders(tmp_path / "results")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["data_source"].startswith("live data (Yahoo, FRED, SEC EDGAR) cached in")

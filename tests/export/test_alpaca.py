@@ -1,96 +1,37 @@
-"""``--send``: Alpaca orders posted to a real HTTP server on 127.0.0.1 that records them.
+"""``rotation export --send`` and ``rotation trade`` against the fake Alpaca on 127.0.0.1.
 
-The server mirrors tests/data/conftest.py's local server, for POST: it records each request's
-path, headers and JSON body and answers with a queued reply (200 with an order id by default).
-The keys are fake values set in the environment; no test reaches the internet.
+The fake (tests/export/fake_alpaca.py) keeps an account and speaks Alpaca's JSON; the keys are
+fake values set in the environment; no test reaches the internet. The config is the bundled
+``capital_scarcity`` as of 2026-07-13 (data to that day), its decision of 2026-07-01.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 from click.testing import CliRunner
 
 from rotation.cli import main
 from rotation.errors import RotationError
-from rotation.export.alpaca import PAPER_URL, resolve_base_url, send_orders
-from tests.helpers import CONFIGS, LoopbackServer
+from rotation.export.alpaca import PAPER_URL, resolve_base_url
+from tests.export.fake_alpaca import ENV, KEY_ID, SECRET, FakeAlpaca
+from tests.helpers import CONFIGS
 
-KEY_ID = "PKTESTKEYID0000000000"
-SECRET = "s3cr3t-test-value-that-must-never-be-written"
-ENV = {"APCA_API_KEY_ID": KEY_ID, "APCA_API_SECRET_KEY": SECRET}
-ORDERS = [
-    {"symbol": "MU", "qty": "2", "side": "sell", "type": "market", "time_in_force": "day",
-     "client_order_id": "rot-a"},
-    {"symbol": "BTC/USD", "qty": "0.5", "side": "buy", "type": "market", "time_in_force": "gtc",
-     "client_order_id": "rot-b"},
-    {"symbol": "WDC", "qty": "3", "side": "buy", "type": "market", "time_in_force": "day",
-     "client_order_id": "rot-c"},
-]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]  # names lower-cased
-    body: dict
-
-
-class RecordingServer(LoopbackServer):
-    """ThreadingHTTPServer on 127.0.0.1: records requests, answers from a queue of replies."""
-
-    def __init__(self) -> None:
-        self.received: list[Received] = []
-        self.replies: list[tuple[int, bytes, dict[str, str]]] = []
-        self._lock = threading.Lock()
-        super().__init__(self._handler())
-
-    def reply(self, status: int, body: dict | str, headers: dict[str, str] | None = None) -> None:
-        data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-        self.replies.append((status, data, headers or {}))
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", 0))
-                body = json.loads(self.rfile.read(length) or b"null")
-                with server._lock:
-                    number = len(server.received)
-                    server.received.append(
-                        Received(
-                            "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body
-                        )
-                    )
-                    queued = server.replies.pop(0) if server.replies else None
-                answer = {"id": f"order-{number + 1}", "status": "accepted"}
-                status, data, headers = queued or (200, json.dumps(answer).encode(), {})
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
+ASOF = ["--asof", "2026-07-13", "--allow-missing", "BAA10Y", "--allow-missing", "WTREGEN"]
+CONFIG = str(CONFIGS / "capital_scarcity.yaml")
+# The bundled closes of 2026-07-13 (feed.latest_closes), in Alpaca's spelling.
+PRICES = {"BTC/USD": 62239.12, "ETH/USD": 1773.50, "IGV": 92.70, "ARKK": 78.24, "WCLD": 34.59,
+          "MU": 937.00, "WDC": 555.55, "STX": 860.66, "SNDK": 1673.97, "BIL": 91.50}  # fmt: skip
 
 
 @pytest.fixture
-def server() -> Iterator[RecordingServer]:
-    with RecordingServer() as local:
-        yield local
+def fake():
+    with FakeAlpaca(
+        cash=20000.0, positions={"IGV": 50, "MU": 10, "BIL": 100}, prices=PRICES
+    ) as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)
@@ -105,64 +46,6 @@ def _no_alpaca_settings(monkeypatch):
 
 def _all_text(folder) -> str:
     return "\n".join(p.read_text(errors="replace") for p in folder.rglob("*") if p.is_file())
-
-
-def test_each_order_is_posted_with_the_keys_in_headers_only(server, tmp_path):
-    record = tmp_path / "alpaca" / "sent.json"
-    log = send_orders(ORDERS, base_url=server.url, env=ENV, record=record)
-    assert [r.path for r in server.received] == ["/v2/orders"] * 3
-    assert [r.body for r in server.received] == ORDERS
-    for request in server.received:
-        assert request.headers["apca-api-key-id"] == KEY_ID  # HTTP headers ignore case
-        assert request.headers["apca-api-secret-key"] == SECRET
-        assert request.headers["content-type"] == "application/json"
-    assert [e["response"]["id"] for e in log] == ["order-1", "order-2", "order-3"]
-    assert json.loads(record.read_text()) == log
-    assert SECRET not in record.read_text() and KEY_ID not in record.read_text()
-
-
-def test_the_first_http_error_stops_the_run(server, tmp_path):
-    server.reply(200, {"id": "order-1", "status": "accepted"})
-    server.reply(403, {"code": 40310000, "message": "insufficient buying power"})
-    record = tmp_path / "sent.json"
-    with pytest.raises(RotationError) as caught:
-        send_orders(ORDERS, base_url=server.url, env=ENV, record=record)
-    message = str(caught.value)
-    assert "order 2/3 (buy 0.5 BTC/USD, client_order_id rot-b)" in message
-    assert "HTTP 403: insufficient buying power" in message
-    assert "1 sent before it, none after" in message
-    assert len(server.received) == 2
-    assert [e["status"] for e in json.loads(record.read_text())] == [200, 403]
-
-
-def test_a_server_echoing_the_secret_is_scrubbed(server, tmp_path):
-    server.reply(200, {"id": "x", "echo": f"key {KEY_ID} secret {SECRET}"})
-    server.reply(422, {"message": f"bad secret {SECRET}"})
-    record = tmp_path / "sent.json"
-    with pytest.raises(RotationError) as caught:
-        send_orders(ORDERS, base_url=server.url, env=ENV, record=record)
-    assert SECRET not in str(caught.value)
-    assert "bad secret ***" in str(caught.value)
-    assert SECRET not in record.read_text() and KEY_ID not in record.read_text()
-
-
-def test_redirects_are_not_followed(server, tmp_path):
-    server.reply(307, {}, headers={"Location": "http://127.0.0.1:9/elsewhere"})
-    with pytest.raises(RotationError, match="HTTP 307"):
-        send_orders(ORDERS, base_url=server.url, env=ENV, record=tmp_path / "sent.json")
-    assert len(server.received) == 1
-
-
-def test_no_keys_no_request(server):
-    with pytest.raises(RotationError, match="APCA_API_KEY_ID and APCA_API_SECRET_KEY"):
-        send_orders(ORDERS, base_url=server.url, env={})
-    assert server.received == []
-
-
-def test_alternative_key_names_are_read(server):
-    env = {"ALPACA_API_KEY_ID": KEY_ID, "ALPACA_API_SECRET_KEY": SECRET}
-    send_orders(ORDERS[:1], base_url=server.url, env=env)
-    assert server.received[0].headers["apca-api-secret-key"] == SECRET
 
 
 @pytest.mark.parametrize(
@@ -190,73 +73,165 @@ def test_base_url_resolution_order():
     assert resolve_base_url("http://[::1]:3", env=env) == "http://[::1]:3"
 
 
-def _export_args(tmp_path, *extra):
+def _send(fake, tmp_path, *extra, command="export"):
+    args = [command, CONFIG, *ASOF, "--alpaca-url", fake.url, "--results", str(tmp_path)]
+    if command == "export":
+        args.append("--send")
+    return CliRunner().invoke(main, [*args, "--fill-timeout", "5", *extra], env=ENV)
+
+
+def test_the_issue_sells_fill_first_buys_fit_and_a_second_send_sends_nothing(
+    fake, tmp_path, caplog
+):
+    # Issue 17: sells accepted, buys refused (insufficient buying power: the sells had not
+    # filled), and a second send refused as duplicates. Sells here fill one read late.
+    caplog.set_level(logging.DEBUG)
+    fake.fill_delay = 1
+    first = _send(fake, tmp_path)
+    assert first.exit_code == 0, first.output
+    orders = fake.posted()
+    assert [o["side"] for o in orders] == ["sell"] * 2 + ["buy"] * 4
+    assert all(o["status"] == "filled" for o in orders)
+    assert "6 order(s) sent, 0 already placed earlier, 0 refused, 0 still open" in first.output
+    assert "holdings before: 100 BIL, 50 IGV, 10 MU; cash 20,000.00" in first.output
+    held = fake.holdings()
+    assert set(held) == {"MU", "WDC", "STX", "SNDK", "BIL"} and fake.cash < 100
+    second = _send(fake, tmp_path)
+    assert second.exit_code == 0, second.output
+    assert len(fake.posted()) == 6 and fake.holdings() == held
+    assert "nothing new to send" in second.output
+    assert "already placed" in second.output
+    from rotation.export.journal import read_journal
+
+    (folder, _) = sorted(tmp_path.iterdir())
+    journal = read_journal(folder / "alpaca/sent.jsonl")
+    posted = [r["request"] for r in journal if r["method"] == "POST"]
+    assert posted == [
+        {k: o[k] for k in ("symbol", "qty", "side", "type", "time_in_force", "client_order_id")}
+        for o in orders
+    ]
+    assert journal[0]["url"].endswith("/v2/account") and "/v2/positions" in journal[1]["url"]
+    for text in (_all_text(tmp_path), first.output, second.output, caplog.text):
+        assert SECRET not in text and KEY_ID not in text
+
+
+def test_a_refused_buy_exits_1_naming_it_and_the_rerun_sends_only_it(fake, tmp_path):
+    fake.reject_buys = {"STX"}
+    first = _send(fake, tmp_path)
+    assert first.exit_code == 1
+    assert "Traceback" not in first.output
+    assert "1 order(s) refused by Alpaca (buy" in first.output
+    assert "STX: insufficient buying power" in first.output
+    sent = len(fake.posted())
+    fake.reject_buys.clear()
+    second = _send(fake, tmp_path)
+    assert second.exit_code == 0, second.output
+    assert [o["symbol"] for o in fake.posted()[sent:]] == ["STX"]
+
+
+def test_trade_runs_one_idempotent_day(fake, tmp_path):
+    first = _send(fake, tmp_path, "--paper", command="trade")
+    assert first.exit_code == 0, first.output
+    assert "6 order(s) sent" in first.output
+    assert "not refreshed" in first.output  # the bundled config is not live data
+    second = _send(fake, tmp_path, "--paper", command="trade")
+    assert second.exit_code == 0, second.output
+    assert "0 order(s) sent" in second.output and "nothing new to send" in second.output
+    assert len(fake.posted()) == 6
+    folders = sorted(tmp_path.iterdir())
+    assert len(folders) == 2  # one export folder per run, none overwritten
+    assert all((f / "alpaca/sent.jsonl").exists() for f in folders)
+
+
+def test_trade_refuses_stale_data_as_export_does_and_sends_nothing(fake, tmp_path):
+    where = ["--alpaca-url", fake.url, "--results", str(tmp_path)]
+    args = ["trade", CONFIG, "--asof", "2026-09-01", *ASOF[2:], *where]
+    outcome = CliRunner().invoke(main, args, env=ENV)
+    export = CliRunner().invoke(main, ["export", *args[1:]], env=ENV)
+    assert outcome.exit_code == export.exit_code == 1
+    refusal = [line for line in outcome.output.splitlines() if line.startswith("error:")]
+    assert refusal and "refusing to export capital_scarcity as of 2026-09-01" in refusal[0]
+    assert refusal == [line for line in export.output.splitlines() if line.startswith("error:")]
+    assert fake.posted() == []
+
+
+def test_send_reads_the_account_not_a_positions_file(fake, tmp_path):
+    positions = tmp_path / "positions.csv"
+    positions.write_text("symbol,quantity\nMU,10\n")
+    outcome = _send(fake, tmp_path, "--positions", str(positions), "--cash", "100")
+    assert outcome.exit_code == 1
+    assert "--send reads the holdings and cash from the Alpaca account" in outcome.output
+    assert fake.requests == []
+
+
+def test_positions_outside_the_universe_are_refused_unless_ignored(fake, tmp_path):
+    fake.prices["AAPL"] = 200.0
+    fake.positions["AAPL"] = 3
+    outcome = _send(fake, tmp_path)
+    assert outcome.exit_code == 1 and "outside the config's universe: 3 AAPL" in outcome.output
+    assert fake.posted() == []
+    outcome = _send(fake, tmp_path, "--ignore-unknown")
+    assert outcome.exit_code == 0, outcome.output
+    assert fake.positions["AAPL"] == 3 and all(o["symbol"] != "AAPL" for o in fake.posted())
+
+
+def test_cli_without_send_posts_nothing_and_prints_exactly_what_would_go(fake, tmp_path):
     positions = tmp_path / "positions.csv"
     positions.write_text("symbol,quantity\nIGV,50\nMU,10\nBIL,100\n")
-    return [
-        "export", str(CONFIGS / "capital_scarcity.yaml"), "--asof", "2026-07-13",
-        "--allow-missing", "BAA10Y", "--allow-missing", "WTREGEN",
-        "--positions", str(positions), "--cash", "20000", "--out", str(tmp_path / "out"), *extra,
-    ]  # fmt: skip
-
-
-def test_cli_send_posts_the_exported_orders_and_never_writes_the_secret(server, tmp_path, caplog):
-    caplog.set_level(logging.DEBUG)
-    outcome = CliRunner().invoke(
-        main, _export_args(tmp_path, "--send", "--alpaca-url", server.url), env=ENV
-    )
-    assert outcome.exit_code == 0, outcome.output
-    out = tmp_path / "out"
-    requests = json.loads((out / "alpaca/orders.json").read_text())
-    assert [r.body for r in server.received] == requests
-    sent = json.loads((out / "alpaca/sent.json").read_text())
-    assert [e["request"] for e in sent] == requests
-    assert all(e["status"] == 200 for e in sent)
-    assert f"sent {len(requests)} orders" in outcome.output
-    for text in (_all_text(out), outcome.output, caplog.text):
-        assert SECRET not in text
-        assert KEY_ID not in text
-
-
-def test_cli_without_send_posts_nothing_and_prints_exactly_what_would_go(server, tmp_path):
-    args = _export_args(tmp_path, "--alpaca-url", server.url, "--format", "parquet")
+    where = ["--out", str(tmp_path / "out"), "--alpaca-url", fake.url, "--format", "parquet"]
+    args = ["export", CONFIG, *ASOF, "--positions", str(positions), "--cash", "20000", *where]
     outcome = CliRunner().invoke(main, args, env=ENV)
     assert outcome.exit_code == 0, outcome.output
-    assert server.received == []
+    assert fake.requests == []
     assert "dry run, nothing sent" in outcome.output
     out = tmp_path / "out"
     requests = json.loads((out / "alpaca/orders.json").read_text())
     posted = [line.strip() for line in outcome.output.splitlines() if "POST " in line]
-    assert posted == [f"POST {server.url}/v2/orders {json.dumps(body)}" for body in requests]
-    assert (out / "signal.parquet").exists()
-    assert not (out / "alpaca/sent.json").exists()
+    assert posted == [f"POST {fake.url}/v2/orders {json.dumps(body)}" for body in requests]
+    assert not (out / "alpaca/sent.jsonl").exists()
     assert SECRET not in outcome.output and SECRET not in _all_text(out)
 
 
-def test_cli_send_error_is_one_line_and_keeps_the_log(server, tmp_path):
-    server.reply(403, {"message": "forbidden"})
-    outcome = CliRunner().invoke(
-        main, _export_args(tmp_path, "--send", "--alpaca-url", server.url), env=ENV
-    )
-    assert outcome.exit_code == 1
-    assert "Traceback" not in outcome.output
-    assert "HTTP 403: forbidden" in outcome.output
-    assert len(server.received) == 1
-    assert len(json.loads((tmp_path / "out/alpaca/sent.json").read_text())) == 1
+LIVE_URL = "https://api.alpaca.markets"
 
 
-def test_cli_send_checks_keys_and_url_before_writing_anything(server, tmp_path):
-    outcome = CliRunner().invoke(
-        main, _export_args(tmp_path, "--send", "--alpaca-url", server.url), env={}
-    )
+def test_cli_send_checks_keys_and_url_before_writing_anything(fake, tmp_path):
+    args = ["export", CONFIG, *ASOF, "--send", "--out", str(tmp_path / "out")]
+    outcome = CliRunner().invoke(main, [*args, "--alpaca-url", fake.url], env={})
     assert outcome.exit_code == 1
     assert "APCA_API_KEY_ID" in outcome.output
-    outcome = CliRunner().invoke(
-        main,
-        _export_args(tmp_path, "--send", "--alpaca-url", "https://api.alpaca.markets"),
-        env=ENV,
-    )
+    outcome = CliRunner().invoke(main, [*args, "--alpaca-url", LIVE_URL], env=ENV)
     assert outcome.exit_code == 1
-    assert "refusing to send to https://api.alpaca.markets" in outcome.output
+    assert f"refusing to send to {LIVE_URL}" in outcome.output and "needs --live" in outcome.output
     assert not (tmp_path / "out").exists()
-    assert server.received == []
+    assert fake.requests == []
+
+
+def test_live_needs_a_terminal_and_the_account_number_typed(fake, tmp_path):
+    from rotation.cli._alpaca import confirm_live
+    from rotation.export.alpaca import AlpacaAccount
+
+    outcome = _send(fake, tmp_path, "--live")  # CliRunner's stdin is not a terminal
+    assert outcome.exit_code == 1
+    assert "needs the account number typed at a terminal" in outcome.output
+    assert fake.posted() == []
+    alpaca = AlpacaAccount(fake.url, KEY_ID, SECRET)
+    with pytest.raises(RotationError, match="not confirmed"):
+        confirm_live(alpaca, True, is_tty=lambda: True, ask=lambda text: "live")
+    confirm_live(alpaca, True, is_tty=lambda: True, ask=lambda text: "PA3FAKE0001")
+    assert resolve_base_url(LIVE_URL, env={}, live=True) == LIVE_URL
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["export", CONFIG, "--live"], "--live and --fill-timeout apply to --send"),
+        (["export", CONFIG, "--fill-timeout", "3"], "--live and --fill-timeout apply to --send"),
+        (["trade", CONFIG, "--paper", "--live"], "give --paper or --live, not both"),
+        (["export", CONFIG, "--send", "--tool", "ibkr"], "include --tool alpaca"),
+    ],
+)
+def test_contradictory_send_options_are_refused_in_one_line(fake, args, message):
+    outcome = CliRunner().invoke(main, [*args, "--alpaca-url", fake.url], env=ENV)
+    assert outcome.exit_code == 1 and message in outcome.output
+    assert "Traceback" not in outcome.output and fake.requests == []

@@ -192,12 +192,14 @@ def test_plan_refuses_inconsistent_money_inputs():
         plan_orders({"A": 1.0}, {"A": float("nan")}, cash=10)
 
 
-def test_order_ids_are_deterministic_and_change_with_the_holdings():
+def test_order_ids_depend_on_the_decision_symbol_and_side_not_the_holdings():
     first = plan_orders({"A": 1.0}, {"A": 10.0}, cash=1000)
     again = plan_orders({"A": 1.0}, {"A": 10.0}, cash=1000)
-    other = plan_orders({"A": 1.0}, {"A": 10.0}, {"A": 1}, cash=990)
-    assert order_ids(first, "k") == order_ids(again, "k")
-    assert order_ids(first, "k") != order_ids(other, "k")
+    # a rerun after a partial send: other holdings, a smaller order, the same id
+    rerun = plan_orders({"A": 1.0}, {"A": 10.0}, {"A": 60}, cash=400)
+    selling = plan_orders({"A": 0.0}, {"A": 10.0}, {"A": 5}, cash=0)
+    assert order_ids(first, "k") == order_ids(again, "k") == order_ids(rerun, "k")
+    assert order_ids(first, "k") != order_ids(selling, "k")
     assert order_ids(first, "k") != order_ids(first, "other decision")
     (identifier,) = order_ids(first, "k").values()
     assert identifier.startswith("rot-") and len(identifier) <= 48

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from rotation.cli import main
 from rotation.errors import RotationError
 from rotation.export import ExportOptions, export_signal, ibkr, plan_orders, tradingview
-from rotation.export.orders import order_ids, tracking
+from rotation.export.orders import order_ids, order_key, tracking
 from rotation.pipeline import load_inputs
 from rotation.validate import load_config
 from tests.helpers import CONFIGS
@@ -235,10 +235,9 @@ def test_generic_weights_csv_and_jsonl(result):
 
 def test_orders_csv_lists_the_plan(result):
     rows = list(csv.DictReader(io.StringIO(_read(result, "orders.csv"))))
+    p = result.feed.provenance
     ids = order_ids(
-        result.plan,
-        f"{result.feed.provenance.config_hash}|{result.feed.provenance.data_fingerprint}|"
-        f"{result.feed.latest.decided_at.date()}",
+        result.plan, order_key(p.config_hash, str(result.feed.latest.decided_at.date()))
     )
     assert [(r["symbol"], r["side"], float(r["quantity"])) for r in rows] == [
         (t.symbol, t.side, t.quantity) for t in result.plan.trades

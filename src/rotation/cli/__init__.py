@@ -39,7 +39,7 @@ def _show_warning(
 
 COMMANDS = (
     "backtest", "check", "compare", "data", "export", "report", "signals", "strategies", "sweep",
-    "thesis", "walkforward",
+    "thesis", "trade", "walkforward",
 )  # fmt: skip
 
 
@@ -63,6 +63,8 @@ def _load(name: str) -> click.Command:
         from rotation.cli import sweep as module
     elif name == "thesis":
         from rotation.cli import thesis as module
+    elif name == "trade":
+        from rotation.cli import trade as module
     elif name == "walkforward":
         from rotation.cli import walkforward as module
     else:

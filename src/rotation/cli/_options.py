@@ -49,3 +49,32 @@ def static_option() -> Callable[[FC], FC]:
         help="Also embed a PNG copy of each chart, shown where JavaScript is off (slower to "
         "write, larger file).",
     )
+
+
+def signal_date_options(verb: str) -> Callable[[FC], FC]:
+    """``--asof``, ``--max-age-days``, ``--allow-missing``: the signal's date and how stale its
+    inputs may be (``rotation export``, ``rotation trade``); ``verb`` opens the help texts."""
+
+    def decorate(f: FC) -> FC:
+        f = click.option(
+            "--allow-missing",
+            multiple=True,
+            metavar="NAME",
+            help=f"{verb} even though this signal input (series id, or component) is missing; "
+            "recorded in the feed. Repeatable.",
+        )(f)
+        f = click.option(
+            "--max-age-days",
+            type=int,
+            default=None,
+            help="Refuse when a price is older than this many calendar days [default: 7].",
+        )(f)
+        return click.option(
+            "--asof",
+            type=click.DateTime(["%Y-%m-%d"]),
+            default=None,
+            help=f"{verb} the signal as of this date: nothing observed later is read "
+            "[default: today].",
+        )(f)
+
+    return decorate

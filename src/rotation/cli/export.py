@@ -1,10 +1,13 @@
 """``rotation export``: a config's latest (or dated) signal in the formats trading tools take.
 
     rotation export CONFIG [--format csv|json|parquet] [--asof DATE] [--history]
-                           [--positions FILE] [--cash X | --equity X] [--send]
+                           [--positions FILE] [--cash X | --equity X]
+    rotation export CONFIG --send [--fill-timeout S] [--alpaca-url URL] [--live]
 
 Writes a new folder (``--out``, or ``results/<name>-export-<time>/``), prints the signal, the
-orders and exactly what ``--send`` would post. Nothing is sent without ``--send``.
+orders and exactly what ``--send`` would post. Nothing is sent without ``--send``, which reads
+the holdings and cash from the Alpaca account and rebalances it (``rotation.export.rebalance``:
+sells, their fills, then buys sized from the cash left; a rerun sends only what is missing).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from rotation.cli._options import results_option
+from rotation.cli._alpaca import alpaca_options
+from rotation.cli._options import results_option, signal_date_options
 from rotation.errors import RotationError
 from rotation.export import TOOLS
 
@@ -34,30 +38,12 @@ if TYPE_CHECKING:
     default=None,
     help="Format of the signal feed file [default: json].",
 )
-@click.option(
-    "--asof",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="Export the signal as of this date: nothing observed later is read [default: today].",
-)
+@signal_date_options("Export")
 @click.option(
     "--history",
     is_flag=True,
     default=None,
     help="Every decision date up to --asof, not only the latest.",
-)
-@click.option(
-    "--max-age-days",
-    type=int,
-    default=None,
-    help="Refuse when a price is older than this many calendar days [default: 7].",
-)
-@click.option(
-    "--allow-missing",
-    multiple=True,
-    metavar="NAME",
-    help="Export even though this signal input (series id, or component) is missing; "
-    "recorded in the feed. Repeatable.",
 )
 @click.option(
     "--tool",
@@ -111,14 +97,11 @@ if TYPE_CHECKING:
 @click.option(
     "--send",
     is_flag=True,
-    help="POST the Alpaca orders to paper trading (keys from APCA_API_KEY_ID / "
-    "APCA_API_SECRET_KEY). Without it nothing is sent.",
+    help="Rebalance the Alpaca paper account (keys from APCA_API_KEY_ID / APCA_API_SECRET_KEY): "
+    "its positions and cash are the holdings; sells first, then buys sized from the cash left. "
+    "Without it nothing is sent.",
 )
-@click.option(
-    "--alpaca-url",
-    default=None,
-    help="Alpaca base URL [default: $APCA_API_BASE_URL, else https://paper-api.alpaca.markets].",
-)
+@alpaca_options
 def export(
     config_path: Path,
     fmt: str | None,
@@ -138,6 +121,8 @@ def export(
     results_dir: Path,
     send: bool,
     alpaca_url: str | None,
+    live: bool,
+    fill_timeout: float | None,
 ) -> None:
     """Export CONFIG's signal, target weights and orders for trading tools.
 
@@ -145,8 +130,8 @@ def export(
     requests, an IBKR basket and a JSON lines stream into a new folder, and prints what
     --send would post. Refuses stale data or missing signal inputs, naming them.
     """
-    from rotation.export import ExportOptions, export_signal, send_orders
-    from rotation.export.alpaca import ORDERS_PATH, credentials, resolve_base_url
+    from rotation.cli._alpaca import send_to_alpaca
+    from rotation.export import ExportOptions, export_signal
     from rotation.validate import load_config
 
     given = {
@@ -167,34 +152,30 @@ def export(
     options = ExportOptions(**{k: v for k, v in given.items() if v is not None})
     if send and "alpaca" not in options.selected_tools:
         raise RotationError("--send posts the Alpaca orders: include --tool alpaca")
-    if send and not options.sizes_orders:
-        raise RotationError("--send needs orders: give --positions with --cash, or --equity")
-    if send:  # check the destination and the keys before anything is computed or written
-        resolve_base_url(alpaca_url)
-        credentials()
+    if send and (options.positions is not None or options.sizes_orders):
+        raise RotationError(
+            "--send reads the holdings and cash from the Alpaca account: drop --positions, "
+            "--cash and --equity (they size orders for the other tools)"
+        )
+    if not send and (live or fill_timeout is not None):
+        raise RotationError("--live and --fill-timeout apply to --send")
+    if send:
+        send_to_alpaca(
+            config_path,
+            options,
+            alpaca_url=alpaca_url,
+            live=live,
+            fill_timeout=fill_timeout,
+            out=out,
+            results_dir=results_dir,
+            exported=_print_summary,
+        )
+        return
     config = load_config(config_path)
     result = export_signal(config, options, out=out, results_dir=results_dir)
     _print_summary(result)
-    if not result.alpaca_requests:
-        if send:
-            click.echo("nothing to send: the holdings already match the targets")
-        return
-    if not send:
+    if result.alpaca_requests:
         _print_dry_run(result, alpaca_url)
-        return
-    url = resolve_base_url(alpaca_url)
-    click.echo(f"sending {len(result.alpaca_requests)} orders to {url}{ORDERS_PATH}")
-    log = send_orders(
-        result.alpaca_requests, base_url=url, record=result.folder / "alpaca" / "sent.json"
-    )
-    for entry in log:
-        response = entry["response"] if isinstance(entry["response"], dict) else {}
-        click.echo(
-            f"  {entry['request']['side']} {entry['request']['qty']} {entry['request']['symbol']}:"
-            f" HTTP {entry['status']}, id {response.get('id', '?')}, "
-            f"status {response.get('status', '?')}"
-        )
-    click.echo(f"sent {len(log)} orders; log in {result.folder / 'alpaca' / 'sent.json'}")
 
 
 def _print_summary(result: ExportResult) -> None:

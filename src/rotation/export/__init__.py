@@ -1,12 +1,15 @@
 """Export: a config's signal and target weights in the formats trading tools take.
 
-Nothing is ever sent unless ``alpaca.send_orders`` is called (``rotation export --send``).
+Nothing is ever sent unless ``rebalance.send_day`` is called (``rotation export --send``,
+``rotation trade``).
 
 - ``build_feed`` -> ``SignalFeed``: regime, composite, components and target weights per decision
   date, with provenance; refuses stale or missing data (``StaleDataError``).
 - ``read_positions`` / ``plan_orders`` -> ``OrderPlan``: the trades from holdings to targets.
 - ``export_signal`` writes the feed, the orders and every tool's format into a new folder.
-- ``tradingview``, ``alpaca``, ``ibkr``, ``generic``: one module per tool format.
+- ``send_day`` (``rebalance``): read the Alpaca account, export, then sells, fills, buys.
+- ``tradingview``, ``alpaca``, ``ibkr``, ``generic``: one module per tool format; ``http`` and
+  ``journal``: the one HTTP client and request journal every send goes through.
 """
 
 from typing import Any
@@ -24,10 +27,10 @@ _ORDERS = ("Holdings", "OrderPlan", "Skipped", "Trade", "plan_orders", "read_pos
 
 
 def __getattr__(name: str) -> Any:
-    if name == "send_orders":
-        from rotation.export import alpaca
+    if name == "send_day":
+        from rotation.export import rebalance
 
-        return getattr(alpaca, name)
+        return getattr(rebalance, name)
     if name in _FEED:
         from rotation.export import feed
 
@@ -64,6 +67,6 @@ __all__ = [
     "feed_columns",
     "plan_orders",
     "read_positions",
-    "send_orders",
+    "send_day",
     "write_feed",
 ]

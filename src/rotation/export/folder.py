@@ -6,7 +6,7 @@ them all into a new folder: ``--out DIR`` (which must not exist or be empty) or
 ``results/<name>-export-<time>/``. The folder is written under a temporary name and renamed into
 place in one step (``rotation.runs.new_folder``, as every command's output), so it is complete or
 absent, and an existing export is never overwritten.
-Nothing is sent from here (see ``alpaca.send_orders``).
+Nothing is sent from here (see ``rebalance.send_day``).
 
 Orders are sized in whole shares or fractions as the config's ``fractional`` says, so they round
 as its backtest does; ``ExportOptions.fractional`` (``--fractional`` / ``--whole-shares``)
@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,15 @@ from rotation.export.feed import (
     write_feed,
 )
 from rotation.export.formats import FORMATS, TOOLS
-from rotation.export.orders import OrderPlan, order_ids, plan_orders, read_positions, tracking
+from rotation.export.orders import (
+    Holdings,
+    OrderPlan,
+    Sizing,
+    order_ids,
+    order_key,
+    read_positions,
+    tracking,
+)
 from rotation.pipeline import Inputs
 
 
@@ -95,6 +104,17 @@ class ExportOptions:
     def sizes_orders(self) -> bool:
         return self.equity is not None or self.cash is not None
 
+    def sizing(self, config: Config, whole_units: Collection[str] = ()) -> Sizing:
+        """The order sizing of these options for ``config``: its ``fractional`` unless
+        overridden, and its fees + slippage as the cost rate."""
+        return Sizing(
+            min_trade=self.min_trade,
+            drift_band=self.drift_band,
+            fractional=config.fractional if self.fractional is None else self.fractional,
+            cost_rate=config.costs.fees + config.costs.slippage,
+            whole_units=tuple(whole_units),
+        )
+
 
 @dataclass(frozen=True)
 class ExportResult:
@@ -116,11 +136,19 @@ def export_signal(
     results_dir: Path = Path("results"),
     inputs: Inputs | None = None,
     now: dt.datetime | None = None,
+    holdings: Holdings | None = None,
+    whole_units: Collection[str] = (),
 ) -> ExportResult:
-    """Build the feed and orders of ``config``; write the selected formats to a new folder."""
+    """Build the feed and orders of ``config``; write the selected formats to a new folder.
+
+    ``holdings``: read from a broker instead of ``options.positions`` (with ``options.cash``);
+    ``whole_units``: symbols the broker trades in whole units only (``orders.plan_orders``).
+    """
     now = now or dt.datetime.now(dt.UTC)
     _check_out(out)
-    holdings = None  # read first: a bad positions file fails before any computation
+    if holdings is not None and options.positions is not None:
+        raise RotationError("give the holdings from a broker or --positions, not both")
+    # read first: a bad positions file fails before any computation
     if options.positions is not None:
         holdings = read_positions(
             options.positions, config.symbols, ignore_unknown=options.ignore_unknown
@@ -140,7 +168,8 @@ def export_signal(
         notes += [
             f"left untouched (not in the universe): {q:g} {s}" for s, q in holdings.ignored.items()
         ]
-    fractional = config.fractional if options.fractional is None else options.fractional
+    sizing = options.sizing(config, whole_units)
+    fractional = sizing.fractional
     warnings = []
     if options.sizes_orders and fractional != config.fractional:
         warnings.append(
@@ -148,16 +177,12 @@ def export_signal(
             f"fractional: {str(config.fractional).lower()}: the orders will drift from the backtest"
         )
     if options.sizes_orders:
-        plan = plan_orders(
+        plan = sizing.plan(
             feed.latest.weights,
             {s: price for s, (_, price) in feed.latest_closes.items()},
             holdings.quantities if holdings is not None else {},
             equity=options.equity,
             cash=options.cash,
-            min_trade_value=options.min_trade,
-            drift_band=options.drift_band,
-            fractional_equities=fractional,
-            cost_rate=config.costs.fees + config.costs.slippage,
         )
         notes += [f"not traded: {s.symbol}, {s.reason}" for s in plan.skipped]
     files, requests, skipped_tools = _render(feed, plan, options, fractional)
@@ -186,9 +211,7 @@ def _render(
     files: dict[str, bytes | SignalFeed] = {f"signal.{options.format}": feed}
     ids = {}
     if plan is not None:
-        ids = order_ids(
-            plan, f"{p.config_hash}|{p.data_fingerprint}|{feed.latest.decided_at.date()}"
-        )
+        ids = order_ids(plan, order_key(p.config_hash, str(feed.latest.decided_at.date())))
         files["orders.csv"] = generic.orders_csv(plan, ids).encode()
         files["tracking.json"] = generic.tracking_json(
             tracking(plan), fractional=fractional

@@ -45,7 +45,7 @@ import csv
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,6 +150,45 @@ class Tracking:
     gap: float
 
 
+@dataclass(frozen=True)
+class Sizing:
+    """How ``plan_orders`` sizes orders, besides the targets, prices and holdings.
+
+    ``fractional``: equities in fractions (else whole shares); ``cost_rate``: fees + slippage,
+    as fractions of traded value; ``whole_units``: symbols a broker trades only in whole units.
+    """
+
+    min_trade: float = 1.0
+    drift_band: float = 0.0
+    fractional: bool = False
+    cost_rate: float = 0.0
+    whole_units: Collection[str] = ()
+
+    def plan(
+        self,
+        weights: Mapping[str, float],
+        prices: Mapping[str, float],
+        holdings: Mapping[str, float] | None = None,
+        *,
+        equity: float | None = None,
+        cash: float | None = None,
+        buy_budget: float | None = None,
+    ) -> OrderPlan:
+        return plan_orders(
+            weights,
+            prices,
+            holdings,
+            equity=equity,
+            cash=cash,
+            min_trade_value=self.min_trade,
+            drift_band=self.drift_band,
+            fractional_equities=self.fractional,
+            cost_rate=self.cost_rate,
+            whole_units=self.whole_units,
+            buy_budget=buy_budget,
+        )
+
+
 def read_positions(
     path: str | Path, universe: Iterable[str], *, ignore_unknown: bool = False
 ) -> Holdings:
@@ -245,12 +284,19 @@ def plan_orders(
     drift_band: float = 0.0,
     fractional_equities: bool = False,
     cost_rate: float = 0.0,
+    whole_units: Collection[str] = (),
+    buy_budget: float | None = None,
 ) -> OrderPlan:
     """Trades moving ``holdings`` (symbol -> quantity) to ``weights`` at ``prices``.
 
     Exactly one of ``equity`` (the portfolio value to allocate) and ``cash`` (cash beside the
     holdings) is given. ``weights`` and ``prices`` cover the universe; holdings outside it are an
     error (filter them with ``read_positions`` first). See the module docstring for the rules.
+
+    ``whole_units``: symbols the broker trades only in whole units (Alpaca assets that are not
+    ``fractionable``), sized in whole units even with ``fractional_equities``. ``buy_budget``:
+    the money the buys may spend, instead of cash plus the sells' proceeds (when the sells were
+    sent already and their proceeds are in the cash, or not yet, as the account says).
     """
     holdings = dict(holdings or {})
     if (equity is None) == (cash is None):
@@ -294,7 +340,7 @@ def plan_orders(
             if drift_band > 0:
                 skipped.append(Skipped(symbol, f"within the drift band ({drift_band:g})"))
             continue
-        step = _step(symbol, fractional_equities)
+        step = _step(symbol, fractional_equities and symbol not in whole_units)
         if target_weight == 0:
             delta = -held
         else:
@@ -316,11 +362,16 @@ def plan_orders(
         )
     sells = [t for t in wanted if t.side == "sell"]
     buys = [t for t in wanted if t.side == "buy"]
-    budget = cash + sum(t.notional for t in sells) * (1 - cost_rate)
+    if buy_budget is None:
+        budget = cash + sum(t.notional for t in sells) * (1 - cost_rate)
+    else:
+        budget = buy_budget
     cost = sum(t.notional for t in buys) * (1 + cost_rate)
     if cost > budget + 1e-9:
         scale = max(budget, 0.0) / cost
-        buys = [_scaled(t, scale, fractional_equities) for t in buys]
+        buys = [
+            _scaled(t, scale, fractional_equities and t.symbol not in whole_units) for t in buys
+        ]
         skipped.extend(
             Skipped(t.symbol, "buy scaled to zero by the available cash")
             for t in buys
@@ -414,17 +465,25 @@ def format_quantity(value: float) -> str:
     return f"{value:.9f}".rstrip("0").rstrip(".") or "0"
 
 
-def order_ids(plan: OrderPlan, key: str) -> dict[str, str]:
-    """symbol -> a deterministic order id (``rot-`` + 24 hex digits) for each trade of ``plan``.
+def order_key(config_hash: str, decided_at: str) -> str:
+    """What order ids are derived from besides the symbol and side: the config and the decision.
 
-    ``key`` identifies the signal (config hash, data fingerprint, decision date); the holdings
-    and the trade are hashed in too, so the same export gives the same ids (a broker refuses a
-    duplicate id) while a new decision or changed holdings give new ones.
+    Not the data fingerprint (it grows every day with live data, while the decision it led to
+    may not change), and not the holdings (a rerun after a partial send sees other holdings).
     """
-    holdings = ";".join(f"{s}={format_quantity(q)}" for s, q in sorted(plan.holdings.items()))
-    ids = {}
-    for t in plan.trades:
-        trade = f"{t.symbol}|{t.side}|{format_quantity(t.quantity)}"
-        text = f"{key}|{holdings}|{plan.equity:.2f}|{trade}"
-        ids[t.symbol] = "rot-" + hashlib.sha256(text.encode()).hexdigest()[:24]
-    return ids
+    return f"{config_hash}|{decided_at}"
+
+
+def client_order_id(key: str, symbol: str, side: str) -> str:
+    """A deterministic order id, ``rot-`` + 24 hex digits, for one symbol and side under ``key``.
+
+    One decision gives one id per symbol and side, however often it is exported or sent, so a
+    broker that refuses a duplicate id (Alpaca does) never takes the same order twice, and a
+    rerun can tell which of a decision's orders already exist.
+    """
+    return "rot-" + hashlib.sha256(f"{key}|{symbol}|{side}".encode()).hexdigest()[:24]
+
+
+def order_ids(plan: OrderPlan, key: str) -> dict[str, str]:
+    """symbol -> ``client_order_id(key, symbol, side)`` for each trade of ``plan``."""
+    return {t.symbol: client_order_id(key, t.symbol, t.side) for t in plan.trades}
