@@ -28,6 +28,7 @@ from rotation.errors import ConfigError
 SIGNAL_COMPONENTS = (
     "cost_of_capital", "credit", "liquidity", "capex",  # the thesis composite (defaults)
     "real_yield", "curve", "high_yield", "conditions",  # opt-in: computed when given a weight
+    "funding",
 )  # fmt: skip
 DEFAULT_COMPONENTS = SIGNAL_COMPONENTS[:4]
 REGIME_STATES = ("abundant", "neutral", "scarce")
@@ -98,8 +99,9 @@ class SignalConfig:
     """How the capital-scarcity composite is built. Days are trading days of the calendar.
 
     The four default components are always computed; an opt-in component (``real_yield``,
-    ``curve``, ``high_yield``, ``conditions``) is computed when it appears in ``weights``, and
-    with weight 0 it is shown beside the composite as a cross-check without entering it.
+    ``curve``, ``high_yield``, ``conditions``, ``funding``) is computed when it appears in
+    ``weights``, and with weight 0 it is shown beside the composite as a cross-check without
+    entering it.
     """
 
     normalization: Literal["expanding", "rolling", "percentile"] = "expanding"

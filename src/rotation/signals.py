@@ -26,6 +26,11 @@ The components (``C`` = ``change_days`` rows, ``s(.)`` = the normalization above
 |                 | NL = WALCL - WTREGEN - RRPONTSYD, USD bn (units fixed) | WTREGEN              |
 | capex           | mean(s(g)[, s(g_t - g_{t-C})]), g = capex YoY growth   | SEC XBRL, PNFI       |
 | conditions      | mean(s(NFCI), s(NFCI change)): tight, tightening       | NFCI (index)         |
+| funding         | mean(s(capex coverage)[, s(net external funding)])     | SEC XBRL, releases   |
+
+``funding`` (``rotation.data.funding``): the hyperscalers' trailing-4-quarter capex over their
+operating cash flow, and their net external funding (debt issued - repaid + drawdown of cash and
+marketable securities) as a share of capex; the second joins where the data has it (live SEC).
 """
 
 from __future__ import annotations
@@ -230,6 +235,18 @@ def conditions_score(
     return level_and_change_score(nfci, change_days=change_days, **normalize)
 
 
+def funding_score(
+    coverage: pd.Series, external_share: pd.Series, **normalize: Unpack[Normalization]
+) -> pd.Series:
+    """Mean of s(capex coverage) and s(net external funding share), the second only where it
+    was ever known: capex eating more of the operating cash flow, and more of it financed from
+    outside (new debt, run-down savings), both mean capital scarcer."""
+    parts = [standardize(coverage, **normalize)]
+    if external_share.notna().any():
+        parts.append(standardize(external_share, **normalize))
+    return _mean_available(parts)
+
+
 def composite(scores: Scores, weights: Mapping[str, float], *, min_components: int) -> pd.Series:
     """Weighted mean of the components known on each day, weights renormalized per day.
 
@@ -249,6 +266,8 @@ def composite(scores: Scores, weights: Mapping[str, float], *, min_components: i
 
 CAPEX_INPUT = "capex_growth_yoy"
 """The name of the capex input: hyperscaler filings (``data.capex``) with PNFI before them."""
+FUNDING_INPUT = "hyperscaler_funding"
+"""The name of the funding input: hyperscaler cash flows (``data.funding``), no fallback."""
 
 
 def publication_rule(series_id: str, signal: SignalConfig | None) -> Publication:
@@ -264,7 +283,8 @@ class Known:
     """The inputs of one signal config, each as known on each day of a calendar.
 
     ``macro``: FRED id -> series by observation date; ``capex``: hyperscaler capex quarters
-    with ``known_from`` dates (empty = PNFI only); a series enters on the day its publication
+    with ``known_from`` dates (empty = PNFI only); ``funding``: their funding items
+    (``data.funding``; None or empty = none); a series enters on the day its publication
     rule (``rotation.data.align``) makes it public, and each is aligned once.
     """
 
@@ -274,9 +294,12 @@ class Known:
         capex: pd.DataFrame,
         signal: SignalConfig,
         calendar: pd.DatetimeIndex,
+        funding: pd.DataFrame | None = None,
     ) -> None:
         self.macro, self.capex, self.signal, self.calendar = macro, capex, signal, calendar
+        self.funding = funding
         self._known: dict[str, pd.Series] = {}
+        self._funding: pd.DataFrame | None = None
 
     def __call__(self, series_id: str) -> pd.Series:
         if series_id not in self._known:
@@ -304,6 +327,16 @@ class Known:
 
         hyperscalers = aggregate_capex_yoy(self.capex, self.calendar)
         return hyperscalers.combine_first(pnfi_yoy).rename(CAPEX_INPUT)
+
+    def funding_measures(self) -> pd.DataFrame:
+        """``data.funding.funding_measures`` on this calendar (coverage, external share and the
+        tickers each summed); all NaN without funding items or capex quarters."""
+        if self._funding is None:
+            from rotation.data import funding
+
+            items = self.funding if self.funding is not None else funding.empty()
+            self._funding = funding.funding_measures(items, self.capex, self.calendar)
+        return self._funding
 
 
 @dataclass(frozen=True)
@@ -343,6 +376,13 @@ def _capex(k: Known) -> pd.Series:
     return capex_score(k.capex_growth(), acceleration_days=acceleration, **_normalize_args(s))
 
 
+def _funding(k: Known) -> pd.Series:
+    measures = k.funding_measures()
+    return funding_score(
+        measures["coverage"], measures["external_share"], **_normalize_args(k.signal)
+    )
+
+
 def _one_series(field: str, score: Callable[..., pd.Series]) -> Component:
     """A component that scores the one series the signal config names in ``field`` (level and
     change over ``change_days``)."""
@@ -361,6 +401,7 @@ COMPONENTS: Mapping[str, Component] = {
     "curve": _one_series("curve_series", curve_score),
     "high_yield": _one_series("high_yield_series", credit_score),
     "conditions": _one_series("conditions_series", conditions_score),
+    "funding": Component(lambda s: (FUNDING_INPUT,), _funding),
 }
 """Component name -> what it reads and how it scores: the one place a component is defined.
 Its names are the config's ``SIGNAL_COMPONENTS``; the scores' formulas are in the module
@@ -375,7 +416,8 @@ def component_inputs(signal: SignalConfig) -> dict[str, tuple[str, ...]]:
 def macro_series(signal: SignalConfig) -> tuple[str, ...]:
     """The FRED series a signal config reads (PNFI stands in for the capex input)."""
     reads = (r for names in component_inputs(signal).values() for r in names)
-    return tuple(dict.fromkeys("PNFI" if r == CAPEX_INPUT else r for r in reads))
+    macro = ("PNFI" if r == CAPEX_INPUT else r for r in reads if r != FUNDING_INPUT)
+    return tuple(dict.fromkeys(macro))
 
 
 def signal_calendar(macro: Mapping[str, pd.Series], end: pd.Timestamp) -> pd.DatetimeIndex:
@@ -393,14 +435,16 @@ def build_signals(
     capex: pd.DataFrame,
     signal: SignalConfig,
     calendar: pd.DatetimeIndex,
+    funding: pd.DataFrame | None = None,
 ) -> Scores:
     """Component scores and the composite on ``calendar`` (dates x components + composite).
 
     Computed on the business-day ``signal_calendar`` and sampled on ``calendar`` by taking,
-    on each day, the latest business day's values at or before it.
+    on each day, the latest business day's values at or before it. ``funding``: the
+    hyperscalers' funding items (``data.funding``), read by the ``funding`` component.
     """
     days = signal_calendar(macro, calendar[-1])
-    known = Known(macro, capex, signal, days)
+    known = Known(macro, capex, signal, days, funding)
     scores = pd.DataFrame({c: COMPONENTS[c].score(known) for c in signal.components}, index=days)
     scores["composite"] = composite(scores, signal.weights, min_components=signal.min_components)
     return scores.reindex(calendar, method="ffill")

@@ -7,6 +7,7 @@ Layout of the cache folder (``ROTATION_CACHE``, else the platform's user cache f
     prices/<SYMBOL>.parquet    date, value, fetched_at          (yfinance)
     macro/<SERIES>.parquet     date, value, fetched_at          (FRED)
     capex/<TICKER>.parquet     CapexQuarters columns, fetched_at (SEC EDGAR)
+    capex/<TICKER>.FUNDING.parquet  FundingItems columns (``data.funding``), fetched_at
 
 A manifest entry records the source, URL, fetch time (UTC), row count, first and last date, the
 file's SHA-256 and the start date asked for. ``fetched_at`` on each row is when that row's value
@@ -368,9 +369,12 @@ def _check_frame(entry: Entry, frame: pd.DataFrame) -> list[Problem]:
     if len(frame) != entry.rows:
         error(f"{len(frame)} rows, the manifest says {entry.rows}")
     if entry.kind not in SERIES_KINDS:
-        if frame.duplicated(["ticker", "period_end"]).any():
-            dup = frame[frame.duplicated(["ticker", "period_end"])].iloc[0]
-            error(f"duplicate quarter {dup['ticker']} {pd.Timestamp(dup['period_end']).date()}")
+        # a funding table (``data.funding``) holds one row per item of each quarter
+        keys = ["ticker", *(["item"] if "item" in frame else []), "period_end"]
+        if frame.duplicated(keys).any():
+            dup = frame[frame.duplicated(keys)].iloc[0]
+            what = " ".join(str(dup[k]) for k in keys[:-1])
+            error(f"duplicate quarter {what} {pd.Timestamp(dup['period_end']).date()}")
         return problems
     dates = pd.DatetimeIndex(frame["date"])
     values = frame["value"].to_numpy(dtype="float64")

@@ -1,7 +1,8 @@
 """Live data: the providers (Yahoo, FRED, SEC EDGAR) behind the on-disk cache, as a DataSource.
 
 Routing: ``prices(symbol)`` asks Yahoo; ``macro(series_id)`` asks FRED, except a Yahoo index
-(``^TNX``) which asks Yahoo; ``capex_quarters()`` asks SEC EDGAR for each hyperscaler.
+(``^TNX``) which asks Yahoo; ``capex_quarters()`` and ``funding_items()`` ask SEC EDGAR for each
+hyperscaler (cached as ``sec`` keys ``MSFT`` and ``MSFT.FUNDING``).
 
 Settings, each an argument or else an environment variable:
 
@@ -42,6 +43,9 @@ from rotation.errors import DataError
 if TYPE_CHECKING:
     from rotation.config import Config
     from rotation.data.providers.yahoo import YahooClient
+
+FUNDING_SUFFIX = ".FUNDING"
+"""The SEC cache key ``<TICKER>.FUNDING`` holds a hyperscaler's funding items (``data.funding``)."""
 
 SEC_FRESH_FOR = dt.timedelta(hours=12)
 """How often at most a LiveSource refetches SEC company facts (MBs each, new only after filings)."""
@@ -106,6 +110,14 @@ class LiveSource:
         frames = [stored_quarters(self._once("sec", ticker)) for ticker in HYPERSCALER_CIKS]
         return combine_sources(frames)
 
+    def funding_items(self) -> pd.DataFrame:
+        """The hyperscalers' funding items (``data.funding``) from their SEC company facts,
+        each known from the close after its filing's acceptance (``providers.sec``)."""
+        from rotation.data.funding import combine, stored_items
+
+        keys = [f"{ticker}{FUNDING_SUFFIX}" for ticker in HYPERSCALER_CIKS]
+        return combine([stored_items(self._once("sec", key)) for key in keys])
+
     def _once(self, source: str, key: str) -> pd.DataFrame:
         """Refresh ``key`` at most once in this LiveSource's life; fall back to the cache."""
         if (source, key) not in self._seen:
@@ -164,10 +176,13 @@ class LiveSource:
         if source == "fred":
             check_series_id(key)
             return lambda start: self.fred.series(key, start)
-        if key not in HYPERSCALER_CIKS:
+        ticker = key.removesuffix(FUNDING_SUFFIX)
+        if ticker not in HYPERSCALER_CIKS:
             raise DataError(
-                f"no SEC CIK known for {key!r}; hyperscalers: {', '.join(HYPERSCALER_CIKS)}"
+                f"no SEC CIK known for {ticker!r}; hyperscalers: {', '.join(HYPERSCALER_CIKS)}"
             )
+        if key.endswith(FUNDING_SUFFIX):
+            return lambda _start: self.sec.funding(ticker)
         return lambda _start: self.sec.capex(key)
 
 
@@ -179,8 +194,9 @@ def fetch_plan(
     ``symbols`` go to ``source`` when given, else to Yahoo (a FRED id needs ``source="fred"``).
     A ``config`` adds its universe and benchmark (Yahoo), its signal's series (FRED; ``^`` ids
     Yahoo), its risk-free series (``Config.risk_free_input``) and, when its capex component
-    reads the hyperscalers, their SEC filings; ``source`` then keeps only that provider's part.
-    ``source="sec"`` alone means every hyperscaler.
+    reads the hyperscalers, their SEC filings (``<TICKER>.FUNDING`` too when its signal has a
+    ``funding`` weight); ``source`` then keeps only that provider's part. ``source="sec"`` alone
+    means every hyperscaler's capex and funding.
     """
     plan: list[tuple[str, str]] = [(source or "yfinance", key) for key in symbols]
     if config is not None:
@@ -194,10 +210,15 @@ def fetch_plan(
         if config.risk_free_input is not None:
             kind, key = config.risk_free_input
             plan.append(("fred" if kind == "macro" else "yfinance", key))
-        if config.signal.capex == "hyperscalers" and config.signal.weights.get("capex", 0) > 0:
+        weights = config.signal.weights
+        funding = "funding" in weights
+        if funding or (config.signal.capex == "hyperscalers" and weights.get("capex", 0) > 0):
             plan += [("sec", ticker) for ticker in HYPERSCALER_CIKS]
+        if funding:
+            plan += [("sec", f"{ticker}{FUNDING_SUFFIX}") for ticker in HYPERSCALER_CIKS]
         if source is not None:
             plan = [(s, key) for s, key in plan if s == source]
     elif not symbols and source == "sec":
         plan = [("sec", ticker) for ticker in HYPERSCALER_CIKS]
+        plan += [("sec", f"{ticker}{FUNDING_SUFFIX}") for ticker in HYPERSCALER_CIKS]
     return list(dict.fromkeys((s, key.upper() if s == "sec" else key) for s, key in plan))

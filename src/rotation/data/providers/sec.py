@@ -114,16 +114,43 @@ class SecClient:
         self.base_url = (base_url or SEC_URL).rstrip("/")
         self.user_agent = (user_agent or "").strip() or None
         self.timeout = timeout
+        self._docs: dict[str, dict[str, Any]] = {}  # URL -> document: capex and funding share one
+
+    def _cik(self, ticker: str) -> int:
+        if ticker not in HYPERSCALER_CIKS:
+            raise DataError(
+                f"no SEC CIK known for {ticker!r}; hyperscalers: {', '.join(HYPERSCALER_CIKS)}"
+            )
+        return HYPERSCALER_CIKS[ticker]
+
+    def funding(self, ticker: str) -> Fetched:
+        """The funding items of one hyperscaler (``data.funding.FundingItems``: operating cash
+        flow, debt issued and repaid, cash and marketable securities; ``FUNDING_TAGS``), each
+        known from the close after its filing's acceptance. Items the company does not tag are
+        absent, never zero."""
+        from rotation.data.funding import parse_companyfacts_items
+
+        ticker = ticker.upper()
+        cik = self._cik(ticker)
+        url = companyfacts_url(self.base_url, cik)
+        what = f"SEC EDGAR company facts for {ticker}"
+        doc = self._json(url, what, cik)
+        accepted = self.acceptance_times(ticker)
+        try:
+            items = parse_companyfacts_items(doc, ticker, accepted)
+        except DataError as exc:
+            raise ProviderError(f"{what} ({url}): {exc}") from None
+        if items.empty:
+            raise ProviderError(
+                f"{what}: no funding items (cash-flow tags) in the answer from {url}"
+            )
+        return Fetched(items, "sec", url)
 
     def capex(self, ticker: str) -> Fetched:
         """Single-quarter capex of one hyperscaler (``CapexQuarters``), each known from the close
         after its filing's acceptance (module docstring)."""
         ticker = ticker.upper()
-        if ticker not in HYPERSCALER_CIKS:
-            raise DataError(
-                f"no SEC CIK known for {ticker!r}; hyperscalers: {', '.join(HYPERSCALER_CIKS)}"
-            )
-        cik = HYPERSCALER_CIKS[ticker]
+        cik = self._cik(ticker)
         url = companyfacts_url(self.base_url, cik)
         what = f"SEC EDGAR company facts for {ticker}"
         doc = self._json(url, what, cik)
@@ -165,7 +192,10 @@ class SecClient:
             return {}
 
     def _json(self, url: str, what: str, cik: int) -> dict[str, Any]:
-        """GET one EDGAR JSON document of company ``cik``; ProviderError when unusable."""
+        """GET one EDGAR JSON document of company ``cik`` (once per client); ProviderError when
+        unusable."""
+        if url in self._docs:
+            return self._docs[url]
         if self.user_agent is None:
             raise ProviderError(f"{what} ({url}): {USER_AGENT_HELP}")
         body = http_get(
@@ -181,4 +211,5 @@ class SecClient:
             raise ProviderError(f"{what}: malformed response from {url}: not a JSON object")
         if "cik" in doc and str(doc["cik"]).lstrip("0") != str(cik):
             raise ProviderError(f"{what}: {url} answered for CIK {doc['cik']}, expected {cik}")
+        self._docs[url] = doc
         return doc
