@@ -16,6 +16,7 @@ from rotation.data.funding import (
     load_funding_folder,
     parse_companyfacts_items,
 )
+from rotation.data.providers.sec import AcceptanceTimeWarning
 from rotation.data.sources import BUNDLED_DIR
 from tests.data.conftest import RECORDED
 
@@ -142,8 +143,13 @@ def test_companyfacts_external_funding_is_debt_net_plus_savings_drawdown():
 def test_live_funding_from_a_local_sec_server_carries_acceptance_times(live, server, recorded):
     server.route(META_FACTS, recorded(FUNDING_FIXTURE))
     server.route(META_SUBMISSIONS, recorded("sec_submissions_META_synthetic.json"))
-    done = live.update("sec", "META.FUNDING")
+    # the fixture's 10-Q 0001326801-21-000033 is not in the submissions answer: said so
+    with pytest.warns(AcceptanceTimeWarning, match="5 of 47 funding values"):
+        done = live.update("sec", "META.FUNDING")
     items = done.frame
+    untimed = items[items["accepted_at"].isna()]
+    assert set(untimed["period_end"]) == {TS("2021-03-31")}
+    assert (untimed["known_from"] == TS("2021-04-30")).all()  # filed 04-29, after the close
     assert set(items["item"]) == {
         "operating_cash_flow",
         "debt_issued",

@@ -398,3 +398,20 @@ def coverage_table(items: FundingItems, capex: pd.DataFrame) -> pd.DataFrame:
 
 def _label(end: pd.Timestamp) -> str:
     return f"{end.year}Q{(end.month - 1) // 3 + 1}"
+
+
+def coverage_report(capex: pd.DataFrame, items: FundingItems) -> str:
+    """``coverage_table`` as aligned text, then the hyperscalers with no quarter at all; empty
+    when both tables are."""
+    from rotation.data.providers.sec import HYPERSCALER_CIKS
+
+    if capex.empty and items.empty:
+        return ""
+    table = coverage_table(items, capex)
+    lines = [table.to_string(index=False)]
+    for series in ("capex", "operating_cash_flow"):
+        have = set(table.loc[table["series"] == series, "ticker"])
+        absent = [t for t in HYPERSCALER_CIKS if t not in have]
+        if absent:
+            lines.append(f"no {series} quarters: {', '.join(absent)}")
+    return "\n".join(lines)

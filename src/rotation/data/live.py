@@ -196,7 +196,7 @@ def fetch_plan(
     Yahoo), its risk-free series (``Config.risk_free_input``) and, when its capex component
     reads the hyperscalers, their SEC filings (``<TICKER>.FUNDING`` too when its signal has a
     ``funding`` weight); ``source`` then keeps only that provider's part. ``source="sec"`` alone
-    means every hyperscaler's capex and funding.
+    means every hyperscaler's capex (funding keys ``<TICKER>.FUNDING`` are asked for by name).
     """
     plan: list[tuple[str, str]] = [(source or "yfinance", key) for key in symbols]
     if config is not None:
@@ -220,5 +220,4 @@ def fetch_plan(
             plan = [(s, key) for s, key in plan if s == source]
     elif not symbols and source == "sec":
         plan = [("sec", ticker) for ticker in HYPERSCALER_CIKS]
-        plan += [("sec", f"{ticker}{FUNDING_SUFFIX}") for ticker in HYPERSCALER_CIKS]
     return list(dict.fromkeys((s, key.upper() if s == "sec" else key) for s, key in plan))

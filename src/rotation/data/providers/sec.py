@@ -105,6 +105,21 @@ def parse_acceptance_times(doc: Any, where: str) -> dict[str, pd.Timestamp]:
     return accepted
 
 
+def _warn_untimed(
+    ticker: str, table: pd.DataFrame, accepted: Mapping[str, pd.Timestamp], what: str
+) -> None:
+    """An ``AcceptanceTimeWarning`` when some rows' filings are not in the submissions answer."""
+    untimed = int(table["accepted_at"].isna().sum())
+    if accepted and untimed:
+        warnings.warn(
+            f"SEC EDGAR submissions for {ticker}: the filings of {untimed} of "
+            f"{len(table)} {what} are not among its recent filings; they count "
+            "from the close after their filing day (after the close assumed)",
+            AcceptanceTimeWarning,
+            stacklevel=3,
+        )
+
+
 class SecClient:
     """Fetches company facts; ``base_url`` replaces https://data.sec.gov (tests)."""
 
@@ -144,6 +159,7 @@ class SecClient:
             raise ProviderError(
                 f"{what}: no funding items (cash-flow tags) in the answer from {url}"
             )
+        _warn_untimed(ticker, items, accepted, "funding values")
         return Fetched(items, "sec", url)
 
     def capex(self, ticker: str) -> Fetched:
@@ -163,15 +179,7 @@ class SecClient:
             raise ProviderError(f"{what} ({url}): {exc}") from None
         if quarters.empty:
             raise ProviderError(f"{what}: no single-quarter capex values in the answer from {url}")
-        untimed = int(quarters["accepted_at"].isna().sum())
-        if accepted and untimed:
-            warnings.warn(
-                f"SEC EDGAR submissions for {ticker}: the filings of {untimed} of "
-                f"{len(quarters)} capex quarters are not among its recent filings; they count "
-                "from the close after their filing day (after the close assumed)",
-                AcceptanceTimeWarning,
-                stacklevel=2,
-            )
+        _warn_untimed(ticker, quarters, accepted, "capex quarters")
         return Fetched(quarters, "sec", url)
 
     def acceptance_times(self, ticker: str) -> Mapping[str, pd.Timestamp]:
