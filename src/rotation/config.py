@@ -109,6 +109,9 @@ class SignalConfig:
     min_history_days: int = 252  # no score until this many observations are known
     change_days: int = 63  # horizon of "change" features (about a quarter)
     yield_series: str = "DGS10"
+    # optional inputs of cost_of_capital (None: not read; the component is DGS10's alone)
+    term_premium_series: str | None = None  # e.g. THREEFYTP10 (Kim-Wright 10y term premium)
+    corporate_yield_series: str | None = None  # e.g. BAMLC0A0CMEY (ICE BofA US Corporate yield)
     credit_series: str = "BAA10Y"
     liquidity: Literal["net_liquidity", "reverse_repo"] = "net_liquidity"
     liquidity_drain: bool = False  # also score the reverse-repo drain over change_days

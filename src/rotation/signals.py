@@ -18,6 +18,7 @@ The components (``C`` = ``change_days`` rows, ``s(.)`` = the normalization above
 | component       | formula                                                | data (FRED id)       |
 |-----------------|--------------------------------------------------------|----------------------|
 | cost_of_capital | mean(s(y), s(y_t - y_{t-C}))                           | DGS10 (nominal, %)   |
+|                 | [mean of that and the same on each optional series]    | THREEFYTP10, BAMLC0A0CMEY |
 | real_yield      | same on the real yield                                 | DFII10 (TIPS 10y, %) |
 | curve           | mean(-s(slope), -s(slope change)): flat, flattening    | T10Y2Y / T10Y3M (pp) |
 | credit          | mean(s(spread), s(spread change))                      | BAA10Y (pp)          |
@@ -392,8 +393,23 @@ def _one_series(field: str, score: Callable[..., pd.Series]) -> Component:
     )
 
 
+def _cost_of_capital_reads(s: SignalConfig) -> tuple[str, ...]:
+    extra = (s.term_premium_series, s.corporate_yield_series)
+    return (s.yield_series, *(e for e in extra if e is not None))
+
+
+def _cost_of_capital(k: Known) -> pd.Series:
+    """The yield's level-and-change score; with a term premium and/or a corporate yield
+    series, the mean of each series' own score (each counts once, known ones only)."""
+    scores = [
+        cost_of_capital_score(k(series), **_change_args(k.signal))
+        for series in _cost_of_capital_reads(k.signal)
+    ]
+    return scores[0] if len(scores) == 1 else _mean_available(scores)
+
+
 COMPONENTS: Mapping[str, Component] = {
-    "cost_of_capital": _one_series("yield_series", cost_of_capital_score),
+    "cost_of_capital": Component(_cost_of_capital_reads, _cost_of_capital),
     "credit": _one_series("credit_series", credit_score),
     "liquidity": Component(_liquidity_reads, _liquidity),
     "capex": Component(lambda s: (CAPEX_INPUT,), _capex),

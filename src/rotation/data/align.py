@@ -78,6 +78,11 @@ PUBLICATION_LAGS: Mapping[str, Publication] = {
     "BAA10Y": Publication(1, 10, "Moody's Baa minus DGS10: no earlier than H.15", _H15),
     "BAMLH0A0HYM2": Publication(1, 10, "ICE BofA OAS on FRED the next business day; time "
                                 "not documented, assumed after the close"),
+    "BAMLC0A0CMEY": Publication(1, 10, "ICE BofA US Corporate effective yield on FRED the "
+                                "next business day; time not documented, assumed after the close"),
+    "THREEFYTP10": Publication(8, 20, "Kim-Wright 10y term premium (Board of Governors): FRED "
+                               "updates it weekly, on Tuesday, through the previous Friday (a "
+                               "Monday value waits 8 days); assumed after the close"),
     "RRPONTSYD": Publication(0, 10, "NY Fed posts the day's operation results ~1:15 pm ET",
                              dt.time(13, 15)),
     "WALCL": Publication(1, 16, "H.4.1: Wednesday level released Thursday 4:30 pm ET", _H41),
