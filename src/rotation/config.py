@@ -88,10 +88,24 @@ class DataConfig:
     path: str | None = None  # folder in the bundled layout, for source: local
     cache: str | None = None  # live: cache folder (else $ROTATION_CACHE, else the user cache)
     refresh: bool = True  # live: fetch what is missing since the last cached date
+    # live: FRED series as first published (ALFRED vintages, FRED_API_KEY), not the latest
+    vintages: bool = False
 
     def __post_init__(self) -> None:
         if self.source == "local" and not self.path:
             raise ValueError("path: required when source is 'local' (a folder of CSV/Parquet)")
+        if self.vintages and self.source != "live":
+            raise ValueError(
+                f"vintages: needs source 'live' (ALFRED vintages come from the FRED API); the "
+                f"{self.source} data holds one vintage of each series"
+            )
+
+    @property
+    def vintage(self) -> str:
+        """Which vintage of the FRED series a run reads (recorded in each run's manifest)."""
+        if self.vintages:
+            return "first release: each FRED value as published on its publication day (ALFRED)"
+        return "latest: FRED series as revised up to when the data was fetched (not first release)"
 
 
 @dataclass(frozen=True)

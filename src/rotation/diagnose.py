@@ -292,6 +292,49 @@ def diagnose(history: SignalHistory, horizons: Mapping[str, int] = HORIZONS) -> 
     )
 
 
+def regime_differences(first: Regime, latest: Regime) -> pd.DataFrame:
+    """The runs of days on which two regime histories disagree (first-release vs latest
+    vintage data): from, to, days, first_release, latest. Days either history lacks count as
+    ``n/a``; an empty frame when they agree on every day."""
+    days = first.index.union(latest.index)
+    a = first.reindex(days).astype(object).where(first.reindex(days).notna(), "n/a")
+    b = latest.reindex(days).astype(object).where(latest.reindex(days).notna(), "n/a")
+    differs = a.ne(b)
+    run = (differs.ne(differs.shift()) | a.ne(a.shift()) | b.ne(b.shift())).cumsum()
+    rows = [
+        {
+            "from": group.index[0].date(),
+            "to": group.index[-1].date(),
+            "days": len(group),
+            "first_release": a[group.index[0]],
+            "latest": b[group.index[0]],
+        }
+        for _, group in differs[differs].groupby(run[differs], sort=True)
+    ]
+    return pd.DataFrame(rows, columns=["from", "to", "days", "first_release", "latest"])
+
+
+def format_regime_differences(differences: pd.DataFrame, first: Regime) -> str:
+    """The runs where first-release and latest data give different regimes, as a table."""
+    total = int(differences["days"].sum()) if len(differences) else 0
+    head = (
+        f"regime with first-release (ALFRED) vs latest FRED data: differs on {total} of "
+        f"{int(first.notna().sum())} days"
+    )
+    if differences.empty:
+        return head
+    return "\n".join(
+        [
+            head + ":",
+            _table(
+                ["from", "to", "days", "first release", "latest"],
+                differences.astype(str).to_numpy().tolist(),
+                "llrll",
+            ),
+        ]
+    )
+
+
 # --- text -------------------------------------------------------------------------------------
 
 

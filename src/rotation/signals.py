@@ -18,7 +18,7 @@ The components (``C`` = ``change_days`` rows, ``s(.)`` = the normalization above
 | component       | formula                                                | data (FRED id)       |
 |-----------------|--------------------------------------------------------|----------------------|
 | cost_of_capital | mean(s(y), s(y_t - y_{t-C}))                           | DGS10 (nominal, %)   |
-|                 | [mean of that and the same on each optional series]    | THREEFYTP10, BAMLC0A0CMEY |
+|                 | [mean with the same on each optional series]           | term premium, IG yld |
 | real_yield      | same on the real yield                                 | DFII10 (TIPS 10y, %) |
 | curve           | mean(-s(slope), -s(slope change)): flat, flattening    | T10Y2Y / T10Y3M (pp) |
 | credit          | mean(s(spread), s(spread change))                      | BAA10Y (pp)          |
@@ -28,6 +28,10 @@ The components (``C`` = ``change_days`` rows, ``s(.)`` = the normalization above
 | capex           | mean(s(g)[, s(g_t - g_{t-C})]), g = capex YoY growth   | SEC XBRL, PNFI       |
 | conditions      | mean(s(NFCI), s(NFCI change)): tight, tightening       | NFCI (index)         |
 | funding         | mean(s(capex coverage)[, s(net external funding)])     | SEC XBRL, releases   |
+
+``cost_of_capital``'s optional series (``term_premium_series``, e.g. THREEFYTP10, the Kim-Wright
+10-year term premium; ``corporate_yield_series``, e.g. BAMLC0A0CMEY, the ICE BofA US Corporate
+effective yield) are scored like the yield; the component is the mean of the series' scores.
 
 ``funding`` (``rotation.data.funding``): the hyperscalers' trailing-4-quarter capex over their
 operating cash flow, and their net external funding (debt issued - repaid + drawdown of cash and

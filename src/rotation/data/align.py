@@ -172,6 +172,27 @@ def as_known(series: pd.Series, calendar: pd.DatetimeIndex, rule: Publication) -
     return known
 
 
+def as_published(vintages: pd.DataFrame, rule: Publication) -> pd.Series:
+    """A series by observation date from its vintages (ALFRED real-time periods: columns
+    ``date``, ``value``, ``realtime_start``, ``realtime_end``): each observation's value as it
+    was published on its publication day under ``rule`` (``d + lag``, rolled to a business day),
+    i.e. the vintage whose real-time period holds that day. An observation not yet published by
+    then is left out (its date goes by without it, as it did for the market). Values later
+    revised keep the value first seen at the day the signal reads them; with the rule's known
+    close that makes the series point in time."""
+    if vintages.empty:
+        return pd.Series(dtype="float64", index=pd.DatetimeIndex([], name="date"))
+    dates = pd.DatetimeIndex(pd.to_datetime(vintages["date"]))
+    published = business_day_on_or_after(dates + pd.Timedelta(days=rule.lag_days))
+    starts = pd.to_datetime(vintages["realtime_start"]).to_numpy()
+    ends = pd.to_datetime(vintages["realtime_end"]).to_numpy()
+    holds = (starts <= published.to_numpy()) & (published.to_numpy() <= ends)
+    picked = pd.Series(vintages["value"].to_numpy(dtype="float64")[holds], index=dates[holds])
+    picked = picked[~picked.index.duplicated(keep="last")].sort_index()
+    picked.index.name = "date"
+    return picked
+
+
 def business_day_on_or_after(days: pd.DatetimeIndex) -> pd.DatetimeIndex:
     """Each (tz-naive) day, or the next business day when it falls on a weekend; NaT stays."""
     return pd.DatetimeIndex(days) + pd.offsets.BDay(0)

@@ -8,6 +8,7 @@ Layout of the cache folder (``ROTATION_CACHE``, else the platform's user cache f
     macro/<SERIES>.parquet     date, value, fetched_at          (FRED)
     capex/<TICKER>.parquet     CapexQuarters columns, fetched_at (SEC EDGAR)
     capex/<TICKER>.FUNDING.parquet  FundingItems columns (``data.funding``), fetched_at
+    vintages/<SERIES_ID>.parquet  date, value, realtime_start, realtime_end, fetched_at (ALFRED)
 
 A manifest entry records the source, URL, fetch time (UTC), row count, first and last date, the
 file's SHA-256 and the start date asked for. ``fetched_at`` on each row is when that row's value
@@ -50,7 +51,7 @@ from rotation.errors import DataError, ProviderError
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 MANIFEST_VERSION = 1
-KIND_OF_SOURCE = {"yfinance": "prices", "fred": "macro", "sec": "capex"}
+KIND_OF_SOURCE = {"yfinance": "prices", "fred": "macro", "sec": "capex", "alfred": "vintages"}
 SERIES_KINDS = ("prices", "macro")
 OVERLAP = dt.timedelta(days=7)
 """How far before the last cached date an incremental refresh asks from, to see revisions."""
@@ -181,7 +182,7 @@ def frame_series(frame: pd.DataFrame, key: str) -> pd.Series:
 
 
 def _span(kind: str, frame: pd.DataFrame) -> tuple[str | None, str | None]:
-    column = "date" if kind in SERIES_KINDS else "period_end"
+    column = "date" if kind in (*SERIES_KINDS, "vintages") else "period_end"
     if frame.empty or column not in frame.columns:
         return None, None
     dates = pd.to_datetime(frame[column])
@@ -271,7 +272,7 @@ class Cache:
             raise CacheCorruptError(
                 f"cache file {path} for {entry.name} is not readable Parquet ({exc})"
             ) from None
-        needed = ("date", "value") if kind in SERIES_KINDS else ("period_end",)
+        needed = ("date", "value") if kind in (*SERIES_KINDS, "vintages") else ("period_end",)
         missing = [c for c in needed if c not in frame.columns]
         if missing:
             raise CacheCorruptError(f"cache file {path} for {entry.name} lacks column(s) {missing}")
@@ -368,6 +369,14 @@ def _check_frame(entry: Entry, frame: pd.DataFrame) -> list[Problem]:
 
     if len(frame) != entry.rows:
         error(f"{len(frame)} rows, the manifest says {entry.rows}")
+    if entry.kind == "vintages":  # one row per observation and real-time period
+        if frame.duplicated(["date", "realtime_start"]).any():
+            dup = frame[frame.duplicated(["date", "realtime_start"])].iloc[0]
+            error(
+                f"duplicate vintage {pd.Timestamp(dup['date']).date()} "
+                f"from {pd.Timestamp(dup['realtime_start']).date()}"
+            )
+        return problems
     if entry.kind not in SERIES_KINDS:
         # a funding table (``data.funding``) holds one row per item of each quarter
         keys = ["ticker", *(["item"] if "item" in frame else []), "period_end"]

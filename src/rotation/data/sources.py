@@ -107,4 +107,11 @@ def open_source(config: Config) -> DataSource:
     from rotation.data.live import LiveSource
 
     cache = config.resolve_path(config.data.cache) if config.data.cache else None
-    return LiveSource(cache, refresh=config.data.refresh)
+    from rotation.signals import publication_rule
+
+    return LiveSource(
+        cache,
+        refresh=config.data.refresh,
+        vintages=config.data.vintages,
+        publication=lambda series_id: publication_rule(series_id, config.signal),
+    )
