@@ -236,16 +236,19 @@ def verify(bundled: bool, cache_dir: Path | None) -> None:
         f"{errors} errors, {warnings} warnings"
     )
     from rotation.data.funding import coverage_report
+    from rotation.data.providers.sec import HYPERSCALER_CIKS
 
     if not errors:
-        report = coverage_report(*_cached_filings(cache))
+        report = coverage_report(*_cached_filings(cache), list(HYPERSCALER_CIKS))
         if report:
             click.echo(f"\nquarter coverage of the cached SEC data:\n{report}")
     if bundled:
         from rotation.data.sources import bundled as bundled_source
 
         snapshot = bundled_source()
-        report = coverage_report(snapshot.capex_quarters(), snapshot.funding_items())
+        report = coverage_report(
+            snapshot.capex_quarters(), snapshot.funding_items(), list(HYPERSCALER_CIKS)
+        )
         click.echo(f"\nquarter coverage of the bundled snapshot:\n{report}")
     if errors:
         raise click.exceptions.Exit(1)

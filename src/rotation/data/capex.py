@@ -141,17 +141,30 @@ def known_close(published: pd.Series, accepted_at: pd.Series) -> pd.Series:
 def _table(rows: list[dict[str, Any]]) -> CapexQuarters:
     """Rows (dicts keyed by ``COLUMNS``; ``known_from`` is computed, not read) -> the sorted
     tidy table with fixed dtypes."""
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    return filings_table(rows, COLUMNS, ("ticker", "source"), "capex_usd", ("ticker", "period_end"))
+
+
+def filings_table(
+    rows: list[dict[str, Any]],
+    columns: Sequence[str],
+    text: Sequence[str],
+    value: str,
+    order: Sequence[str],
+) -> pd.DataFrame:
+    """A filings table (capex quarters, funding items) from rows keyed by ``columns``: dates
+    and the UTC acceptance instant typed, ``known_from`` computed (``known_close``), ``text``
+    columns as str, ``value`` as float, sorted by ``order``."""
+    frame = pd.DataFrame(rows, columns=list(columns))
     for column in ("period_start", "period_end", "published"):
         frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
     frame["accepted_at"] = pd.to_datetime(frame["accepted_at"], utc=True).astype(
         "datetime64[ns, UTC]"
     )
     frame["known_from"] = known_close(frame["published"], frame["accepted_at"])
-    frame["ticker"] = frame["ticker"].astype(str)
-    frame["source"] = frame["source"].astype(str)
-    frame["capex_usd"] = frame["capex_usd"].astype("float64")
-    return frame.sort_values(["ticker", "period_end"], kind="stable").reset_index(drop=True)
+    for column in text:
+        frame[column] = frame[column].astype(str)
+    frame[value] = frame[value].astype("float64")
+    return frame.sort_values(list(order), kind="stable").reset_index(drop=True)
 
 
 def _month_end(dates: pd.Series) -> pd.Series:
@@ -198,26 +211,35 @@ def _companyfacts_tags(doc: Mapping[str, Any]) -> Mapping[str, Any]:
     return by_tag
 
 
-def _usd_facts(
-    entry: Any, tag: str, accepted: Mapping[str, pd.Timestamp] | None = None
-) -> pd.DataFrame:
-    """One row per reported fact: start, end, val, filed, accn, accepted (the acceptance instant
-    of its accession in ``accepted``, else NaT) and known (``known_close``); versions of one
-    period repeat."""
+def usd_facts(entry: Any, tag: str, keys: Sequence[str]) -> list[tuple[str, Mapping[str, Any]]]:
+    """(where, fact) of each USD fact of one companyfacts tag, each holding ``keys``; where
+    names the tag and fact for messages. DataError when the tag holds none or one is malformed."""
     try:
         facts = entry["units"]["USD"]
     except (KeyError, TypeError):
         raise DataError(f"companyfacts {tag}: missing key 'units' -> 'USD'") from None
     if not isinstance(facts, Sequence) or not facts:
         raise DataError(f"companyfacts {tag}: 'units' -> 'USD' holds no facts")
-    rows = []
+    out = []
     for i, fact in enumerate(facts):
         where = f"companyfacts {tag} fact #{i}"
         if not isinstance(fact, Mapping):
             raise DataError(f"{where}: expected an object, got {fact!r}")
-        for key in ("start", "end", "val", "filed"):
+        for key in keys:
             if key not in fact:
                 raise DataError(f"{where}: missing key {key!r}")
+        out.append((where, fact))
+    return out
+
+
+def _usd_facts(
+    entry: Any, tag: str, accepted: Mapping[str, pd.Timestamp] | None = None
+) -> pd.DataFrame:
+    """One row per reported fact: start, end, val, filed, accn, accepted (the acceptance instant
+    of its accession in ``accepted``, else NaT) and known (``known_close``); versions of one
+    period repeat."""
+    rows = []
+    for where, fact in usd_facts(entry, tag, ("start", "end", "val", "filed")):
         rows.append(
             {
                 "start": _date(fact["start"], f"{where} 'start'"),

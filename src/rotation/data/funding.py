@@ -54,10 +54,11 @@ from rotation.data.capex import (
     _naming,
     _number,
     _ticker,
-    known_close,
+    filings_table,
     latest_known_rows,
     parse_companyfacts,
     press_release_files,
+    usd_facts,
 )
 from rotation.errors import DataError
 
@@ -104,18 +105,9 @@ MEASURES = ("coverage", "external_share")
 
 
 def _table(rows: list[dict[str, Any]]) -> FundingItems:
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    for column in ("period_start", "period_end", "published"):
-        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
-    frame["accepted_at"] = pd.to_datetime(frame["accepted_at"], utc=True).astype(
-        "datetime64[ns, UTC]"
+    return filings_table(
+        rows, COLUMNS, ("ticker", "item", "source"), "value_usd", ("ticker", "item", "period_end")
     )
-    frame["known_from"] = known_close(frame["published"], frame["accepted_at"])
-    for column in ("ticker", "item", "source"):
-        frame[column] = frame[column].astype(str)
-    frame["value_usd"] = frame["value_usd"].astype("float64")
-    order = ["ticker", "item", "period_end"]
-    return frame.sort_values(order, kind="stable").reset_index(drop=True)
 
 
 def empty() -> FundingItems:
@@ -161,20 +153,8 @@ def _instant_facts(
 ) -> list[dict[str, Any]]:
     """Balance-sheet facts (no ``start``): per balance date, its first-reported value, known
     from the close after the filing that first reported it."""
-    try:
-        facts = entry["units"]["USD"]
-    except (KeyError, TypeError):
-        raise DataError(f"companyfacts {tag}: missing key 'units' -> 'USD'") from None
-    if not isinstance(facts, Sequence):
-        raise DataError(f"companyfacts {tag}: 'units' -> 'USD' is not a list")
     rows = []
-    for i, fact in enumerate(facts):
-        where = f"companyfacts {tag} fact #{i}"
-        if not isinstance(fact, Mapping):
-            raise DataError(f"{where}: expected an object, got {fact!r}")
-        for key in ("end", "val", "filed"):
-            if key not in fact:
-                raise DataError(f"{where}: missing key {key!r}")
+    for where, fact in usd_facts(entry, tag, ("end", "val", "filed")):
         value = _number(fact["val"], f"{where} 'val'")
         if value is None:
             continue
@@ -400,18 +380,16 @@ def _label(end: pd.Timestamp) -> str:
     return f"{end.year}Q{(end.month - 1) // 3 + 1}"
 
 
-def coverage_report(capex: pd.DataFrame, items: FundingItems) -> str:
-    """``coverage_table`` as aligned text, then the hyperscalers with no quarter at all; empty
-    when both tables are."""
-    from rotation.data.providers.sec import HYPERSCALER_CIKS
-
+def coverage_report(capex: pd.DataFrame, items: FundingItems, expected: Sequence[str]) -> str:
+    """``coverage_table`` as aligned text, then the ``expected`` tickers with no quarter at
+    all; empty when both tables are."""
     if capex.empty and items.empty:
         return ""
     table = coverage_table(items, capex)
     lines = [table.to_string(index=False)]
     for series in ("capex", "operating_cash_flow"):
         have = set(table.loc[table["series"] == series, "ticker"])
-        absent = [t for t in HYPERSCALER_CIKS if t not in have]
+        absent = [t for t in expected if t not in have]
         if absent:
             lines.append(f"no {series} quarters: {', '.join(absent)}")
     return "\n".join(lines)

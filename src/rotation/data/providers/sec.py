@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -145,42 +145,48 @@ class SecClient:
         absent, never zero."""
         from rotation.data.funding import parse_companyfacts_items
 
-        ticker = ticker.upper()
-        cik = self._cik(ticker)
-        url = companyfacts_url(self.base_url, cik)
-        what = f"SEC EDGAR company facts for {ticker}"
-        doc = self._json(url, what, cik)
-        accepted = self.acceptance_times(ticker)
-        try:
-            items = parse_companyfacts_items(doc, ticker, accepted)
-        except DataError as exc:
-            raise ProviderError(f"{what} ({url}): {exc}") from None
-        if items.empty:
-            raise ProviderError(
-                f"{what}: no funding items (cash-flow tags) in the answer from {url}"
-            )
-        _warn_untimed(ticker, items, accepted, "funding values")
+        def parse(doc: Mapping[str, Any], accepted: Mapping[str, pd.Timestamp]) -> pd.DataFrame:
+            return parse_companyfacts_items(doc, ticker.upper(), accepted)
+
+        items, url = self._facts(ticker, parse, "funding items (cash-flow tags)", "funding values")
         return Fetched(items, "sec", url)
 
     def capex(self, ticker: str) -> Fetched:
         """Single-quarter capex of one hyperscaler (``CapexQuarters``), each known from the close
         after its filing's acceptance (module docstring)."""
         ticker = ticker.upper()
+        tags = CAPEX_TAGS_BY_TICKER.get(ticker, CAPEX_TAGS)
+
+        def parse(doc: Mapping[str, Any], accepted: Mapping[str, pd.Timestamp]) -> pd.DataFrame:
+            return parse_companyfacts(doc, ticker, tags, accepted)
+
+        quarters, url = self._facts(ticker, parse, "single-quarter capex values", "capex quarters")
+        return Fetched(quarters, "sec", url)
+
+    def _facts(
+        self,
+        ticker: str,
+        parse: Callable[[Mapping[str, Any], Mapping[str, pd.Timestamp]], pd.DataFrame],
+        empty: str,
+        rows: str,
+    ) -> tuple[pd.DataFrame, str]:
+        """``parse`` (document, acceptance times) of ``ticker``'s company facts, and their URL;
+        ProviderError when it fails or finds nothing (``empty`` says what was looked for), an
+        ``AcceptanceTimeWarning`` when some ``rows`` have no acceptance time."""
+        ticker = ticker.upper()
         cik = self._cik(ticker)
         url = companyfacts_url(self.base_url, cik)
         what = f"SEC EDGAR company facts for {ticker}"
         doc = self._json(url, what, cik)
         accepted = self.acceptance_times(ticker)
         try:
-            quarters = parse_companyfacts(
-                doc, ticker, CAPEX_TAGS_BY_TICKER.get(ticker, CAPEX_TAGS), accepted
-            )
+            table = parse(doc, accepted)
         except DataError as exc:
             raise ProviderError(f"{what} ({url}): {exc}") from None
-        if quarters.empty:
-            raise ProviderError(f"{what}: no single-quarter capex values in the answer from {url}")
-        _warn_untimed(ticker, quarters, accepted, "capex quarters")
-        return Fetched(quarters, "sec", url)
+        if table.empty:
+            raise ProviderError(f"{what}: no {empty} in the answer from {url}")
+        _warn_untimed(ticker, table, accepted, rows)
+        return table, url
 
     def acceptance_times(self, ticker: str) -> Mapping[str, pd.Timestamp]:
         """Accession number -> acceptance instant (UTC) of ``ticker``'s recent filings; empty,
