@@ -98,3 +98,25 @@ def test_diagnose_tables_on_the_bundled_thesis_config():
     assert (busy["windows"] < busy["days"]).all()  # overlapping days overstate the evidence
     text = format_diagnosis(diagnosis)
     assert "1m days/windows" in text and "scarce    cash_flow" in text
+
+
+def test_funding_spans_name_who_made_up_each_aggregate_over_time():
+    from rotation.diagnose import funding_spans
+
+    days = pd.bdate_range("2024-01-01", periods=5)
+    funding = pd.DataFrame(  # synthetic
+        {
+            "coverage_members": ["", "META", "META,MSFT", "META,MSFT", "MSFT"],
+            "external_members": ["", "", "", "MSFT", "MSFT"],
+        },
+        index=days,
+    )
+    spans = funding_spans(funding)
+    assert spans[["days", "coverage_members", "external_members"]].values.tolist() == [
+        [1, "-", "-"],
+        [1, "META", "-"],
+        [1, "META,MSFT", "-"],
+        [1, "META,MSFT", "MSFT"],
+        [1, "MSFT", "MSFT"],
+    ]
+    assert str(spans["from"].iloc[2]) == "2024-01-03"

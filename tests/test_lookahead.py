@@ -199,3 +199,32 @@ def test_every_shipped_config_passes_at_every_decision_date(path, shipped_shared
 @pytest.fixture(scope="module")
 def shipped_shared():
     return SharedStages()
+
+
+@pytest.fixture(scope="module")
+def funded():
+    path = CONFIGS / "capital_scarcity_funding.yaml"
+    config = load_config(path).replace(start=pd.Timestamp("2021-01-04").date())
+    return config, load_inputs(config)
+
+
+def test_funding_items_are_cut_and_pushed_by_their_known_close(funded):
+    config, inputs = funded
+    t = pd.Timestamp("2024-05-01")
+    assert len(inputs.funding) and (inputs.funding["known_from"] > t).any()
+    cut = truncate(inputs, t, config.signal)
+    assert len(cut.funding) == int((inputs.funding["known_from"] <= t).sum())
+    assert (cut.funding["known_from"] <= t).all()
+    pushed = push_macro(inputs, t, {"funding": 1.0})
+    late = (inputs.funding["known_from"] > t).to_numpy()
+    ocf = (inputs.funding["item"] == "operating_cash_flow").to_numpy()
+    assert pushed.funding.loc[~late].equals(inputs.funding.loc[~late])
+    got = pushed.funding.loc[late & ocf, "value_usd"]
+    assert np.allclose(got, inputs.funding.loc[late & ocf, "value_usd"] / 10)
+    # a pushed funding future makes the composite scarcer: the checker measures it
+    assert macro_signs(config, inputs, t)["funding"] == 1.0
+    # the funding score up to t is the same with and without what was not yet known
+    full = Stages(inputs).signals(config)["funding"]
+    known = Stages(cut).signals(config)["funding"]
+    pd.testing.assert_series_equal(full.loc[:t], known.loc[:t])
+    assert full.loc[:t].notna().sum() > 300

@@ -238,3 +238,57 @@ def test_release_time_fix_moves_capex_growth_on_exactly_the_predicted_days():
     assert moved.equals(predicted)
     assert len(moved) >= 30  # four hyperscalers' releases over more than a decade
     assert _differs(new.loc[moved], old.shift(1).loc[moved]).empty  # one session late
+
+
+def test_cost_of_capital_takes_term_premium_and_corporate_yield_when_named():
+    from rotation.config import SignalConfig
+
+    days = pd.bdate_range("2020-01-01", periods=400, name="date")
+    rng = np.random.default_rng(7)  # synthetic series
+    macro = {
+        k: pd.Series(rng.normal(size=len(days)).cumsum(), index=days)
+        for k in ("DGS10", "THREEFYTP10", "BAMLC0A0CMEY")
+    }
+    args = {"change_days": 21, "min_history_days": 50}
+    plain = SignalConfig(**args)
+    both = SignalConfig(
+        term_premium_series="THREEFYTP10", corporate_yield_series="BAMLC0A0CMEY", **args
+    )
+    assert sig.component_inputs(both)["cost_of_capital"] == (
+        "DGS10",
+        "THREEFYTP10",
+        "BAMLC0A0CMEY",
+    )
+    assert sig.component_inputs(plain)["cost_of_capital"] == ("DGS10",)
+    # live data fetches what the signal reads: both series join the FRED fetch plan
+    assert {"THREEFYTP10", "BAMLC0A0CMEY"} <= set(sig.macro_series(both))
+    known = sig.Known(macro, pd.DataFrame(), both, days)
+    score = sig.COMPONENTS["cost_of_capital"].score(known)
+    normalize = {"change_days": 21, "method": "expanding", "window": 756, "min_periods": 50}
+    each = [sig.cost_of_capital_score(known(k), **normalize) for k in macro]
+    pd.testing.assert_series_equal(score, pd.concat(each, axis=1).mean(axis=1))
+    assert score.notna().sum() > 300
+    alone = sig.COMPONENTS["cost_of_capital"].score(sig.Known(macro, pd.DataFrame(), plain, days))
+    pd.testing.assert_series_equal(alone, each[0], check_exact=True)  # as before: DGS10 alone
+
+
+def test_a_named_series_the_data_lacks_is_one_clear_error(tmp_path):
+    from click.testing import CliRunner
+
+    from rotation.cli import main
+    from tests.helpers import CONFIGS
+
+    text = (CONFIGS / "capital_scarcity.yaml").read_text()
+    path = tmp_path / "tp.yaml"
+    path.write_text(
+        text.replace(
+            "  yield_series: DGS10\n", "  yield_series: DGS10\n  term_premium_series: THREEFYTP10\n"
+        ).replace(
+            "strategy:\n  name: capital_scarcity",
+            f"strategies_dir: {CONFIGS.parent / 'strategies'}\nstrategy:\n  name: capital_scarcity",
+        )
+    )
+    result = CliRunner().invoke(main, ["backtest", str(path), "--results", str(tmp_path / "r")])
+    assert result.exit_code != 0
+    assert "no data for 'THREEFYTP10' in bundled snapshot" in result.output
+    assert "Traceback" not in result.output

@@ -28,6 +28,7 @@ from rotation.errors import ConfigError
 SIGNAL_COMPONENTS = (
     "cost_of_capital", "credit", "liquidity", "capex",  # the thesis composite (defaults)
     "real_yield", "curve", "high_yield", "conditions",  # opt-in: computed when given a weight
+    "funding",
 )  # fmt: skip
 DEFAULT_COMPONENTS = SIGNAL_COMPONENTS[:4]
 REGIME_STATES = ("abundant", "neutral", "scarce")
@@ -87,10 +88,24 @@ class DataConfig:
     path: str | None = None  # folder in the bundled layout, for source: local
     cache: str | None = None  # live: cache folder (else $ROTATION_CACHE, else the user cache)
     refresh: bool = True  # live: fetch what is missing since the last cached date
+    # live: FRED series as first published (ALFRED vintages, FRED_API_KEY), not the latest
+    vintages: bool = False
 
     def __post_init__(self) -> None:
         if self.source == "local" and not self.path:
             raise ValueError("path: required when source is 'local' (a folder of CSV/Parquet)")
+        if self.vintages and self.source != "live":
+            raise ValueError(
+                f"vintages: needs source 'live' (ALFRED vintages come from the FRED API); the "
+                f"{self.source} data holds one vintage of each series"
+            )
+
+    @property
+    def vintage(self) -> str:
+        """Which vintage of the FRED series a run reads (recorded in each run's manifest)."""
+        if self.vintages:
+            return "first release: each FRED value as published on its publication day (ALFRED)"
+        return "latest: FRED series as revised up to when the data was fetched (not first release)"
 
 
 @dataclass(frozen=True)
@@ -98,8 +113,9 @@ class SignalConfig:
     """How the capital-scarcity composite is built. Days are trading days of the calendar.
 
     The four default components are always computed; an opt-in component (``real_yield``,
-    ``curve``, ``high_yield``, ``conditions``) is computed when it appears in ``weights``, and
-    with weight 0 it is shown beside the composite as a cross-check without entering it.
+    ``curve``, ``high_yield``, ``conditions``, ``funding``) is computed when it appears in
+    ``weights``, and with weight 0 it is shown beside the composite as a cross-check without
+    entering it.
     """
 
     normalization: Literal["expanding", "rolling", "percentile"] = "expanding"
@@ -107,6 +123,9 @@ class SignalConfig:
     min_history_days: int = 252  # no score until this many observations are known
     change_days: int = 63  # horizon of "change" features (about a quarter)
     yield_series: str = "DGS10"
+    # optional inputs of cost_of_capital (None: not read; the component is DGS10's alone)
+    term_premium_series: str | None = None  # e.g. THREEFYTP10 (Kim-Wright 10y term premium)
+    corporate_yield_series: str | None = None  # e.g. BAMLC0A0CMEY (ICE BofA US Corporate yield)
     credit_series: str = "BAA10Y"
     liquidity: Literal["net_liquidity", "reverse_repo"] = "net_liquidity"
     liquidity_drain: bool = False  # also score the reverse-repo drain over change_days

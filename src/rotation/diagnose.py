@@ -44,7 +44,9 @@ class SignalHistory:
 
     ``signals``: dates x (components..., composite); ``regime``: state per date; ``prices``:
     the universe's aligned closes on the same dates; ``cross_check``: whether ``conditions``
-    (NFCI) was added with weight 0 for display only.
+    (NFCI) was added with weight 0 for display only; ``funding``: with a ``funding`` component,
+    its measures and the hyperscalers each aggregate summed on each date
+    (``data.funding.funding_measures``), else None.
     """
 
     config: Config
@@ -53,6 +55,7 @@ class SignalHistory:
     prices: Prices
     window: Window
     cross_check: bool
+    funding: pd.DataFrame | None = None
 
 
 def _with_cross_check(config: Config) -> Config | None:
@@ -83,6 +86,12 @@ def signal_history(config: Config, inputs: Inputs | None = None) -> SignalHistor
     if not known.any():
         raise DataError(f"{config.name}: the composite is never known; check the signal series")
     first = signals.index[int(known.to_numpy().argmax())]
+    funding = None
+    if "funding" in config.signal.components:
+        from rotation.data.funding import funding_measures
+
+        dates = pd.DatetimeIndex(signals.index[signals.index >= first])
+        funding = funding_measures(inputs.funding, inputs.capex, dates)
     return SignalHistory(
         config=config,
         signals=signals.loc[first:],
@@ -90,6 +99,7 @@ def signal_history(config: Config, inputs: Inputs | None = None) -> SignalHistor
         prices=prices.loc[first:],
         window=prepared.window,
         cross_check=cross_check,
+        funding=funding,
     )
 
 
@@ -225,6 +235,29 @@ class Diagnosis:
     returns: pd.DataFrame  # forward_returns_by_state over the backtest window
     start: pd.Timestamp
     end: pd.Timestamp
+    funding_members: pd.DataFrame | None = None  # funding_spans over the window, if any
+
+
+def funding_spans(funding: pd.DataFrame) -> pd.DataFrame:
+    """The runs of days over which the hyperscalers in each funding aggregate stayed the same:
+    from, to, days, coverage_members, external_members (``-`` = none, the measure unknown)."""
+    members = funding[["coverage_members", "external_members"]].replace("", "-")
+    changed = members.ne(members.shift()).any(axis=1)
+    run = changed.cumsum()
+    rows = []
+    for _, group in members.groupby(run, sort=True):
+        rows.append(
+            {
+                "from": group.index[0].date(),
+                "to": group.index[-1].date(),
+                "days": len(group),
+                "coverage_members": group["coverage_members"].iloc[0],
+                "external_members": group["external_members"].iloc[0],
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["from", "to", "days", "coverage_members", "external_members"]
+    )
 
 
 def diagnose(history: SignalHistory, horizons: Mapping[str, int] = HORIZONS) -> Diagnosis:
@@ -247,11 +280,58 @@ def diagnose(history: SignalHistory, horizons: Mapping[str, int] = HORIZONS) -> 
         horizons=horizons,
         spreads=spreads,
     )
+    funding = None
+    if history.funding is not None:
+        funding = funding_spans(history.funding.loc[history.regime.index[rows]])
     return Diagnosis(
         states=state_table(history.regime.loc[rows]),
         returns=returns,
         start=history.regime.index[rows][0],
         end=history.regime.index[rows][-1],
+        funding_members=funding,
+    )
+
+
+def regime_differences(first: Regime, latest: Regime) -> pd.DataFrame:
+    """The runs of days on which two regime histories disagree (first-release vs latest
+    vintage data): from, to, days, first_release, latest. Days either history lacks count as
+    ``n/a``; an empty frame when they agree on every day."""
+    days = first.index.union(latest.index)
+    a = first.reindex(days).astype(object).where(first.reindex(days).notna(), "n/a")
+    b = latest.reindex(days).astype(object).where(latest.reindex(days).notna(), "n/a")
+    differs = a.ne(b)
+    run = (differs.ne(differs.shift()) | a.ne(a.shift()) | b.ne(b.shift())).cumsum()
+    rows = [
+        {
+            "from": group.index[0].date(),
+            "to": group.index[-1].date(),
+            "days": len(group),
+            "first_release": a[group.index[0]],
+            "latest": b[group.index[0]],
+        }
+        for _, group in differs[differs].groupby(run[differs], sort=True)
+    ]
+    return pd.DataFrame(rows, columns=["from", "to", "days", "first_release", "latest"])
+
+
+def format_regime_differences(differences: pd.DataFrame, first: Regime) -> str:
+    """The runs where first-release and latest data give different regimes, as a table."""
+    total = int(differences["days"].sum()) if len(differences) else 0
+    head = (
+        f"regime with first-release (ALFRED) vs latest FRED data: differs on {total} of "
+        f"{int(first.notna().sum())} days"
+    )
+    if differences.empty:
+        return head
+    return "\n".join(
+        [
+            head + ":",
+            _table(
+                ["from", "to", "days", "first release", "latest"],
+                differences.astype(str).to_numpy().tolist(),
+                "llrll",
+            ),
+        ]
     )
 
 
@@ -324,16 +404,27 @@ def format_diagnosis(diagnosis: Diagnosis) -> str:
             cells += [_pct(g["mean"]), _pct(g["median"]), f"{g['days']}/{g['windows']}"]
         ret_rows.append(cells)
     period = f"{diagnosis.start.date()} .. {diagnosis.end.date()}"
-    return "\n".join(
-        [
-            f"regime states, {period} (days = trading days):",
-            _table(header, state_rows, "l" + "r" * (len(header) - 1)),
+    lines = [
+        f"regime states, {period} (days = trading days):",
+        _table(header, state_rows, "l" + "r" * (len(header) - 1)),
+        "",
+        f"forward returns by regime known on the day, {period} (equal-weight sleeve; "
+        "days = overlapping daily windows, windows = non-overlapping):",
+        _table(ret_header, ret_rows, "ll" + "r" * (len(ret_header) - 2)),
+    ]
+    spans = diagnosis.funding_members
+    if spans is not None:
+        lines += [
             "",
-            f"forward returns by regime known on the day, {period} (equal-weight sleeve; "
-            "days = overlapping daily windows, windows = non-overlapping):",
-            _table(ret_header, ret_rows, "ll" + "r" * (len(ret_header) - 2)),
+            "funding: the hyperscalers each aggregate summed (capex coverage; net external "
+            "funding), a company without four known consecutive quarters left out:",
+            _table(
+                ["from", "to", "days", "coverage", "external"],
+                spans.astype(str).to_numpy().tolist(),
+                "llrll",
+            ),
         ]
-    )
+    return "\n".join(lines)
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -350,7 +441,8 @@ def history_frame(history: SignalHistory) -> pd.DataFrame:
 def write_signal_outputs(
     history: SignalHistory, folder: Path, diagnosis: Diagnosis | None = None
 ) -> list[Path]:
-    """Write signals.csv, chart.png, chart.html (and states.csv, forward_returns.csv)."""
+    """Write signals.csv, chart.png, chart.html (and states.csv, forward_returns.csv; with a
+    ``funding`` component, funding.csv: its measures and members per day)."""
     folder = Path(folder)
     written = [folder / "signals.csv"]
     history_frame(history).to_csv(written[0], index_label="date")
@@ -358,6 +450,9 @@ def write_signal_outputs(
         diagnosis.states.to_csv(folder / "states.csv")
         diagnosis.returns.to_csv(folder / "forward_returns.csv", index=False)
         written += [folder / "states.csv", folder / "forward_returns.csv"]
+    if history.funding is not None:
+        written.append(folder / "funding.csv")
+        history.funding.to_csv(written[-1], index_label="date")
     from rotation.report.signals import signal_chart_html, signal_chart_png
 
     written.append(signal_chart_png(history, folder / "chart.png"))

@@ -99,15 +99,19 @@ def unknown_after(
     signal: SignalConfig | None = None,
     *,
     known: Mapping[str, pd.DatetimeIndex] | None = None,
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Masks of the inputs not known at the close of ``t``: closes dated after t; macro
     observations whose known close (``known_dates``; pass ``known`` when you have it) is after
-    t; capex quarters with ``known_from`` after t."""
+    t; capex quarters and funding items with ``known_from`` after t."""
     known = known if known is not None else known_dates(inputs, signal)
     closes = {k: np.asarray(v.index > t) for k, v in inputs.closes.items()}
     macro = {k: np.asarray(known[k] > t) for k in inputs.macro}
-    capex = (inputs.capex["known_from"] > t).to_numpy() if len(inputs.capex) else np.zeros(0, bool)
-    return closes, macro, capex
+    return closes, macro, _late(inputs.capex, t), _late(inputs.funding, t)
+
+
+def _late(table: pd.DataFrame, t: pd.Timestamp) -> np.ndarray:
+    """Rows of a filings table (capex quarters, funding items) known only after ``t``."""
+    return (table["known_from"] > t).to_numpy() if len(table) else np.zeros(0, bool)
 
 
 def truncate(
@@ -119,7 +123,7 @@ def truncate(
 ) -> Inputs:
     """``inputs`` as the data source held them at the close of ``t``: what was not known then
     (``unknown_after``) does not exist. The risk-free series is cut at t by date."""
-    closes, macro, capex = unknown_after(inputs, t, signal, known=known)
+    closes, macro, capex, funding = unknown_after(inputs, t, signal, known=known)
     risk_free = inputs.risk_free
     if risk_free is not None:
         risk_free = risk_free[risk_free.index <= t]
@@ -128,6 +132,7 @@ def truncate(
         closes={k: v[~closes[k]] for k, v in inputs.closes.items()},
         macro={k: v[~macro[k]] for k, v in inputs.macro.items()},
         capex=inputs.capex[~capex] if len(inputs.capex) else inputs.capex,
+        funding=inputs.funding[~funding] if len(inputs.funding) else inputs.funding,
         risk_free=risk_free,
     )
 
@@ -141,10 +146,12 @@ def push_macro(
     known: Mapping[str, pd.DatetimeIndex] | None = None,
 ) -> Inputs:
     """Every macro value not known at ``t`` (``unknown_after``) moved by ``signs[series]`` x 4
-    standard deviations of the series, and capex quarters known after t multiplied by
-    ``10 ** signs["capex"]``: with ``signs`` from ``macro_signs`` (+ scarce, - abundant) the
-    composite after t goes to an extreme of the regime thresholds."""
-    _, late, late_capex = unknown_after(inputs, t, signal, known=known)
+    standard deviations of the series, capex quarters known after t multiplied by
+    ``10 ** signs["capex"]``, and funding items known after t pushed by ``signs["funding"]``:
+    operating cash flow divided and debt issued multiplied by ``10 ** signs["funding"]``. With
+    ``signs`` from ``macro_signs`` (+ scarce, - abundant) the composite after t goes to an
+    extreme of the regime thresholds."""
+    _, late, late_capex, late_funding = unknown_after(inputs, t, signal, known=known)
     macro = {}
     for k, v in inputs.macro.items():
         values = v.to_numpy(dtype="float64", copy=True)
@@ -154,7 +161,15 @@ def push_macro(
     if len(capex) and signs.get("capex", 0.0):
         capex = capex.copy()
         capex.loc[late_capex, "capex_usd"] *= 10.0 ** signs["capex"]
-    return dataclasses.replace(inputs, macro=macro, capex=capex)
+    funding = inputs.funding
+    if len(funding) and signs.get("funding", 0.0):
+        funding = funding.copy()
+        scale = 10.0 ** signs["funding"]
+        ocf = late_funding & (funding["item"] == "operating_cash_flow").to_numpy()
+        issued = late_funding & (funding["item"] == "debt_issued").to_numpy()
+        funding.loc[ocf, "value_usd"] /= scale
+        funding.loc[issued, "value_usd"] *= scale
+    return dataclasses.replace(inputs, macro=macro, capex=capex, funding=funding)
 
 
 def macro_signs(config: Config, inputs: Inputs, t: pd.Timestamp) -> dict[str, float]:
@@ -165,7 +180,8 @@ def macro_signs(config: Config, inputs: Inputs, t: pd.Timestamp) -> dict[str, fl
     known = known_dates(inputs, config.signal)
     after = np.asarray(base.index > t)
     signs = {}
-    for k in [*inputs.macro, *(["capex"] if len(inputs.capex) else [])]:
+    filings = [k for k in ("capex", "funding") if len(getattr(inputs, k))]
+    for k in [*inputs.macro, *filings]:
         pushed = push_macro(inputs, t, {k: 1.0}, signal=config.signal, known=known)
         moved = Stages(pushed).signals(config)["composite"].to_numpy() - base.to_numpy()
         change = float(np.nanmean(moved[after])) if np.isfinite(moved[after]).any() else 0.0
@@ -535,14 +551,15 @@ def _digest(*arrays: np.ndarray) -> str:
 
 
 def _macro_digest(inputs: Inputs) -> str:
-    """A digest of the macro and capex inputs (what signals read)."""
+    """A digest of the macro, capex and funding inputs (what signals read)."""
     parts: list[np.ndarray] = []
     for key in sorted(inputs.macro):
         series = inputs.macro[key]
         index = pd.DatetimeIndex(series.index).as_unit("ns").asi8
         parts += [np.frombuffer(key.encode(), np.uint8), index, series.to_numpy(dtype="float64")]
-    if len(inputs.capex):
-        parts.append(pd.util.hash_pandas_object(inputs.capex, index=False).to_numpy())
+    for table in (inputs.capex, inputs.funding):
+        if len(table):
+            parts.append(pd.util.hash_pandas_object(table, index=False).to_numpy())
     return _digest(*parts)
 
 

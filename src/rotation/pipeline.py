@@ -46,7 +46,9 @@ class Inputs:
     ``closes``: symbol -> close series (universe and benchmark); ``macro``: FRED id -> series;
     ``capex``: hyperscaler capex quarters with ``known_from`` dates (see ``data.capex``);
     ``risk_free``: the series the config's ``risk_free`` names (a FRED yield or a symbol's
-    closes; None for a constant rate), see ``rotation.riskfree``.
+    closes; None for a constant rate), see ``rotation.riskfree``; ``funding``: the
+    hyperscalers' funding items with ``known_from`` dates (``data.funding``; empty unless the
+    config's signal has a ``funding`` weight).
     """
 
     closes: Mapping[str, pd.Series]
@@ -54,6 +56,7 @@ class Inputs:
     capex: pd.DataFrame
     source: str
     risk_free: pd.Series | None = None
+    funding: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def fingerprint(self) -> str:
         """SHA-256 over every input's dates and values: the data part of a run's identity."""
@@ -73,6 +76,11 @@ class Inputs:
         digest.update(pd.util.hash_pandas_object(self.capex, index=False).to_numpy().tobytes())
         if self.risk_free is not None:
             add(f"risk_free:{self.risk_free.name}", self.risk_free)
+        if len(self.funding):  # only configs that read funding hash it (ids of others unchanged)
+            digest.update(b"funding")
+            digest.update(
+                pd.util.hash_pandas_object(self.funding, index=False).to_numpy().tobytes()
+            )
         return digest.hexdigest()
 
 
@@ -82,14 +90,22 @@ def load_inputs(config: Config, source: DataSource | None = None) -> Inputs:
     symbols = dict.fromkeys([*config.symbols, config.benchmark])
     closes = {s: source.prices(s) for s in symbols}
     macro = {m: source.macro(m) for m in macro_series(config.signal)}
-    reads_capex = config.signal.capex == "hyperscalers" and config.signal.weights.get("capex", 0)
-    capex = source.capex_quarters() if reads_capex else pd.DataFrame()
+    weights = config.signal.weights
+    reads_funding = "funding" in weights  # with weight 0: shown, not used
+    reads_capex = config.signal.capex == "hyperscalers" and weights.get("capex", 0)
+    capex = source.capex_quarters() if reads_capex or reads_funding else pd.DataFrame()
+    funding = source.funding_items() if reads_funding else pd.DataFrame()
     risk_free = None
     if config.risk_free_input is not None:
         kind, key = config.risk_free_input
         risk_free = (source.macro if kind == "macro" else source.prices)(key).rename(key)
     return Inputs(
-        closes=closes, macro=macro, capex=capex, source=source.description, risk_free=risk_free
+        closes=closes,
+        macro=macro,
+        capex=capex,
+        source=source.description,
+        risk_free=risk_free,
+        funding=funding,
     )
 
 
@@ -269,7 +285,9 @@ class Stages:
         return self._once(
             "signals",
             self.key(config.signal),
-            lambda: build_signals(inputs.macro, inputs.capex, config.signal, self.calendar),
+            lambda: build_signals(
+                inputs.macro, inputs.capex, config.signal, self.calendar, inputs.funding
+            ),
         )
 
     def regime(self, config: Config) -> Regime:

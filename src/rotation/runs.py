@@ -148,6 +148,7 @@ def manifest(result: Backtest, created: dt.datetime) -> dict[str, Any]:
         "name": result.config.name,
         **ident,
         "data_source": result.source,
+        "data_vintage": result.config.data.vintage,
         "config_file": result.config.source_path,
         "created": created.isoformat(timespec="seconds"),
         "versions": package_versions(),

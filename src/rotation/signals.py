@@ -18,6 +18,7 @@ The components (``C`` = ``change_days`` rows, ``s(.)`` = the normalization above
 | component       | formula                                                | data (FRED id)       |
 |-----------------|--------------------------------------------------------|----------------------|
 | cost_of_capital | mean(s(y), s(y_t - y_{t-C}))                           | DGS10 (nominal, %)   |
+|                 | [mean with the same on each optional series]           | term premium, IG yld |
 | real_yield      | same on the real yield                                 | DFII10 (TIPS 10y, %) |
 | curve           | mean(-s(slope), -s(slope change)): flat, flattening    | T10Y2Y / T10Y3M (pp) |
 | credit          | mean(s(spread), s(spread change))                      | BAA10Y (pp)          |
@@ -26,6 +27,15 @@ The components (``C`` = ``change_days`` rows, ``s(.)`` = the normalization above
 |                 | NL = WALCL - WTREGEN - RRPONTSYD, USD bn (units fixed) | WTREGEN              |
 | capex           | mean(s(g)[, s(g_t - g_{t-C})]), g = capex YoY growth   | SEC XBRL, PNFI       |
 | conditions      | mean(s(NFCI), s(NFCI change)): tight, tightening       | NFCI (index)         |
+| funding         | mean(s(capex coverage)[, s(net external funding)])     | SEC XBRL, releases   |
+
+``cost_of_capital``'s optional series (``term_premium_series``, e.g. THREEFYTP10, the Kim-Wright
+10-year term premium; ``corporate_yield_series``, e.g. BAMLC0A0CMEY, the ICE BofA US Corporate
+effective yield) are scored like the yield; the component is the mean of the series' scores.
+
+``funding`` (``rotation.data.funding``): the hyperscalers' trailing-4-quarter capex over their
+operating cash flow, and their net external funding (debt issued - repaid + drawdown of cash and
+marketable securities) as a share of capex; the second joins where the data has it (live SEC).
 """
 
 from __future__ import annotations
@@ -230,6 +240,18 @@ def conditions_score(
     return level_and_change_score(nfci, change_days=change_days, **normalize)
 
 
+def funding_score(
+    coverage: pd.Series, external_share: pd.Series, **normalize: Unpack[Normalization]
+) -> pd.Series:
+    """Mean of s(capex coverage) and s(net external funding share), the second only where it
+    was ever known: capex eating more of the operating cash flow, and more of it financed from
+    outside (new debt, run-down savings), both mean capital scarcer."""
+    parts = [standardize(coverage, **normalize)]
+    if external_share.notna().any():
+        parts.append(standardize(external_share, **normalize))
+    return _mean_available(parts)
+
+
 def composite(scores: Scores, weights: Mapping[str, float], *, min_components: int) -> pd.Series:
     """Weighted mean of the components known on each day, weights renormalized per day.
 
@@ -249,6 +271,8 @@ def composite(scores: Scores, weights: Mapping[str, float], *, min_components: i
 
 CAPEX_INPUT = "capex_growth_yoy"
 """The name of the capex input: hyperscaler filings (``data.capex``) with PNFI before them."""
+FUNDING_INPUT = "hyperscaler_funding"
+"""The name of the funding input: hyperscaler cash flows (``data.funding``), no fallback."""
 
 
 def publication_rule(series_id: str, signal: SignalConfig | None) -> Publication:
@@ -264,7 +288,8 @@ class Known:
     """The inputs of one signal config, each as known on each day of a calendar.
 
     ``macro``: FRED id -> series by observation date; ``capex``: hyperscaler capex quarters
-    with ``known_from`` dates (empty = PNFI only); a series enters on the day its publication
+    with ``known_from`` dates (empty = PNFI only); ``funding``: their funding items
+    (``data.funding``; None or empty = none); a series enters on the day its publication
     rule (``rotation.data.align``) makes it public, and each is aligned once.
     """
 
@@ -274,9 +299,12 @@ class Known:
         capex: pd.DataFrame,
         signal: SignalConfig,
         calendar: pd.DatetimeIndex,
+        funding: pd.DataFrame | None = None,
     ) -> None:
         self.macro, self.capex, self.signal, self.calendar = macro, capex, signal, calendar
+        self.funding = funding
         self._known: dict[str, pd.Series] = {}
+        self._funding: pd.DataFrame | None = None
 
     def __call__(self, series_id: str) -> pd.Series:
         if series_id not in self._known:
@@ -304,6 +332,16 @@ class Known:
 
         hyperscalers = aggregate_capex_yoy(self.capex, self.calendar)
         return hyperscalers.combine_first(pnfi_yoy).rename(CAPEX_INPUT)
+
+    def funding_measures(self) -> pd.DataFrame:
+        """``data.funding.funding_measures`` on this calendar (coverage, external share and the
+        tickers each summed); all NaN without funding items or capex quarters."""
+        if self._funding is None:
+            from rotation.data import funding
+
+            items = self.funding if self.funding is not None else funding.empty()
+            self._funding = funding.funding_measures(items, self.capex, self.calendar)
+        return self._funding
 
 
 @dataclass(frozen=True)
@@ -343,6 +381,13 @@ def _capex(k: Known) -> pd.Series:
     return capex_score(k.capex_growth(), acceleration_days=acceleration, **_normalize_args(s))
 
 
+def _funding(k: Known) -> pd.Series:
+    measures = k.funding_measures()
+    return funding_score(
+        measures["coverage"], measures["external_share"], **_normalize_args(k.signal)
+    )
+
+
 def _one_series(field: str, score: Callable[..., pd.Series]) -> Component:
     """A component that scores the one series the signal config names in ``field`` (level and
     change over ``change_days``)."""
@@ -352,8 +397,23 @@ def _one_series(field: str, score: Callable[..., pd.Series]) -> Component:
     )
 
 
+def _cost_of_capital_reads(s: SignalConfig) -> tuple[str, ...]:
+    extra = (s.term_premium_series, s.corporate_yield_series)
+    return (s.yield_series, *(e for e in extra if e is not None))
+
+
+def _cost_of_capital(k: Known) -> pd.Series:
+    """The yield's level-and-change score; with a term premium and/or a corporate yield
+    series, the mean of each series' own score (each counts once, known ones only)."""
+    scores = [
+        cost_of_capital_score(k(series), **_change_args(k.signal))
+        for series in _cost_of_capital_reads(k.signal)
+    ]
+    return scores[0] if len(scores) == 1 else _mean_available(scores)
+
+
 COMPONENTS: Mapping[str, Component] = {
-    "cost_of_capital": _one_series("yield_series", cost_of_capital_score),
+    "cost_of_capital": Component(_cost_of_capital_reads, _cost_of_capital),
     "credit": _one_series("credit_series", credit_score),
     "liquidity": Component(_liquidity_reads, _liquidity),
     "capex": Component(lambda s: (CAPEX_INPUT,), _capex),
@@ -361,6 +421,7 @@ COMPONENTS: Mapping[str, Component] = {
     "curve": _one_series("curve_series", curve_score),
     "high_yield": _one_series("high_yield_series", credit_score),
     "conditions": _one_series("conditions_series", conditions_score),
+    "funding": Component(lambda s: (FUNDING_INPUT,), _funding),
 }
 """Component name -> what it reads and how it scores: the one place a component is defined.
 Its names are the config's ``SIGNAL_COMPONENTS``; the scores' formulas are in the module
@@ -375,7 +436,8 @@ def component_inputs(signal: SignalConfig) -> dict[str, tuple[str, ...]]:
 def macro_series(signal: SignalConfig) -> tuple[str, ...]:
     """The FRED series a signal config reads (PNFI stands in for the capex input)."""
     reads = (r for names in component_inputs(signal).values() for r in names)
-    return tuple(dict.fromkeys("PNFI" if r == CAPEX_INPUT else r for r in reads))
+    macro = ("PNFI" if r == CAPEX_INPUT else r for r in reads if r != FUNDING_INPUT)
+    return tuple(dict.fromkeys(macro))
 
 
 def signal_calendar(macro: Mapping[str, pd.Series], end: pd.Timestamp) -> pd.DatetimeIndex:
@@ -393,14 +455,16 @@ def build_signals(
     capex: pd.DataFrame,
     signal: SignalConfig,
     calendar: pd.DatetimeIndex,
+    funding: pd.DataFrame | None = None,
 ) -> Scores:
     """Component scores and the composite on ``calendar`` (dates x components + composite).
 
     Computed on the business-day ``signal_calendar`` and sampled on ``calendar`` by taking,
-    on each day, the latest business day's values at or before it.
+    on each day, the latest business day's values at or before it. ``funding``: the
+    hyperscalers' funding items (``data.funding``), read by the ``funding`` component.
     """
     days = signal_calendar(macro, calendar[-1])
-    known = Known(macro, capex, signal, days)
+    known = Known(macro, capex, signal, days, funding)
     scores = pd.DataFrame({c: COMPONENTS[c].score(known) for c in signal.components}, index=days)
     scores["composite"] = composite(scores, signal.weights, min_components=signal.min_components)
     return scores.reindex(calendar, method="ffill")

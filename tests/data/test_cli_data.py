@@ -12,6 +12,7 @@ from rotation.data.providers.sec import AcceptanceTimeWarning
 
 FRED_CSV = "/graph/fredgraph.csv"
 CHART = "/v8/finance/chart/"
+FUNDING_FIXTURE = "sec_companyfacts_META_funding_synthetic.json"
 
 
 @pytest.fixture
@@ -152,3 +153,38 @@ def test_usage_errors_and_unknown_keys(run):
     assert empty.exit_code == 0 and "is empty" in empty.output
     bad_source = run("fetch", "--symbols", "X", "--source", "bloomberg")
     assert bad_source.exit_code == 2
+
+
+def test_verify_reports_quarter_coverage_of_cached_capex_and_funding(run, server, recorded):
+    # one company served (META, with the funding fixture); the others answer 404
+    server.route("/api/xbrl/companyfacts/CIK0001326801.json", recorded(FUNDING_FIXTURE))
+    server.route("/submissions/CIK0001326801.json", recorded("sec_submissions_META_synthetic.json"))
+    agent = ("--sec-user-agent", "Jane Doe jane@example.com")
+    # the fixture's 10-Q 0001326801-21-000033 is not in the submissions answer: said so
+    with pytest.warns(AcceptanceTimeWarning, match="not among its recent filings"):
+        done = run("fetch", "--symbols", "META,META.FUNDING", "--source", "sec", *agent)
+    assert done.exit_code == 0, done.output
+    assert "sec      META.FUNDING: fetched" in done.output
+    verified = run("verify")
+    assert verified.exit_code == 0, verified.output
+    rows = {
+        tuple(line.split()[:2]): line.split()[2:]
+        for line in verified.output.splitlines()
+        if line.split()[:1] == ["META"]
+    }
+    assert rows[("META", "capex")][:3] == ["2019Q1", "2021Q1", "9"]
+    assert rows[("META", "operating_cash_flow")][:3] == ["2019Q1", "2021Q1", "9"]
+    assert rows[("META", "cash")][:2] == ["2018Q4", "2021Q1"]
+    assert "no capex quarters: MSFT, GOOGL, AMZN, ORCL" in verified.output
+
+
+def test_verify_bundled_names_the_gaps_of_the_snapshot(run):
+    verified = run("verify", "--bundled")
+    assert verified.exit_code == 0, verified.output
+    text = verified.output.split("quarter coverage of the bundled snapshot:")[1]
+    meta = next(line for line in text.splitlines() if line.split()[:2] == ["META", "capex"])
+    assert meta.split()[-3:] == ["2024Q1", "2024Q2", "2024Q3"]
+    amzn = next(line for line in text.splitlines() if line.split()[:2] == ["AMZN", "capex"])
+    assert amzn.split()[3] == "2025Q3"
+    assert "no capex quarters: ORCL" in text
+    assert "no operating_cash_flow quarters: AMZN, ORCL" in text

@@ -401,3 +401,10 @@ def test_cli_report_static_copies_on_request(demo_run, tmp_path):
         out = CliRunner().invoke(main, ["report", str(folder), *flags])
         assert out.exit_code == 0, out.output
         assert ("<noscript>" in (folder / "report.html").read_text(encoding="utf-8")) == expected
+
+
+def test_provenance_says_a_bundled_run_reads_the_latest_vintage(demo_run):
+    folder, html, _, _ = demo_run
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["data_vintage"].startswith("latest: FRED series as revised")
+    assert "macro vintage" in html and manifest["data_vintage"] in html

@@ -211,9 +211,19 @@ def show(symbol: str, rows: int, cache_dir: Path | None) -> None:
 
 
 @data.command("verify")
+@click.option(
+    "--bundled",
+    is_flag=True,
+    help="Also report the bundled snapshot's capex and funding coverage per company.",
+)
 @_cache_option
-def verify(cache_dir: Path | None) -> None:
-    """Check every cached file: checksum, readability, duplicates, date order, gaps."""
+def verify(bundled: bool, cache_dir: Path | None) -> None:
+    """Check every cached file: checksum, readability, duplicates, date order, gaps.
+
+    Then report, per hyperscaler, the quarters of capex and of each funding item the cached
+    SEC data holds (first, last, count, missing quarters in between; companies without any);
+    with --bundled, the same for the bundled snapshot.
+    """
     cache = _cache(cache_dir)
     problems = cache.verify()
     for problem in problems:
@@ -225,5 +235,38 @@ def verify(cache_dir: Path | None) -> None:
         f"{len(cache.entries())} files checked in {cache.root}: "
         f"{errors} errors, {warnings} warnings"
     )
+    from rotation.data.funding import coverage_report
+    from rotation.data.providers.sec import HYPERSCALER_CIKS
+
+    if not errors:
+        report = coverage_report(*_cached_filings(cache), list(HYPERSCALER_CIKS))
+        if report:
+            click.echo(f"\nquarter coverage of the cached SEC data:\n{report}")
+    if bundled:
+        from rotation.data.sources import bundled as bundled_source
+
+        snapshot = bundled_source()
+        report = coverage_report(
+            snapshot.capex_quarters(), snapshot.funding_items(), list(HYPERSCALER_CIKS)
+        )
+        click.echo(f"\nquarter coverage of the bundled snapshot:\n{report}")
     if errors:
         raise click.exceptions.Exit(1)
+
+
+def _cached_filings(cache: Cache) -> tuple[Any, Any]:
+    """(capex quarters, funding items) of every cached SEC entry, combined."""
+    from rotation.data.capex import combine_sources, stored_quarters
+    from rotation.data.funding import combine, stored_items
+    from rotation.data.live import FUNDING_SUFFIX
+
+    capex, funding = [], []
+    for entry in cache.entries():
+        found = cache.read(entry.kind, entry.key) if entry.source == "sec" else None
+        if found is None:
+            continue
+        if entry.key.endswith(FUNDING_SUFFIX):
+            funding.append(stored_items(found[0]))
+        else:
+            capex.append(stored_quarters(found[0]))
+    return combine_sources(capex), combine(funding)

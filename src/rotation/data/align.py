@@ -78,6 +78,11 @@ PUBLICATION_LAGS: Mapping[str, Publication] = {
     "BAA10Y": Publication(1, 10, "Moody's Baa minus DGS10: no earlier than H.15", _H15),
     "BAMLH0A0HYM2": Publication(1, 10, "ICE BofA OAS on FRED the next business day; time "
                                 "not documented, assumed after the close"),
+    "BAMLC0A0CMEY": Publication(1, 10, "ICE BofA US Corporate effective yield on FRED the "
+                                "next business day; time not documented, assumed after the close"),
+    "THREEFYTP10": Publication(8, 20, "Kim-Wright 10y term premium (Board of Governors): FRED "
+                               "updates it weekly, on Tuesday, through the previous Friday (a "
+                               "Monday value waits 8 days); assumed after the close"),
     "RRPONTSYD": Publication(0, 10, "NY Fed posts the day's operation results ~1:15 pm ET",
                              dt.time(13, 15)),
     "WALCL": Publication(1, 16, "H.4.1: Wednesday level released Thursday 4:30 pm ET", _H41),
@@ -165,6 +170,27 @@ def as_known(series: pd.Series, calendar: pd.DatetimeIndex, rule: Publication) -
     known = sampled.mask(stale)
     known.name = series.name  # not rename(): pandas-stubs refuse a Hashable name there
     return known
+
+
+def as_published(vintages: pd.DataFrame, rule: Publication) -> pd.Series:
+    """A series by observation date from its vintages (ALFRED real-time periods: columns
+    ``date``, ``value``, ``realtime_start``, ``realtime_end``): each observation's value as it
+    was published on its publication day under ``rule`` (``d + lag``, rolled to a business day),
+    i.e. the vintage whose real-time period holds that day. An observation not yet published by
+    then is left out (its date goes by without it, as it did for the market). Values later
+    revised keep the value first seen at the day the signal reads them; with the rule's known
+    close that makes the series point in time."""
+    if vintages.empty:
+        return pd.Series(dtype="float64", index=pd.DatetimeIndex([], name="date"))
+    dates = pd.DatetimeIndex(pd.to_datetime(vintages["date"]))
+    published = business_day_on_or_after(dates + pd.Timedelta(days=rule.lag_days))
+    starts = pd.to_datetime(vintages["realtime_start"]).to_numpy()
+    ends = pd.to_datetime(vintages["realtime_end"]).to_numpy()
+    holds = (starts <= published.to_numpy()) & (published.to_numpy() <= ends)
+    picked = pd.Series(vintages["value"].to_numpy(dtype="float64")[holds], index=dates[holds])
+    picked = picked[~picked.index.duplicated(keep="last")].sort_index()
+    picked.index.name = "date"
+    return picked
 
 
 def business_day_on_or_after(days: pd.DatetimeIndex) -> pd.DatetimeIndex:

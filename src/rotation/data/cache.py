@@ -7,6 +7,8 @@ Layout of the cache folder (``ROTATION_CACHE``, else the platform's user cache f
     prices/<SYMBOL>.parquet    date, value, fetched_at          (yfinance)
     macro/<SERIES>.parquet     date, value, fetched_at          (FRED)
     capex/<TICKER>.parquet     CapexQuarters columns, fetched_at (SEC EDGAR)
+    capex/<TICKER>.FUNDING.parquet  FundingItems columns (``data.funding``), fetched_at
+    vintages/<SERIES_ID>.parquet  date, value, realtime_start, realtime_end, fetched_at (ALFRED)
 
 A manifest entry records the source, URL, fetch time (UTC), row count, first and last date, the
 file's SHA-256 and the start date asked for. ``fetched_at`` on each row is when that row's value
@@ -49,7 +51,7 @@ from rotation.errors import DataError, ProviderError
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 MANIFEST_VERSION = 1
-KIND_OF_SOURCE = {"yfinance": "prices", "fred": "macro", "sec": "capex"}
+KIND_OF_SOURCE = {"yfinance": "prices", "fred": "macro", "sec": "capex", "alfred": "vintages"}
 SERIES_KINDS = ("prices", "macro")
 OVERLAP = dt.timedelta(days=7)
 """How far before the last cached date an incremental refresh asks from, to see revisions."""
@@ -180,7 +182,7 @@ def frame_series(frame: pd.DataFrame, key: str) -> pd.Series:
 
 
 def _span(kind: str, frame: pd.DataFrame) -> tuple[str | None, str | None]:
-    column = "date" if kind in SERIES_KINDS else "period_end"
+    column = "date" if kind in (*SERIES_KINDS, "vintages") else "period_end"
     if frame.empty or column not in frame.columns:
         return None, None
     dates = pd.to_datetime(frame[column])
@@ -270,7 +272,7 @@ class Cache:
             raise CacheCorruptError(
                 f"cache file {path} for {entry.name} is not readable Parquet ({exc})"
             ) from None
-        needed = ("date", "value") if kind in SERIES_KINDS else ("period_end",)
+        needed = ("date", "value") if kind in (*SERIES_KINDS, "vintages") else ("period_end",)
         missing = [c for c in needed if c not in frame.columns]
         if missing:
             raise CacheCorruptError(f"cache file {path} for {entry.name} lacks column(s) {missing}")
@@ -367,10 +369,21 @@ def _check_frame(entry: Entry, frame: pd.DataFrame) -> list[Problem]:
 
     if len(frame) != entry.rows:
         error(f"{len(frame)} rows, the manifest says {entry.rows}")
+    if entry.kind == "vintages":  # one row per observation and real-time period
+        if frame.duplicated(["date", "realtime_start"]).any():
+            dup = frame[frame.duplicated(["date", "realtime_start"])].iloc[0]
+            error(
+                f"duplicate vintage {pd.Timestamp(dup['date']).date()} "
+                f"from {pd.Timestamp(dup['realtime_start']).date()}"
+            )
+        return problems
     if entry.kind not in SERIES_KINDS:
-        if frame.duplicated(["ticker", "period_end"]).any():
-            dup = frame[frame.duplicated(["ticker", "period_end"])].iloc[0]
-            error(f"duplicate quarter {dup['ticker']} {pd.Timestamp(dup['period_end']).date()}")
+        # a funding table (``data.funding``) holds one row per item of each quarter
+        keys = ["ticker", *(["item"] if "item" in frame else []), "period_end"]
+        if frame.duplicated(keys).any():
+            dup = frame[frame.duplicated(keys)].iloc[0]
+            what = " ".join(str(dup[k]) for k in keys[:-1])
+            error(f"duplicate quarter {what} {pd.Timestamp(dup['period_end']).date()}")
         return problems
     dates = pd.DatetimeIndex(frame["date"])
     values = frame["value"].to_numpy(dtype="float64")

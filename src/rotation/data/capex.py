@@ -141,17 +141,30 @@ def known_close(published: pd.Series, accepted_at: pd.Series) -> pd.Series:
 def _table(rows: list[dict[str, Any]]) -> CapexQuarters:
     """Rows (dicts keyed by ``COLUMNS``; ``known_from`` is computed, not read) -> the sorted
     tidy table with fixed dtypes."""
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    return filings_table(rows, COLUMNS, ("ticker", "source"), "capex_usd", ("ticker", "period_end"))
+
+
+def filings_table(
+    rows: list[dict[str, Any]],
+    columns: Sequence[str],
+    text: Sequence[str],
+    value: str,
+    order: Sequence[str],
+) -> pd.DataFrame:
+    """A filings table (capex quarters, funding items) from rows keyed by ``columns``: dates
+    and the UTC acceptance instant typed, ``known_from`` computed (``known_close``), ``text``
+    columns as str, ``value`` as float, sorted by ``order``."""
+    frame = pd.DataFrame(rows, columns=list(columns))
     for column in ("period_start", "period_end", "published"):
         frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
     frame["accepted_at"] = pd.to_datetime(frame["accepted_at"], utc=True).astype(
         "datetime64[ns, UTC]"
     )
     frame["known_from"] = known_close(frame["published"], frame["accepted_at"])
-    frame["ticker"] = frame["ticker"].astype(str)
-    frame["source"] = frame["source"].astype(str)
-    frame["capex_usd"] = frame["capex_usd"].astype("float64")
-    return frame.sort_values(["ticker", "period_end"], kind="stable").reset_index(drop=True)
+    for column in text:
+        frame[column] = frame[column].astype(str)
+    frame[value] = frame[value].astype("float64")
+    return frame.sort_values(list(order), kind="stable").reset_index(drop=True)
 
 
 def _month_end(dates: pd.Series) -> pd.Series:
@@ -198,26 +211,35 @@ def _companyfacts_tags(doc: Mapping[str, Any]) -> Mapping[str, Any]:
     return by_tag
 
 
-def _usd_facts(
-    entry: Any, tag: str, accepted: Mapping[str, pd.Timestamp] | None = None
-) -> pd.DataFrame:
-    """One row per reported fact: start, end, val, filed, accn, accepted (the acceptance instant
-    of its accession in ``accepted``, else NaT) and known (``known_close``); versions of one
-    period repeat."""
+def usd_facts(entry: Any, tag: str, keys: Sequence[str]) -> list[tuple[str, Mapping[str, Any]]]:
+    """(where, fact) of each USD fact of one companyfacts tag, each holding ``keys``; where
+    names the tag and fact for messages. DataError when the tag holds none or one is malformed."""
     try:
         facts = entry["units"]["USD"]
     except (KeyError, TypeError):
         raise DataError(f"companyfacts {tag}: missing key 'units' -> 'USD'") from None
     if not isinstance(facts, Sequence) or not facts:
         raise DataError(f"companyfacts {tag}: 'units' -> 'USD' holds no facts")
-    rows = []
+    out = []
     for i, fact in enumerate(facts):
         where = f"companyfacts {tag} fact #{i}"
         if not isinstance(fact, Mapping):
             raise DataError(f"{where}: expected an object, got {fact!r}")
-        for key in ("start", "end", "val", "filed"):
+        for key in keys:
             if key not in fact:
                 raise DataError(f"{where}: missing key {key!r}")
+        out.append((where, fact))
+    return out
+
+
+def _usd_facts(
+    entry: Any, tag: str, accepted: Mapping[str, pd.Timestamp] | None = None
+) -> pd.DataFrame:
+    """One row per reported fact: start, end, val, filed, accn, accepted (the acceptance instant
+    of its accession in ``accepted``, else NaT) and known (``known_close``); versions of one
+    period repeat."""
+    rows = []
+    for where, fact in usd_facts(entry, tag, ("start", "end", "val", "filed")):
         rows.append(
             {
                 "start": _date(fact["start"], f"{where} 'start'"),
@@ -373,22 +395,23 @@ def _release_dates(
     return dates
 
 
-def parse_press_release(
+def press_release_values(
     cash_flows: Mapping[str, Any],
     ticker: str,
     *,
     fiscal_year_end_month: int,
-    capex_key: str,
+    key: str,
     links: Sequence[Mapping[str, Any]] | None = None,
     lag_days: int = PRESS_RELEASE_LAG_DAYS,
-) -> CapexQuarters:
-    """Single quarters from earnings-release cash flows ``{"FY2021": {"Q1": {key: -4907}}}``.
+) -> list[dict[str, Any]]:
+    """One row per fiscal quarter holding ``key`` in earnings-release cash flows
+    ``{"FY2021": {"Q1": {key: -4907}}}``: ticker, period_start, period_end, published,
+    accepted_at (NaT) and ``value`` (USD: the file's millions x 1e6, sign as printed).
 
-    Values are USD millions with outflows negative; ``capex_usd`` is ``abs(value) * 1e6``.
     Fiscal labels become calendar quarter ends with ``fiscal_quarter_end``. ``published`` is the
     8-K ``date`` of the matching ``links`` entry (``{"fy", "q", "date"}``), else period end +
     ``lag_days``; no time is known, so the release counts as after that day's close. Quarters
-    without ``capex_key`` (or with null) are skipped, never zero.
+    without ``key`` (or with null) are skipped, never zero.
     """
     if not isinstance(cash_flows, Mapping):
         raise DataError(f"cash flows: expected a JSON object, got {type(cash_flows).__name__}")
@@ -403,7 +426,7 @@ def parse_press_release(
             quarter = _quarter_number(quarter_label, where)
             if not isinstance(items, Mapping):
                 raise DataError(f"{where}: expected an object, got {items!r}")
-            value = _number(items.get(capex_key), f"{where} -> {capex_key!r}")
+            value = _number(items.get(key), f"{where} -> {key!r}")
             if value is None:
                 continue
             period_end = fiscal_quarter_end(fiscal_year, quarter, fiscal_year_end_month)
@@ -421,10 +444,35 @@ def parse_press_release(
                     "period_end": period_end,
                     "published": published,
                     "accepted_at": pd.NaT,
-                    "capex_usd": abs(value) * 1e6,
-                    "source": "press_release",
+                    "value": value * 1e6,
                 }
             )
+    return rows
+
+
+def parse_press_release(
+    cash_flows: Mapping[str, Any],
+    ticker: str,
+    *,
+    fiscal_year_end_month: int,
+    capex_key: str,
+    links: Sequence[Mapping[str, Any]] | None = None,
+    lag_days: int = PRESS_RELEASE_LAG_DAYS,
+) -> CapexQuarters:
+    """Single quarters of capex from earnings-release cash flows (``press_release_values`` of
+    ``capex_key``). Values are USD millions with outflows negative; ``capex_usd`` is
+    ``abs(value) * 1e6``."""
+    rows = press_release_values(
+        cash_flows,
+        ticker,
+        fiscal_year_end_month=fiscal_year_end_month,
+        key=capex_key,
+        links=links,
+        lag_days=lag_days,
+    )
+    for row in rows:
+        row["capex_usd"] = abs(row.pop("value"))
+        row["source"] = "press_release"
     return _table(rows)
 
 
@@ -572,6 +620,23 @@ def _naming(path: Path, parse: Callable[_P, _R], *args: _P.args, **kwargs: _P.kw
         raise DataError(f"{path}: {exc}") from None
 
 
+def press_release_files(
+    raw: Path,
+) -> list[tuple[Path, str, Any, Sequence[Mapping[str, Any]] | None]]:
+    """(path, company, cash flows, 8-K links or None) of each known
+    company's ``<company>_press_release_cash_flows.json`` present in the folder ``raw``."""
+    found = []
+    for company in PRESS_RELEASES:
+        path = raw / f"{company}_press_release_cash_flows.json"
+        if not path.is_file():
+            continue
+        links_path = raw / f"{company}_press_release_links.json"
+        links = _read_json(links_path) if links_path.is_file() else None
+        _naming(links_path, _release_dates, links)
+        found.append((path, company, _read_json(path), links))
+    return found
+
+
 def load_capex_folder(folder: Path) -> CapexQuarters:
     """Every capex file present in ``folder`` (layout in the module docstring), combined.
 
@@ -595,18 +660,13 @@ def load_capex_folder(folder: Path) -> CapexQuarters:
         ticker = _ticker(path.name.split("_companyfacts")[0])
         tags = CAPEX_TAGS_BY_TICKER.get(ticker, CAPEX_TAGS)
         frames.append(_naming(path, parse_companyfacts, _read_json(path), ticker, tags))
-    for company, (ticker, year_end_month, capex_key) in PRESS_RELEASES.items():
-        path = raw / f"{company}_press_release_cash_flows.json"
-        if not path.is_file():
-            continue
-        links_path = raw / f"{company}_press_release_links.json"
-        links = _read_json(links_path) if links_path.is_file() else None
-        _naming(links_path, _release_dates, links)
+    for path, company, doc, links in press_release_files(raw):
+        ticker, year_end_month, capex_key = PRESS_RELEASES[company]
         frames.append(
             _naming(
                 path,
                 parse_press_release,
-                _read_json(path),
+                doc,
                 ticker,
                 fiscal_year_end_month=year_end_month,
                 capex_key=capex_key,
@@ -648,23 +708,37 @@ def _latest_known(quarters: CapexQuarters, dates: pd.DatetimeIndex) -> dict[str,
     pairs["yoy_known_from"] = pairs[["known_from", "known_from_year_ago"]].max(axis=1)
 
     out = {}
-    when = dates.to_numpy(dtype="datetime64[ns]")
     for ticker, events in pairs.groupby("ticker", sort=True):
-        events = events.sort_values(["yoy_known_from", "period_end"], kind="stable")
-        # Keep the events that made a newer quarter the latest; a late-known old quarter does not.
-        events = events[events["period_end"] == events["period_end"].cummax()]
-        events = events.drop_duplicates("yoy_known_from", keep="last")
-        known = events["yoy_known_from"].to_numpy(dtype="datetime64[ns]")
-        position = np.searchsorted(known, when, side="right") - 1
-        picked = events[["capex_usd", "capex_usd_year_ago"]].to_numpy()[np.maximum(position, 0)]
-        picked[position < 0] = np.nan
-        frame = pd.DataFrame(
-            picked, index=dates, columns=["capex", "capex_year_ago"], dtype="float64"
+        picked = latest_known_rows(
+            events, dates, "yoy_known_from", ("capex_usd", "capex_usd_year_ago")
         )
-        period_end = events["period_end"].to_numpy(dtype="datetime64[ns]")[np.maximum(position, 0)]
-        frame["period_end"] = pd.DatetimeIndex(period_end).where(position >= 0)
-        out[str(ticker)] = frame
+        out[str(ticker)] = picked.rename(
+            columns={"capex_usd": "capex", "capex_usd_year_ago": "capex_year_ago"}
+        )
     return out
+
+
+def latest_known_rows(
+    events: pd.DataFrame, dates: pd.DatetimeIndex, known: str, columns: Sequence[str]
+) -> pd.DataFrame:
+    """dates x (``columns``, period_end): on each date, the row of ``events`` (one ticker's
+    quarters) with the latest ``period_end`` among those whose close ``known`` is <= the date;
+    a late-known older quarter never replaces a newer one. NaN (NaT) before any."""
+    events = events.sort_values([known, "period_end"], kind="stable")
+    # Keep the events that made a newer quarter the latest; a late-known old quarter does not.
+    events = events[events["period_end"] == events["period_end"].cummax()]
+    events = events.drop_duplicates(known, keep="last")
+    when = dates.to_numpy(dtype="datetime64[ns]")
+    position = np.searchsorted(events[known].to_numpy(dtype="datetime64[ns]"), when, "right") - 1
+    if events.empty:
+        position = np.full(len(dates), -1)
+        events = pd.DataFrame({c: [np.nan] for c in columns} | {"period_end": [pd.NaT]})
+    picked = events[list(columns)].to_numpy(dtype="float64")[np.maximum(position, 0)]
+    picked[position < 0] = np.nan
+    frame = pd.DataFrame(picked, index=dates, columns=list(columns), dtype="float64")
+    period_end = events["period_end"].to_numpy(dtype="datetime64[ns]")[np.maximum(position, 0)]
+    frame["period_end"] = pd.DatetimeIndex(period_end).where(position >= 0)
+    return frame
 
 
 def capex_yoy_known(quarters: CapexQuarters, dates: pd.DatetimeIndex) -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """Data sources: where series come from. Each returns series in the tidy form of ``_files``.
 
-A source answers three questions: the price series of a symbol, a macro series by its FRED id,
-and the hyperscaler capex quarters (with the close from which each value is known). The bundled
+A source answers four questions: the price series of a symbol, a macro series by its FRED id,
+the hyperscaler capex quarters and their funding items (each with the close from which each
+value is known). The bundled
 snapshot and a user's local folder share one layout, so one class serves both:
 
     <root>/prices/<SYMBOL>.csv[.gz] | .parquet     date, close (or adj_close)
@@ -37,6 +38,8 @@ class DataSource(Protocol):
 
     def capex_quarters(self) -> pd.DataFrame: ...
 
+    def funding_items(self) -> pd.DataFrame: ...
+
 
 class FolderSource:
     """A folder in the bundled layout: the shipped snapshot or a user's own CSV/Parquet files."""
@@ -64,6 +67,13 @@ class FolderSource:
         from rotation.data.capex import load_capex_folder
 
         return load_capex_folder(self.root / "capex")
+
+    def funding_items(self) -> pd.DataFrame:
+        """The hyperscalers' funding items (``data.funding``) in the press-release files of
+        ``capex/raw``; an empty table when there are none."""
+        from rotation.data.funding import load_funding_folder
+
+        return load_funding_folder(self.root / "capex")
 
     def symbols(self) -> set[str]:
         """Price symbols present in the folder (file stems under ``prices/``)."""
@@ -97,4 +107,11 @@ def open_source(config: Config) -> DataSource:
     from rotation.data.live import LiveSource
 
     cache = config.resolve_path(config.data.cache) if config.data.cache else None
-    return LiveSource(cache, refresh=config.data.refresh)
+    from rotation.signals import publication_rule
+
+    return LiveSource(
+        cache,
+        refresh=config.data.refresh,
+        vintages=config.data.vintages,
+        publication=lambda series_id: publication_rule(series_id, config.signal),
+    )

@@ -36,7 +36,7 @@ from rotation.errors import DataError, RotationError
 from rotation.metrics import finite_or_none
 from rotation.pipeline import Inputs, load_inputs, prepare
 from rotation.runs import Identity, identity
-from rotation.signals import CAPEX_INPUT, Known, component_inputs, publication_rule
+from rotation.signals import CAPEX_INPUT, FUNDING_INPUT, Known, component_inputs, publication_rule
 
 SCHEMA_VERSION = 1
 DEFAULT_MAX_AGE_DAYS = 7  # calendar days: a long weekend plus a holiday still passes
@@ -339,19 +339,24 @@ def _check_scores(
 
 
 def known_by(inputs: Inputs, asof: pd.Timestamp) -> Inputs:
-    """``inputs`` without anything observed after ``asof`` (capex: known after ``asof``).
+    """``inputs`` without anything observed after ``asof`` (capex and funding: known after
+    ``asof``).
 
     Publication lags are >= 0, so nothing cut here could be known on or before ``asof``: the
     signal up to ``asof`` is unchanged, and the fingerprint identifies exactly what was read.
     """
-    capex = inputs.capex
-    if not capex.empty and "known_from" in capex:
-        capex = capex.loc[pd.to_datetime(capex["known_from"]) <= asof].reset_index(drop=True)
+
+    def known(table: pd.DataFrame) -> pd.DataFrame:
+        if table.empty or "known_from" not in table:
+            return table
+        return table.loc[pd.to_datetime(table["known_from"]) <= asof].reset_index(drop=True)
+
     return dataclasses.replace(
         inputs,
         closes={k: s.loc[:asof] for k, s in inputs.closes.items()},
         macro={k: s.loc[:asof] for k, s in inputs.macro.items()},
-        capex=capex,
+        capex=known(inputs.capex),
+        funding=known(inputs.funding),
     )
 
 
@@ -417,6 +422,16 @@ def check_freshness(
 
 def _input_gap(config: Config, inputs: Inputs, name: str, day: pd.DatetimeIndex) -> str | None:
     """Why input ``name`` is not known on ``day`` (None when it is)."""
+    if name == FUNDING_INPUT:
+        known = Known(inputs.macro, inputs.capex, config.signal, day, inputs.funding)
+        measures = known.funding_measures().iloc[0]
+        if pd.notna(measures["coverage"]):
+            return None
+        return (
+            f"no hyperscaler capex coverage known on {day[0].date()} (no ticker has four "
+            f"consecutive quarters of capex and operating cash flow ended within "
+            f"{MAX_QUARTER_AGE_DAYS} days)"
+        )
     if name == CAPEX_INPUT:
         value = Known(inputs.macro, inputs.capex, config.signal, day).capex_growth().iloc[0]
         if pd.notna(value):

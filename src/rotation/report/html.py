@@ -409,6 +409,10 @@ def provenance_html(run: Run) -> str:
         ("config file", m.get("config_file")),
         ("config hash", m.get("config_hash")),
         ("data source", m.get("data_source")),
+        (
+            "macro vintage",
+            m.get("data_vintage", "latest (run written before vintages were recorded)"),
+        ),
         ("data fingerprint", m.get("data_fingerprint")),
         ("strategy file", m.get("strategy_file")),
         ("strategy hash", m.get("strategy_hash")),

@@ -8,6 +8,20 @@
 
 Dates are observation dates; publication lags are the alignment module's business. ``cosd``
 (observation start) lets an incremental refresh ask only for the recent tail.
+
+Vintages (ALFRED, ``FredClient.vintages``) come from the FRED API, which needs a key
+(``FRED_API_KEY``):
+
+    GET {api}/fred/series/observations?series_id=PNFI&api_key=KEY&file_type=json
+        &realtime_start=1776-07-04&realtime_end=9999-12-31[&offset=N]
+
+    {"count": 3, "offset": 0, "limit": 100000, "observations": [
+      {"realtime_start": "2024-07-25", "realtime_end": "2024-08-28", "date": "2024-04-01",
+       "value": "3874.2"}, ...]}
+
+Each row is one observation's value over one real-time period (the days that value was the
+published one; ``realtime_end`` 9999-12-31 = still current). All real-time periods are asked
+for, and pages of ``limit`` rows are followed by ``offset`` until ``count`` rows have come.
 """
 
 from __future__ import annotations
@@ -15,7 +29,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import os
 import re
+from typing import Any
 
 import pandas as pd
 
@@ -23,6 +40,10 @@ from rotation.data.providers import Fetched, http_get, tidy_observations
 from rotation.errors import DataError, ProviderError
 
 FRED_URL = "https://fred.stlouisfed.org"
+FRED_API_URL = "https://api.stlouisfed.org"
+ALL_REALTIME = ("1776-07-04", "9999-12-31")
+"""The widest real-time period the FRED API accepts: every vintage."""
+VINTAGE_COLUMNS = ("date", "value", "realtime_start", "realtime_end")
 SERIES_ID = re.compile(r"[A-Za-z0-9_]{1,64}")
 DATE_HEADERS = ("observation_date", "date")
 MISSING = ("", ".")
@@ -82,12 +103,99 @@ def parse_fred_csv(text: str, series_id: str, origin: str) -> pd.Series:
     return tidy_observations(observed, series_id, origin)
 
 
-class FredClient:
-    """Fetches FRED series; ``base_url`` replaces https://fred.stlouisfed.org (tests)."""
+def parse_vintages(doc: Any, series_id: str, origin: str) -> tuple[pd.DataFrame, int]:
+    """(rows, count) of one FRED API observations page with real-time periods: columns
+    ``VINTAGE_COLUMNS`` (dates as Timestamps; ``realtime_end`` 9999-12-31 kept as the latest
+    Timestamp pandas holds), rows without a value ('.') dropped."""
+    what = f"FRED vintages of {series_id!r}: malformed response from {origin}"
+    if not isinstance(doc, dict) or not isinstance(doc.get("observations"), list):
+        raise ProviderError(f"{what}: missing key 'observations'")
+    rows = []
+    for i, row in enumerate(doc["observations"]):
+        if not isinstance(row, dict) or any(k not in row for k in VINTAGE_COLUMNS):
+            raise ProviderError(f"{what}: observation #{i} lacks one of {list(VINTAGE_COLUMNS)}")
+        if str(row["value"]).strip() in MISSING:
+            continue
+        try:
+            end = row["realtime_end"]
+            rows.append(
+                {
+                    "date": pd.Timestamp(row["date"]),
+                    "value": float(row["value"]),
+                    "realtime_start": pd.Timestamp(row["realtime_start"]),
+                    "realtime_end": pd.Timestamp.max.normalize()
+                    if end == ALL_REALTIME[1]
+                    else pd.Timestamp(end),
+                }
+            )
+        except (ValueError, TypeError):
+            raise ProviderError(
+                f"{what}: observation #{i} {row!r} is not dates and a number"
+            ) from None
+    count = doc.get("count", len(doc["observations"]))
+    if not isinstance(count, int):
+        raise ProviderError(f"{what}: 'count' is not a number")
+    return pd.DataFrame(rows, columns=list(VINTAGE_COLUMNS)), count
 
-    def __init__(self, base_url: str | None = None, *, timeout: float = 20) -> None:
+
+class FredClient:
+    """Fetches FRED series; ``base_url`` replaces https://fred.stlouisfed.org and ``api_url``
+    https://api.stlouisfed.org (tests); ``api_key`` (else ``FRED_API_KEY``) is for vintages."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        timeout: float = 20,
+        api_url: str | None = None,
+        api_key: str | None = None,
+    ) -> None:
         self.base_url = (base_url or FRED_URL).rstrip("/")
+        self.api_url = (api_url or FRED_API_URL).rstrip("/")
+        self.api_key = api_key
         self.timeout = timeout
+
+    def vintages(self, series_id: str) -> Fetched:
+        """Every real-time period of every observation of ``series_id`` (ALFRED), in the
+        columns ``VINTAGE_COLUMNS``; ProviderError without an API key or on a bad answer."""
+        check_series_id(series_id)
+        key = self.api_key or os.environ.get("FRED_API_KEY")
+        url = f"{self.api_url}/fred/series/observations?series_id={series_id}"
+        if not key:
+            raise ProviderError(
+                f"FRED vintages of {series_id!r} ({url}) need a FRED API key: set FRED_API_KEY "
+                "(free at fredaccount.stlouisfed.org)"
+            )
+        start, end = ALL_REALTIME
+        query = f"&file_type=json&realtime_start={start}&realtime_end={end}&api_key={key}"
+        pages: list[pd.DataFrame] = []
+        seen, count = 0, None
+        while count is None or seen < count:
+            try:
+                body = http_get(
+                    f"{url}{query}&offset={seen}",
+                    what=f"FRED vintages of {series_id!r}",
+                    timeout=self.timeout,
+                )
+            except ProviderError as exc:  # its message names the URL: never the key
+                raise ProviderError(str(exc).replace(key, "<FRED_API_KEY>")) from None
+            try:
+                doc = json.loads(body)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise ProviderError(
+                    f"FRED vintages of {series_id!r}: malformed response from {url} (not JSON)"
+                ) from None
+            page, count = parse_vintages(doc, series_id, url)
+            got = len(doc["observations"])
+            if got == 0:
+                break
+            pages.append(page)
+            seen += got
+        frame = pd.concat(pages, ignore_index=True) if pages else None
+        if frame is None or frame.empty:
+            raise ProviderError(f"FRED vintages of {series_id!r}: no observations from {url}")
+        frame = frame.sort_values(["date", "realtime_start"], kind="stable")
+        return Fetched(frame.reset_index(drop=True), "alfred", url)
 
     def url(self, series_id: str, start: dt.date | None = None) -> str:
         url = f"{self.base_url}/graph/fredgraph.csv?id={series_id}"

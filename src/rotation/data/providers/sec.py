@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -105,6 +105,21 @@ def parse_acceptance_times(doc: Any, where: str) -> dict[str, pd.Timestamp]:
     return accepted
 
 
+def _warn_untimed(
+    ticker: str, table: pd.DataFrame, accepted: Mapping[str, pd.Timestamp], what: str
+) -> None:
+    """An ``AcceptanceTimeWarning`` when some rows' filings are not in the submissions answer."""
+    untimed = int(table["accepted_at"].isna().sum())
+    if accepted and untimed:
+        warnings.warn(
+            f"SEC EDGAR submissions for {ticker}: the filings of {untimed} of "
+            f"{len(table)} {what} are not among its recent filings; they count "
+            "from the close after their filing day (after the close assumed)",
+            AcceptanceTimeWarning,
+            stacklevel=3,
+        )
+
+
 class SecClient:
     """Fetches company facts; ``base_url`` replaces https://data.sec.gov (tests)."""
 
@@ -114,38 +129,64 @@ class SecClient:
         self.base_url = (base_url or SEC_URL).rstrip("/")
         self.user_agent = (user_agent or "").strip() or None
         self.timeout = timeout
+        self._docs: dict[str, dict[str, Any]] = {}  # URL -> document: capex and funding share one
+
+    def _cik(self, ticker: str) -> int:
+        if ticker not in HYPERSCALER_CIKS:
+            raise DataError(
+                f"no SEC CIK known for {ticker!r}; hyperscalers: {', '.join(HYPERSCALER_CIKS)}"
+            )
+        return HYPERSCALER_CIKS[ticker]
+
+    def funding(self, ticker: str) -> Fetched:
+        """The funding items of one hyperscaler (``data.funding.FundingItems``: operating cash
+        flow, debt issued and repaid, cash and marketable securities; ``FUNDING_TAGS``), each
+        known from the close after its filing's acceptance. Items the company does not tag are
+        absent, never zero."""
+        from rotation.data.funding import parse_companyfacts_items
+
+        def parse(doc: Mapping[str, Any], accepted: Mapping[str, pd.Timestamp]) -> pd.DataFrame:
+            return parse_companyfacts_items(doc, ticker.upper(), accepted)
+
+        items, url = self._facts(ticker, parse, "funding items (cash-flow tags)", "funding values")
+        return Fetched(items, "sec", url)
 
     def capex(self, ticker: str) -> Fetched:
         """Single-quarter capex of one hyperscaler (``CapexQuarters``), each known from the close
         after its filing's acceptance (module docstring)."""
         ticker = ticker.upper()
-        if ticker not in HYPERSCALER_CIKS:
-            raise DataError(
-                f"no SEC CIK known for {ticker!r}; hyperscalers: {', '.join(HYPERSCALER_CIKS)}"
-            )
-        cik = HYPERSCALER_CIKS[ticker]
+        tags = CAPEX_TAGS_BY_TICKER.get(ticker, CAPEX_TAGS)
+
+        def parse(doc: Mapping[str, Any], accepted: Mapping[str, pd.Timestamp]) -> pd.DataFrame:
+            return parse_companyfacts(doc, ticker, tags, accepted)
+
+        quarters, url = self._facts(ticker, parse, "single-quarter capex values", "capex quarters")
+        return Fetched(quarters, "sec", url)
+
+    def _facts(
+        self,
+        ticker: str,
+        parse: Callable[[Mapping[str, Any], Mapping[str, pd.Timestamp]], pd.DataFrame],
+        empty: str,
+        rows: str,
+    ) -> tuple[pd.DataFrame, str]:
+        """``parse`` (document, acceptance times) of ``ticker``'s company facts, and their URL;
+        ProviderError when it fails or finds nothing (``empty`` says what was looked for), an
+        ``AcceptanceTimeWarning`` when some ``rows`` have no acceptance time."""
+        ticker = ticker.upper()
+        cik = self._cik(ticker)
         url = companyfacts_url(self.base_url, cik)
         what = f"SEC EDGAR company facts for {ticker}"
         doc = self._json(url, what, cik)
         accepted = self.acceptance_times(ticker)
         try:
-            quarters = parse_companyfacts(
-                doc, ticker, CAPEX_TAGS_BY_TICKER.get(ticker, CAPEX_TAGS), accepted
-            )
+            table = parse(doc, accepted)
         except DataError as exc:
             raise ProviderError(f"{what} ({url}): {exc}") from None
-        if quarters.empty:
-            raise ProviderError(f"{what}: no single-quarter capex values in the answer from {url}")
-        untimed = int(quarters["accepted_at"].isna().sum())
-        if accepted and untimed:
-            warnings.warn(
-                f"SEC EDGAR submissions for {ticker}: the filings of {untimed} of "
-                f"{len(quarters)} capex quarters are not among its recent filings; they count "
-                "from the close after their filing day (after the close assumed)",
-                AcceptanceTimeWarning,
-                stacklevel=2,
-            )
-        return Fetched(quarters, "sec", url)
+        if table.empty:
+            raise ProviderError(f"{what}: no {empty} in the answer from {url}")
+        _warn_untimed(ticker, table, accepted, rows)
+        return table, url
 
     def acceptance_times(self, ticker: str) -> Mapping[str, pd.Timestamp]:
         """Accession number -> acceptance instant (UTC) of ``ticker``'s recent filings; empty,
@@ -165,7 +206,10 @@ class SecClient:
             return {}
 
     def _json(self, url: str, what: str, cik: int) -> dict[str, Any]:
-        """GET one EDGAR JSON document of company ``cik``; ProviderError when unusable."""
+        """GET one EDGAR JSON document of company ``cik`` (once per client); ProviderError when
+        unusable."""
+        if url in self._docs:
+            return self._docs[url]
         if self.user_agent is None:
             raise ProviderError(f"{what} ({url}): {USER_AGENT_HELP}")
         body = http_get(
@@ -181,4 +225,5 @@ class SecClient:
             raise ProviderError(f"{what}: malformed response from {url}: not a JSON object")
         if "cik" in doc and str(doc["cik"]).lstrip("0") != str(cik):
             raise ProviderError(f"{what}: {url} answered for CIK {doc['cik']}, expected {cik}")
+        self._docs[url] = doc
         return doc
