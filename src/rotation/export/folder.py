@@ -26,7 +26,9 @@ Folder contents (tools selected by ``tools``):
     tradingview/order_alerts.json  webhook bodies, one per order
     tradingview/regime.pine        Pine Script v6 indicator plotting the regime history
     alpaca/orders.json             POST /v2/orders bodies, one per order
-    ibkr/basket.csv                TWS BasketTrader basket file
+    ibkr/basket.csv                TWS BasketTrader basket file: the stock orders
+    ibkr/crypto_orders.csv         the crypto orders as IBKR crypto contracts (CRYPTO on PAXOS),
+    ibkr/CRYPTO_README.txt         with a note on placing them (only when crypto is traded)
 """
 
 from __future__ import annotations
@@ -201,7 +203,12 @@ def _render(
         files["generic/signals.jsonl"] = generic.signals_jsonl(feed).encode()
     if "tradingview" in tools:
         files["tradingview/signal_alerts.json"] = _json(tradingview.signal_alerts(feed))
-        files["tradingview/regime.pine"] = tradingview.pine_script(feed).encode()
+        try:
+            files["tradingview/regime.pine"] = tradingview.pine_script(feed).encode()
+        except tradingview.PineSizeError as exc:
+            if options.tools is not None:
+                raise
+            notes.append(f"tradingview/regime.pine not written: {exc}")
         if plan is not None:
             files["tradingview/order_alerts.json"] = _json(
                 tradingview.order_alerts(plan, feed, ids)
@@ -210,20 +217,34 @@ def _render(
         requests = alpaca.order_requests(plan, ids)
         files["alpaca/orders.json"] = _json(requests)
     if "ibkr" in tools and plan is not None:
-        tag = ibkr.basket_tag(p.config_name, feed.latest.decided_at.date().isoformat())
-        try:
-            files["ibkr/basket.csv"] = ibkr.basket_csv(plan, tag).encode()
-        except RotationError as exc:
-            if options.tools is not None:
-                raise
-            notes.append(f"ibkr/basket.csv not written: {exc}")
-        else:
-            if any(t.quantity % 1 for t in plan.trades):
-                notes.append(
-                    "ibkr/basket.csv has fractional share quantities: the IBKR account needs "
-                    "fractional-share trading (else export with --whole-shares)"
-                )
+        notes += _render_ibkr(files, feed, plan, explicit=options.tools is not None)
     return files, requests, notes
+
+
+def _render_ibkr(
+    files: dict[str, bytes | SignalFeed], feed: SignalFeed, plan: OrderPlan, *, explicit: bool
+) -> list[str]:
+    """Add the IBKR files to ``files``: stocks in the basket, crypto in a file of its own (see
+    ``ibkr``). Fractional share quantities are refused: an error when ibkr was asked for by
+    name (``explicit``), else the IBKR files are left out with a note."""
+    try:
+        ibkr.check_whole_shares(plan)
+    except ibkr.FractionalSharesError as exc:
+        if explicit:
+            raise
+        return [f"ibkr/ not written: {exc}"]
+    tag = ibkr.basket_tag(feed.provenance.config_name, feed.latest.decided_at.date().isoformat())
+    files[ibkr.BASKET_FILE] = ibkr.basket_csv(plan, tag).encode()
+    crypto = [t.symbol for t in plan.trades if t.crypto]
+    if not crypto:
+        return []
+    files[ibkr.CRYPTO_FILE] = ibkr.crypto_csv(plan, tag).encode()
+    files[ibkr.CRYPTO_README_FILE] = ibkr.crypto_readme(plan).encode()
+    return [
+        f"IBKR crypto orders ({', '.join(crypto)}) are in {ibkr.CRYPTO_FILE}, not in the "
+        f"basket: TWS basket files have no crypto security type; place them as IBKR crypto "
+        f"contracts (CRYPTO on {ibkr.CRYPTO_EXCHANGE}), see {ibkr.CRYPTO_README_FILE}"
+    ]
 
 
 def _json(data: Any) -> bytes:
