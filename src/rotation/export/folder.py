@@ -36,13 +36,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rotation._atomic import new_folder, safe_name
 from rotation.config import Config
-from rotation.errors import RotationError
+from rotation.errors import ConfigError, RotationError
 from rotation.export import alpaca, generic, ibkr, tradingview
 from rotation.export.feed import (
     DEFAULT_MAX_AGE_DAYS,
@@ -52,7 +53,14 @@ from rotation.export.feed import (
     write_feed,
 )
 from rotation.export.formats import FORMATS, TOOLS
-from rotation.export.orders import OrderPlan, order_ids, plan_orders, read_positions, tracking
+from rotation.export.orders import (
+    MAX_AMOUNT,
+    OrderPlan,
+    order_ids,
+    plan_orders,
+    read_positions,
+    tracking,
+)
 from rotation.pipeline import Inputs
 
 
@@ -75,17 +83,18 @@ class ExportOptions:
     fractional: bool | None = None  # None: the config's ``fractional``
 
     def __post_init__(self) -> None:
+        _check_amounts(self)
         if self.format not in FORMATS:
-            raise RotationError(f"--format {self.format}: use one of {', '.join(FORMATS)}")
+            raise ConfigError(f"--format {self.format}: use one of {', '.join(FORMATS)}")
         for tool in self.tools or ():
             if tool not in TOOLS:
-                raise RotationError(f"--tool {tool}: use one of {', '.join(TOOLS)}")
+                raise ConfigError(f"--tool {tool}: use one of {', '.join(TOOLS)}")
         if self.max_age_days < 0:
-            raise RotationError(f"--max-age-days must be >= 0, got {self.max_age_days}")
+            raise ConfigError(f"--max-age-days must be >= 0, got {self.max_age_days}")
         if self.equity is not None and self.cash is not None:
-            raise RotationError("give --equity or --cash, not both")
+            raise ConfigError("give --equity or --cash, not both")
         if self.positions is not None and self.equity is None and self.cash is None:
-            raise RotationError(
+            raise ConfigError(
                 "--positions needs --cash (cash beside the holdings) or --equity (portfolio value)"
             )
 
@@ -96,6 +105,29 @@ class ExportOptions:
     @property
     def sizes_orders(self) -> bool:
         return self.equity is not None or self.cash is not None
+
+
+def _check_amounts(options: ExportOptions) -> None:
+    """``ConfigError`` (exit status 2) naming the option for a money amount or a band that is
+    not a finite number in its range: ``--equity nan`` or ``inf`` would size orders of NaN
+    shares, a negative one nothing, and an amount above ``MAX_AMOUNT`` no real account."""
+    limits = (
+        ("--equity", options.equity, 0.0, MAX_AMOUNT, False),
+        ("--cash", options.cash, 0.0, MAX_AMOUNT, True),
+        ("--min-trade", options.min_trade, 0.0, MAX_AMOUNT, True),
+        ("--drift-band", options.drift_band, 0.0, 1.0, True),
+    )
+    for flag, value, low, high, low_allowed in limits:
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{flag} {value!r}: expected a number")
+        above = value >= low if low_allowed else value > low
+        if not (math.isfinite(value) and above and value <= high):
+            bound = ">=" if low_allowed else ">"
+            raise ConfigError(
+                f"{flag} {value:g}: expected a finite number {bound} {low:g} and <= {high:g}"
+            )
 
 
 @dataclass(frozen=True)
