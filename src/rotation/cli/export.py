@@ -1,10 +1,11 @@
 """``rotation export``: a config's latest (or dated) signal in the formats trading tools take.
 
     rotation export CONFIG [--format csv|json|parquet] [--asof DATE] [--history]
-                           [--positions FILE] [--cash X | --equity X] [--send]
+                           [--positions FILE] [--cash X | --equity X] [--send] [--post URL]
 
 Writes a new folder (``--out``, or ``results/<name>-export-<time>/``), prints the signal, the
-orders and exactly what ``--send`` would post. Nothing is sent without ``--send``.
+orders and exactly what ``--send`` would post. Nothing is sent without ``--send``, and no alert
+is delivered without ``--post``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from rotation.export import TOOLS
 if TYPE_CHECKING:
     from rotation.export import ExportResult
     from rotation.export.orders import Tracking
+    from rotation.export.webhook import Webhook
 
 
 @click.command("export")
@@ -119,6 +121,21 @@ if TYPE_CHECKING:
     default=None,
     help="Alpaca base URL [default: $APCA_API_BASE_URL, else https://paper-api.alpaca.markets].",
 )
+@click.option(
+    "--post",
+    "post_url",
+    default=None,
+    metavar="URL",
+    help="POST the TradingView alert bodies (signal, then orders) to this webhook, with "
+    "retries; bodies already delivered there (by id, per the journal) are not posted again.",
+)
+@click.option(
+    "--post-journal",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Journal of webhook deliveries, kept across exports [default: RESULTS/"
+    "webhook-journal.jsonl].",
+)
 def export(
     config_path: Path,
     fmt: str | None,
@@ -138,15 +155,19 @@ def export(
     results_dir: Path,
     send: bool,
     alpaca_url: str | None,
+    post_url: str | None,
+    post_journal: Path | None,
 ) -> None:
     """Export CONFIG's signal, target weights and orders for trading tools.
 
     Writes the signal feed, target weights, TradingView alerts and Pine Script, Alpaca order
     requests, an IBKR basket and a JSON lines stream into a new folder, and prints what
-    --send would post. Refuses stale data or missing signal inputs, naming them.
+    --send would post. Refuses stale data or missing signal inputs, naming them. --post URL
+    delivers the TradingView alert bodies to a webhook.
     """
     from rotation.export import ExportOptions, export_signal, send_orders
     from rotation.export.alpaca import ORDERS_PATH, credentials, resolve_base_url
+    from rotation.export.webhook import JOURNAL_NAME
     from rotation.validate import load_config
 
     given = {
@@ -172,9 +193,12 @@ def export(
     if send:  # check the destination and the keys before anything is computed or written
         resolve_base_url(alpaca_url)
         credentials()
+    webhook = _webhook(post_url, options.selected_tools)
     config = load_config(config_path)
     result = export_signal(config, options, out=out, results_dir=results_dir)
     _print_summary(result)
+    if webhook is not None:
+        _post(result, webhook, post_journal or results_dir / JOURNAL_NAME)
     if not result.alpaca_requests:
         if send:
             click.echo("nothing to send: the holdings already match the targets")
@@ -195,6 +219,32 @@ def export(
             f"status {response.get('status', '?')}"
         )
     click.echo(f"sent {len(log)} orders; log in {result.folder / 'alpaca' / 'sent.json'}")
+
+
+def _webhook(url: str | None, tools: tuple[str, ...]) -> Webhook | None:
+    """The checked ``--post`` URL (before anything is computed), or None."""
+    if url is None:
+        return None
+    from rotation.errors import ConfigError
+    from rotation.export.webhook import parse_webhook
+
+    if "tradingview" not in tools:
+        raise ConfigError(
+            "--post delivers the TradingView alert bodies: include --tool tradingview"
+        )
+    return parse_webhook(url)
+
+
+def _post(result: ExportResult, webhook: Webhook, journal: Path) -> None:
+    from rotation.export.webhook import alert_bodies, post_alerts
+
+    bodies = alert_bodies(result.folder)
+    click.echo(f"posting {len(bodies)} alert bodies to {webhook.shown}")
+    delivery = post_alerts(bodies, webhook, journal=journal)
+    click.echo(
+        f"delivered {len(delivery.posted)} now, {len(delivery.already)} already delivered "
+        f"before; journal {delivery.journal}"
+    )
 
 
 def _print_summary(result: ExportResult) -> None:
