@@ -15,6 +15,11 @@ class DataError(RotationError):
     """A data file or provider is missing, malformed, empty or stale."""
 
 
+class InputError(ConfigError, DataError):
+    """A file the user hands a command beside the config (a positions file) is malformed:
+    reported like a config error (exit status 2), and still a ``DataError`` for callers."""
+
+
 class ProviderError(DataError):
     """A live provider (yfinance, FRED, SEC EDGAR) failed or returned nothing usable."""
 

@@ -96,7 +96,7 @@ def test_cli_prints_position_errors_without_a_traceback(tmp_path):
             "--positions", str(path), "--cash", "1000", "--out", str(tmp_path / "out"),
         ],
     )  # fmt: skip
-    assert outcome.exit_code == 1
+    assert outcome.exit_code == 2  # a bad input, as a bad config
     assert "Traceback" not in outcome.output
     assert f"{path} line 2: negative quantity -3 of MU" in outcome.output
     assert "NVDA (line 3)" in outcome.output

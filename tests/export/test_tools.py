@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from rotation.cli import main
 from rotation.errors import RotationError
 from rotation.export import ExportOptions, export_signal, ibkr, plan_orders, tradingview
-from rotation.export.orders import order_ids, order_key, tracking
+from rotation.export.orders import format_quantity, order_ids, order_key, tracking
 from rotation.pipeline import load_inputs
 from rotation.validate import load_config
 from tests.helpers import CONFIGS
@@ -90,9 +90,14 @@ def test_the_folder_holds_every_format_and_a_manifest_of_them(result):
         assert hashlib.sha256((result.folder / relative).read_bytes()).hexdigest() == digest
 
 
-def test_ibkr_is_left_out_with_a_note_when_crypto_is_traded(result):
+def test_ibkr_is_left_out_with_a_note_naming_fractional_share_orders(result):
+    fractional = [t for t in result.plan.trades if not t.crypto and t.quantity % 1]
+    assert fractional  # the config sizes equities in fractions
     assert not (result.folder / "ibkr").exists()
-    assert any("ibkr/basket.csv not written" in n and "BTC-USD" in n for n in result.notes)
+    note = next(n for n in result.notes if n.startswith("ibkr/ not written"))
+    for t in fractional:
+        assert f"{t.side} {format_quantity(t.quantity)} {t.symbol}" in note
+    assert "--whole-shares" in note
 
 
 def test_alpaca_order_requests_follow_the_orders_api(result):
@@ -142,7 +147,11 @@ def test_tradingview_signal_alerts_one_per_decision(result):
     assert len(alerts) == len(decisions)
     for alert, previous, d in zip(alerts[1:], alerts, decisions[1:], strict=False):
         assert alert["kind"] == "signal" and alert["schema_version"] == 1
-        assert alert["time"] == f"{d.decided_at.date()}T00:00:00Z"
+        close = pd.Timestamp(_close_ms(d.decided_at), unit="ms")
+        assert alert["time"] == close.strftime("%Y-%m-%dT%H:%M:%SZ")  # the New York close
+        assert alert["id"] == tradingview.signal_id(
+            result.feed.provenance.config_hash, d.decided_at, d.regime
+        )
         assert alert["regime"] == d.regime
         assert alert["previous_regime"] == previous["regime"]
         assert alert["weights"] == pytest.approx(
@@ -156,6 +165,18 @@ def _pine_array(text, name):
     return [int(v) for v in match.group(1).split(",")]
 
 
+def _close_ms(day):
+    """16:00 New York time on ``day`` as UNIX ms, written out by hand per season: EDT (UTC-4)
+    from the second Sunday of March to the first Sunday of November, else EST (UTC-5)."""
+    day = pd.Timestamp(day)
+    march = pd.Timestamp(day.year, 3, 1)
+    dst_start = march + pd.Timedelta(days=(6 - march.weekday()) % 7 + 7)
+    november = pd.Timestamp(day.year, 11, 1)
+    dst_end = november + pd.Timedelta(days=(6 - november.weekday()) % 7)
+    hours = 20 if dst_start <= day < dst_end else 21
+    return int((day + pd.Timedelta(hours=hours)).tz_localize("UTC").timestamp() * 1000)
+
+
 def test_pine_script_plots_the_exported_regime_history(result):
     text = _read(result, "tradingview/regime.pine")
     lines = text.splitlines()
@@ -167,16 +188,64 @@ def test_pine_script_plots_the_exported_regime_history(result):
     assert len(times) == len(states) > 0
     assert times == sorted(set(times))
     assert set(states) <= {-1, 0, 1}
-    # replay the script's lookup on every day of the history: the state shown on a day's bar
-    # (whose time is at or after 00:00 UTC of the day) is the regime of that day
+    # replay the script's lookup on every daily bar (closing at 16:00 New York time): the state
+    # shown on a day's bar is the regime decided at that day's close
     history = result.feed.regime_history.dropna()
     codes = {"abundant": -1, "neutral": 0, "scarce": 1}
-    bar_times = history.index.tz_localize("UTC").as_unit("ms").asi8.tolist()
     idx = -1
-    for bar_time, state in zip(bar_times, history, strict=True):
-        while idx + 1 < len(times) and times[idx + 1] <= bar_time:
+    for day, state in history.items():
+        while idx + 1 < len(times) and times[idx + 1] <= _close_ms(day):
             idx += 1
         assert states[idx] == codes[state]
+
+
+def test_pine_regime_changes_are_stamped_at_the_new_york_close_not_midnight_utc(result):
+    """A change used to be stamped 00:00 UTC of its day: on an hourly chart the new regime
+    showed from the first bar of the day, up to 20 hours before the close that decided it."""
+    text = _read(result, "tradingview/regime.pine")
+    times = _pine_array(text, "changeTimes")
+    changes = tradingview.regime_changes(result.feed.regime_history)
+    assert times == [_close_ms(day) for day in changes.index]
+    seasons = {_close_ms(d) % 86_400_000 // 3_600_000 for d in changes.index}
+    assert seasons == {20, 21}  # changes in both summer (EDT) and winter (EST)
+    assert "<= barClose" in text and "time_close" in text
+    # hourly bars of the last change's day: every bar closing before 16:00 New York time shows
+    # the previous state, the bar closing at 16:00 the new one
+    states = _pine_array(text, "changeStates")
+    day = changes.index[-1]
+    close = _close_ms(day)
+    for hour in range(24):
+        bar_close = int(day.tz_localize("UTC").timestamp() * 1000) + (hour + 1) * 3_600_000
+        shown = max(i for i, t in enumerate(times) if t <= bar_close)
+        assert states[shown] == (states[-1] if bar_close >= close else states[-2])
+
+
+def test_pine_and_signal_history_start_with_the_price_data_not_the_macro_data(result, config):
+    """The history used to start in 1978 (the first macro observation), the feed in 2015."""
+    history = result.feed.regime_history
+    start = pd.Timestamp(config.start)  # capital_scarcity: 2015-01-01
+    assert history.index[0] == pd.Timestamp("2015-01-02")  # the first trading day from it
+    assert start <= history.index[0] < start + pd.Timedelta(days=5)
+    text = _read(result, "tradingview/regime.pine")
+    assert f"from {history.index[0].date()}." in text
+    first = _pine_array(text, "changeTimes")[0]
+    assert first >= _close_ms(history.index[0])
+
+
+def test_pine_size_guard_refuses_a_script_over_pines_limits(result):
+    import dataclasses
+
+    days = pd.date_range("1900-01-01", periods=60_000, freq="D")
+    states = pd.Series(["scarce", "abundant"] * 30_000, index=days, dtype=object)
+    huge = dataclasses.replace(result.feed, regime_history=states)
+    with pytest.raises(tradingview.PineSizeError, match="60,000 regime changes make") as caught:
+        tradingview.pine_script(huge)
+    assert "100,256 compiled tokens" in str(caught.value)
+    fits = dataclasses.replace(result.feed, regime_history=states.iloc[:2_000])
+    assert "array.from(" in tradingview.pine_script(fits)
+    too_many = pd.Series(["scarce", "abundant"] * 50_001, index=pd.RangeIndex(100_002))
+    with pytest.raises(tradingview.PineSizeError, match="100,000 elements per array"):
+        tradingview.pine_script(dataclasses.replace(result.feed, regime_history=too_many))
 
 
 def test_ibkr_basket_follows_the_basket_file_layout(result):
@@ -199,19 +268,81 @@ def test_ibkr_basket_follows_the_basket_file_layout(result):
     assert ibkr.ibkr_symbol("BRK-B") == "BRK B"
 
 
-def test_ibkr_refuses_crypto_when_asked_for_explicitly(config, result, tmp_path):
-    with pytest.raises(RotationError, match="crypto pair\\(s\\) BTC-USD"):
+@pytest.fixture(scope="module")
+def whole_ibkr(config, tmp_path_factory):
+    """A whole-share export with crypto traded and only ibkr asked for."""
+    folder = tmp_path_factory.mktemp("ibkr")
+    positions = folder / "p.csv"
+    positions.write_text(POSITIONS)
+    options = ExportOptions(
+        asof=ASOF, allow_missing=ALLOW, positions=positions, cash=20_000, tools=("ibkr",),
+        fractional=False,
+    )  # fmt: skip
+    return export_signal(config, options, out=folder / "out", now=NOW)
+
+
+def test_ibkr_writes_the_stocks_and_the_crypto_as_ibkr_crypto_contracts(whole_ibkr):
+    """One crypto order used to sink the whole IBKR export (exit 1 with --tool ibkr)."""
+    plan = whole_ibkr.plan
+    stocks = [t for t in plan.trades if not t.crypto]
+    crypto = [t for t in plan.trades if t.crypto]
+    assert stocks and [t.symbol for t in crypto] == ["BTC-USD"]
+    basket = _read(whole_ibkr, "ibkr/basket.csv")
+    assert basket.splitlines()[0] == IBKR_HEADER
+    rows = list(csv.DictReader(io.StringIO(basket)))
+    assert [(r["Action"], r["Symbol"], float(r["Quantity"])) for r in rows] == [
+        (t.side.upper(), t.symbol, t.quantity) for t in stocks
+    ]
+    assert {r["SecType"] for r in rows} == {"STK"}
+    crypto_text = _read(whole_ibkr, "ibkr/crypto_orders.csv")
+    assert crypto_text.splitlines()[0] == IBKR_HEADER.replace("TimeInForce,", "")
+    (row,) = csv.DictReader(io.StringIO(crypto_text))
+    assert (row["Action"], row["Symbol"], row["SecType"], row["Exchange"], row["Currency"]) == (
+        "SELL", "BTC", "CRYPTO", "PAXOS", "USD",
+    )  # fmt: skip
+    assert float(row["Quantity"]) == crypto[0].quantity == 0.1
+    readme = _read(whole_ibkr, "ibkr/CRYPTO_README.txt")
+    assert "SELL 0.1 BTC" in readme and "SecType = CRYPTO" in readme
+    assert any("ibkr/crypto_orders.csv" in n and "BTC-USD" in n for n in whole_ibkr.notes)
+    manifest = json.loads(_read(whole_ibkr, "manifest.json"))
+    assert {"ibkr/basket.csv", "ibkr/crypto_orders.csv", "ibkr/CRYPTO_README.txt"} <= set(
+        manifest["files"]
+    )
+
+
+def test_ibkr_refuses_fractional_shares_by_name_when_asked_for(config, result, tmp_path):
+    """--fractional used to write fractional share counts into the basket without a word."""
+    fractional = [t.symbol for t in result.plan.trades if not t.crypto and t.quantity % 1]
+    pattern = f"fractional share quantities .*{fractional[0]}"
+    with pytest.raises(ibkr.FractionalSharesError, match=pattern):
         ibkr.basket_csv(result.plan, "tag")
-    inputs = load_inputs(config)
     positions = tmp_path / "p.csv"
     positions.write_text(POSITIONS)
     options = ExportOptions(
-        asof=ASOF, allow_missing=ALLOW, positions=positions, cash=1000, tools=("ibkr",)
+        asof=ASOF, allow_missing=ALLOW, positions=positions, cash=20_000, tools=("ibkr",)
     )
-    with pytest.raises(RotationError, match="IBKR basket"):
-        export_signal(config, options, out=tmp_path / "out", inputs=inputs, now=NOW)
+    with pytest.raises(RotationError, match="IBKR basket: fractional share quantities") as caught:
+        export_signal(config, options, out=tmp_path / "out", now=NOW)
+    for symbol in fractional:
+        assert symbol in str(caught.value)
     assert not (tmp_path / "out").exists()
     assert not any(p.name.startswith(".incomplete") for p in tmp_path.iterdir())
+
+
+def test_cli_ibkr_with_crypto_exits_0_and_prints_where_the_crypto_went(tmp_path):
+    positions = tmp_path / "p.csv"
+    positions.write_text(POSITIONS)
+    args = ["export", str(CONFIG), "--asof", ASOF, "--tool", "ibkr", "--whole-shares"]
+    args += [f"--allow-missing={name}" for name in ALLOW]
+    args += ["--positions", str(positions), "--cash", "20000", "--out", str(tmp_path / "o")]
+    outcome = CliRunner().invoke(main, args)
+    assert outcome.exit_code == 0, outcome.output
+    assert "note: IBKR crypto orders (BTC-USD) are in ibkr/crypto_orders.csv" in outcome.output
+    assert (tmp_path / "o" / "ibkr" / "basket.csv").exists()
+    fractional = CliRunner().invoke(main, [*args[:-1], str(tmp_path / "f"), "--fractional"])
+    assert fractional.exit_code == 1
+    assert "error: IBKR basket: fractional share quantities" in fractional.output
+    assert "Traceback" not in fractional.output
 
 
 def test_generic_weights_csv_and_jsonl(result):
@@ -298,7 +429,7 @@ def inputs(config):
 
 def _sized(config, inputs, folder, **options):
     options = ExportOptions(
-        asof=ASOF, allow_missing=ALLOW, equity=10_000, tools=("generic", "ibkr"), **options
+        asof=ASOF, allow_missing=ALLOW, equity=10_000, tools=("generic",), **options
     )
     return export_signal(config, options, out=folder, inputs=inputs, now=NOW)
 
@@ -314,10 +445,6 @@ def test_orders_are_sized_in_fractions_or_whole_shares_as_the_config_says(config
         quantities = [t.quantity for t in result.plan.trades if not t.crypto]
         assert quantities
         assert any(q % 1 for q in quantities) is is_fractional
-        ibkr_note = any(
-            "ibkr/basket.csv has fractional share quantities" in n for n in result.notes
-        )
-        assert ibkr_note is is_fractional
     assert all(q == int(q) for q in (t.quantity for t in whole.plan.trades if not t.crypto))
 
 

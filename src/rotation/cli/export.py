@@ -1,13 +1,14 @@
 """``rotation export``: a config's latest (or dated) signal in the formats trading tools take.
 
     rotation export CONFIG [--format csv|json|parquet] [--asof DATE] [--history]
-                           [--positions FILE] [--cash X | --equity X]
+                           [--positions FILE] [--cash X | --equity X] [--post URL]
     rotation export CONFIG --send [--fill-timeout S] [--alpaca-url URL] [--live]
 
 Writes a new folder (``--out``, or ``results/<name>-export-<time>/``), prints the signal, the
 orders and exactly what ``--send`` would post. Nothing is sent without ``--send``, which reads
 the holdings and cash from the Alpaca account and rebalances it (``rotation.export.rebalance``:
 sells, their fills, then buys sized from the cash left; a rerun sends only what is missing).
+No alert is delivered without ``--post``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from rotation.export import TOOLS
 if TYPE_CHECKING:
     from rotation.export import ExportResult
     from rotation.export.orders import Tracking
+    from rotation.export.webhook import Webhook
 
 
 @click.command("export")
@@ -102,6 +104,21 @@ if TYPE_CHECKING:
     "Without it nothing is sent.",
 )
 @alpaca_options
+@click.option(
+    "--post",
+    "post_url",
+    default=None,
+    metavar="URL",
+    help="POST the TradingView alert bodies (signal, then orders) to this webhook, with "
+    "retries; bodies already delivered there (by id, per the journal) are not posted again.",
+)
+@click.option(
+    "--post-journal",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Journal of webhook deliveries, kept across exports [default: RESULTS/"
+    "webhook-journal.jsonl].",
+)
 def export(
     config_path: Path,
     fmt: str | None,
@@ -123,15 +140,19 @@ def export(
     alpaca_url: str | None,
     live: bool,
     fill_timeout: float | None,
+    post_url: str | None,
+    post_journal: Path | None,
 ) -> None:
     """Export CONFIG's signal, target weights and orders for trading tools.
 
     Writes the signal feed, target weights, TradingView alerts and Pine Script, Alpaca order
     requests, an IBKR basket and a JSON lines stream into a new folder, and prints what
-    --send would post. Refuses stale data or missing signal inputs, naming them.
+    --send would post. Refuses stale data or missing signal inputs, naming them. --post URL
+    delivers the TradingView alert bodies to a webhook.
     """
     from rotation.cli._alpaca import send_to_alpaca
     from rotation.export import ExportOptions, export_signal
+    from rotation.export.webhook import JOURNAL_NAME
     from rotation.validate import load_config
 
     given = {
@@ -159,6 +180,13 @@ def export(
         )
     if not send and (live or fill_timeout is not None):
         raise RotationError("--live and --fill-timeout apply to --send")
+    webhook = _webhook(post_url, options.selected_tools)
+
+    def exported(result: ExportResult) -> None:
+        _print_summary(result)
+        if webhook is not None:
+            _post(result, webhook, post_journal or results_dir / JOURNAL_NAME)
+
     if send:
         send_to_alpaca(
             config_path,
@@ -168,14 +196,40 @@ def export(
             fill_timeout=fill_timeout,
             out=out,
             results_dir=results_dir,
-            exported=_print_summary,
+            exported=exported,
         )
         return
     config = load_config(config_path)
     result = export_signal(config, options, out=out, results_dir=results_dir)
-    _print_summary(result)
+    exported(result)
     if result.alpaca_requests:
         _print_dry_run(result, alpaca_url)
+
+
+def _webhook(url: str | None, tools: tuple[str, ...]) -> Webhook | None:
+    """The checked ``--post`` URL (before anything is computed), or None."""
+    if url is None:
+        return None
+    from rotation.errors import ConfigError
+    from rotation.export.webhook import parse_webhook
+
+    if "tradingview" not in tools:
+        raise ConfigError(
+            "--post delivers the TradingView alert bodies: include --tool tradingview"
+        )
+    return parse_webhook(url)
+
+
+def _post(result: ExportResult, webhook: Webhook, journal: Path) -> None:
+    from rotation.export.webhook import alert_bodies, post_alerts
+
+    bodies = alert_bodies(result.folder)
+    click.echo(f"posting {len(bodies)} alert bodies to {webhook.shown}")
+    delivery = post_alerts(bodies, webhook, journal=journal)
+    click.echo(
+        f"delivered {len(delivery.posted)} now, {len(delivery.already)} already delivered "
+        f"before; journal {delivery.journal}"
+    )
 
 
 def _print_summary(result: ExportResult) -> None:

@@ -130,7 +130,8 @@ class SignalFeed:
     """The exported signal. ``decisions`` are oldest first; ``latest`` is the last of them.
 
     ``current`` is the signal on ``data_end`` (it can differ from the latest decision's when the
-    schedule did not rebalance since); ``regime_history`` is the daily regime up to ``data_end``;
+    schedule did not rebalance since); ``regime_history`` is the daily regime from the first day
+    of the price data the feed uses (the backtest window's start) up to ``data_end``;
     ``latest_closes`` maps each symbol to (date, close) of its last close on or before ``asof``.
     """
 
@@ -311,7 +312,7 @@ def build_feed(
         provenance=provenance,
         decisions=decisions,
         current=current,
-        regime_history=regime.loc[:data_end],
+        regime_history=regime.loc[prepared.window.start : data_end],
         latest_closes=latest_closes,
         sleeves=dict(config.sleeve_of),
         components=tuple(config.signal.components),

@@ -26,7 +26,9 @@ Folder contents (tools selected by ``tools``):
     tradingview/order_alerts.json  webhook bodies, one per order
     tradingview/regime.pine        Pine Script v6 indicator plotting the regime history
     alpaca/orders.json             POST /v2/orders bodies, one per order
-    ibkr/basket.csv                TWS BasketTrader basket file
+    ibkr/basket.csv                TWS BasketTrader basket file: the stock orders
+    ibkr/crypto_orders.csv         the crypto orders as IBKR crypto contracts (CRYPTO on PAXOS),
+    ibkr/CRYPTO_README.txt         with a note on placing them (only when crypto is traded)
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -41,7 +44,7 @@ from typing import Any
 
 from rotation._atomic import new_folder, safe_name
 from rotation.config import Config
-from rotation.errors import RotationError
+from rotation.errors import ConfigError, RotationError
 from rotation.export import alpaca, generic, ibkr, tradingview
 from rotation.export.feed import (
     DEFAULT_MAX_AGE_DAYS,
@@ -52,6 +55,7 @@ from rotation.export.feed import (
 )
 from rotation.export.formats import FORMATS, TOOLS
 from rotation.export.orders import (
+    MAX_AMOUNT,
     Holdings,
     OrderPlan,
     Sizing,
@@ -82,17 +86,18 @@ class ExportOptions:
     fractional: bool | None = None  # None: the config's ``fractional``
 
     def __post_init__(self) -> None:
+        _check_amounts(self)
         if self.format not in FORMATS:
-            raise RotationError(f"--format {self.format}: use one of {', '.join(FORMATS)}")
+            raise ConfigError(f"--format {self.format}: use one of {', '.join(FORMATS)}")
         for tool in self.tools or ():
             if tool not in TOOLS:
-                raise RotationError(f"--tool {tool}: use one of {', '.join(TOOLS)}")
+                raise ConfigError(f"--tool {tool}: use one of {', '.join(TOOLS)}")
         if self.max_age_days < 0:
-            raise RotationError(f"--max-age-days must be >= 0, got {self.max_age_days}")
+            raise ConfigError(f"--max-age-days must be >= 0, got {self.max_age_days}")
         if self.equity is not None and self.cash is not None:
-            raise RotationError("give --equity or --cash, not both")
+            raise ConfigError("give --equity or --cash, not both")
         if self.positions is not None and self.equity is None and self.cash is None:
-            raise RotationError(
+            raise ConfigError(
                 "--positions needs --cash (cash beside the holdings) or --equity (portfolio value)"
             )
 
@@ -114,6 +119,29 @@ class ExportOptions:
             cost_rate=config.costs.fees + config.costs.slippage,
             whole_units=tuple(whole_units),
         )
+
+
+def _check_amounts(options: ExportOptions) -> None:
+    """``ConfigError`` (exit status 2) naming the option for a money amount or a band that is
+    not a finite number in its range: ``--equity nan`` or ``inf`` would size orders of NaN
+    shares, a negative one nothing, and an amount above ``MAX_AMOUNT`` no real account."""
+    limits = (
+        ("--equity", options.equity, 0.0, MAX_AMOUNT, False),
+        ("--cash", options.cash, 0.0, MAX_AMOUNT, True),
+        ("--min-trade", options.min_trade, 0.0, MAX_AMOUNT, True),
+        ("--drift-band", options.drift_band, 0.0, 1.0, True),
+    )
+    for flag, value, low, high, low_allowed in limits:
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{flag} {value!r}: expected a number")
+        above = value >= low if low_allowed else value > low
+        if not (math.isfinite(value) and above and value <= high):
+            bound = ">=" if low_allowed else ">"
+            raise ConfigError(
+                f"{flag} {value:g}: expected a finite number {bound} {low:g} and <= {high:g}"
+            )
 
 
 @dataclass(frozen=True)
@@ -224,7 +252,12 @@ def _render(
         files["generic/signals.jsonl"] = generic.signals_jsonl(feed).encode()
     if "tradingview" in tools:
         files["tradingview/signal_alerts.json"] = _json(tradingview.signal_alerts(feed))
-        files["tradingview/regime.pine"] = tradingview.pine_script(feed).encode()
+        try:
+            files["tradingview/regime.pine"] = tradingview.pine_script(feed).encode()
+        except tradingview.PineSizeError as exc:
+            if options.tools is not None:
+                raise
+            notes.append(f"tradingview/regime.pine not written: {exc}")
         if plan is not None:
             files["tradingview/order_alerts.json"] = _json(
                 tradingview.order_alerts(plan, feed, ids)
@@ -233,20 +266,34 @@ def _render(
         requests = alpaca.order_requests(plan, ids)
         files["alpaca/orders.json"] = _json(requests)
     if "ibkr" in tools and plan is not None:
-        tag = ibkr.basket_tag(p.config_name, feed.latest.decided_at.date().isoformat())
-        try:
-            files["ibkr/basket.csv"] = ibkr.basket_csv(plan, tag).encode()
-        except RotationError as exc:
-            if options.tools is not None:
-                raise
-            notes.append(f"ibkr/basket.csv not written: {exc}")
-        else:
-            if any(t.quantity % 1 for t in plan.trades):
-                notes.append(
-                    "ibkr/basket.csv has fractional share quantities: the IBKR account needs "
-                    "fractional-share trading (else export with --whole-shares)"
-                )
+        notes += _render_ibkr(files, feed, plan, explicit=options.tools is not None)
     return files, requests, notes
+
+
+def _render_ibkr(
+    files: dict[str, bytes | SignalFeed], feed: SignalFeed, plan: OrderPlan, *, explicit: bool
+) -> list[str]:
+    """Add the IBKR files to ``files``: stocks in the basket, crypto in a file of its own (see
+    ``ibkr``). Fractional share quantities are refused: an error when ibkr was asked for by
+    name (``explicit``), else the IBKR files are left out with a note."""
+    try:
+        ibkr.check_whole_shares(plan)
+    except ibkr.FractionalSharesError as exc:
+        if explicit:
+            raise
+        return [f"ibkr/ not written: {exc}"]
+    tag = ibkr.basket_tag(feed.provenance.config_name, feed.latest.decided_at.date().isoformat())
+    files[ibkr.BASKET_FILE] = ibkr.basket_csv(plan, tag).encode()
+    crypto = [t.symbol for t in plan.trades if t.crypto]
+    if not crypto:
+        return []
+    files[ibkr.CRYPTO_FILE] = ibkr.crypto_csv(plan, tag).encode()
+    files[ibkr.CRYPTO_README_FILE] = ibkr.crypto_readme(plan).encode()
+    return [
+        f"IBKR crypto orders ({', '.join(crypto)}) are in {ibkr.CRYPTO_FILE}, not in the "
+        f"basket: TWS basket files have no crypto security type; place them as IBKR crypto "
+        f"contracts (CRYPTO on {ibkr.CRYPTO_EXCHANGE}), see {ibkr.CRYPTO_README_FILE}"
+    ]
 
 
 def _json(data: Any) -> bytes:

@@ -9,10 +9,13 @@ Positions file: CSV with a header row naming at least ``symbol`` and ``quantity`
 case-insensitive; other columns are ignored), one row per symbol. Blank lines and lines starting
 with ``#`` are skipped. Symbols are matched case-insensitively to the config's universe, and the
 broker spellings ``BTC/USD`` (Alpaca) map to the config's ``BTC-USD``. Refused, with the file and
-line: a missing header, a row with a missing or non-numeric quantity, a negative quantity (short
-positions are not supported), a symbol listed twice, and a symbol outside the universe (unless
-``ignore_unknown``: such holdings are then left as they are, neither traded nor counted in the
-equity, and reported).
+line: a missing header, a row with a missing or non-numeric quantity, a quantity that is not
+finite (``1e400``) or above ``MAX_AMOUNT``, a negative quantity (short positions are not
+supported), a symbol with control characters, a symbol listed twice, and a symbol outside the
+universe (unless ``ignore_unknown``: such holdings are then left as they are, neither traded nor
+counted in the equity, and reported). A path that is not a regular file (a folder, a FIFO,
+``/dev/zero``) or a file over ``MAX_POSITIONS_BYTES`` is refused before it is read. The errors
+are ``InputError`` (exit status 2 in the CLI), one line when there is one problem.
 
 Sizing rules of ``plan_orders``:
 
@@ -50,9 +53,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rotation.data.align import is_crypto, trades_whole_units
-from rotation.errors import DataError, RotationError
+from rotation.errors import DataError, InputError, RotationError
 
 FRACTIONAL_STEP = 1e-6  # units: crypto, and equities when fractional shares are allowed
+# Largest quantity, or amount of money, taken (a trillion): beyond any real account, and low
+# enough that a float64 amount stays exact to the cent (2**53 cents is about 9e13).
+MAX_AMOUNT = 1e12
+MAX_POSITIONS_BYTES = 10_000_000
 _MAX_LISTED_PROBLEMS = 10
 # a plain decimal number: no thousands separators, no "nan"/"inf", no Python "1_000"
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -192,27 +199,34 @@ class Sizing:
 def read_positions(
     path: str | Path, universe: Iterable[str], *, ignore_unknown: bool = False
 ) -> Holdings:
-    """Read a positions CSV (see the module docstring); raise ``DataError`` naming each bad line."""
+    """Read a positions CSV (see the module docstring); ``InputError`` naming each bad line."""
     path = Path(path)
     universe = tuple(universe)
     by_key = {_key(s): s for s in universe}
     try:
+        if not path.is_file():  # a folder, a FIFO or a device is never read
+            what = "not found" if not path.exists() else "not a regular file"
+            raise InputError(f"{path}: positions file {what}")
+        size = path.stat().st_size
+        if size > MAX_POSITIONS_BYTES:
+            raise InputError(
+                f"{path}: positions file is {size:,} bytes, over the {MAX_POSITIONS_BYTES:,} "
+                "a list of holdings can need"
+            )
         text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataError(f"{path}: positions file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read positions file ({exc})") from None
+        raise InputError(f"{path}: cannot read positions file ({exc})") from None
     rows = [
         (number, row)
         for number, row in enumerate(csv.reader(text.splitlines()), start=1)
         if row and any(cell.strip() for cell in row) and not row[0].lstrip().startswith("#")
     ]
     if not rows:
-        raise DataError(f"{path}: positions file is empty (expected a header 'symbol,quantity')")
+        raise InputError(f"{path}: positions file is empty (expected a header 'symbol,quantity')")
     header_line, header = rows[0]
     names = [cell.strip().lower() for cell in header]
     if "symbol" not in names or "quantity" not in names:
-        raise DataError(
+        raise InputError(
             f"{path} line {header_line}: missing header; the first row must name the columns "
             f"'symbol' and 'quantity', got {','.join(header)!r}"
         )
@@ -234,10 +248,19 @@ def read_positions(
         if not raw_symbol:
             problems.append(f"{where}: empty symbol")
             continue
+        if not raw_symbol.isprintable():
+            problems.append(f"{where}: symbol {raw_symbol!r} has control characters")
+            continue
         if not _NUMBER.match(raw_quantity):
             problems.append(f"{where}: quantity {raw_quantity!r} of {raw_symbol} is not a number")
             continue
         quantity = float(raw_quantity)
+        if not abs(quantity) <= MAX_AMOUNT:  # 1e400 reads as inf
+            problems.append(
+                f"{where}: quantity {raw_quantity} of {raw_symbol} is out of range (at most "
+                f"{MAX_AMOUNT:g})"
+            )
+            continue
         if quantity < 0:
             problems.append(
                 f"{where}: negative quantity {raw_quantity} of {raw_symbol} (short positions "
@@ -262,10 +285,12 @@ def read_positions(
             f"{path}: not in the config's universe: {', '.join(unknown)}; universe: "
             f"{', '.join(universe)} (pass --ignore-unknown to leave such holdings untouched)"
         )
+    if len(problems) == 1:
+        raise InputError(f"bad positions file: {problems[0]}")
     if problems:
         more = len(problems) - _MAX_LISTED_PROBLEMS
         listed = problems[:_MAX_LISTED_PROBLEMS] + ([f"... and {more} more"] if more > 0 else [])
-        raise DataError("bad positions file:\n  " + "\n  ".join(listed))
+        raise InputError("bad positions file:\n  " + "\n  ".join(listed))
     return Holdings(quantities=quantities, ignored=ignored, source=str(path))
 
 
