@@ -82,15 +82,13 @@ def compare(
     out.text()
     out.text(f"ranked by {rank_by}: {', '.join(result.table.index)}")
     out.wrote(folder)
-    import json
-
     out.json(
         {
             "folder": folder,
             "rank_by": rank_by,
             "ranked": list(result.table.index),
             "notes": list(result.notes),
-            "table": json.loads(result.table.to_json(orient="index")),
+            "table": result.table.to_dict(orient="index"),  # every digit
         }
     )
 
