@@ -112,7 +112,7 @@ def test_runs_notes_a_damaged_run_and_goes_on(runs, tmp_path):
 
 
 def test_compare_reads_run_folders_without_running_anything(runs, monkeypatch, tmp_path):
-    results, _, document, _ = runs
+    _, _, document, _ = runs
 
     def no_engine(*args, **kwargs):
         raise AssertionError("the engine ran for a run folder")
@@ -134,7 +134,7 @@ def test_compare_reads_run_folders_without_running_anything(runs, monkeypatch, t
 
 
 def test_compare_mixes_configs_and_run_folders(runs, tmp_path):
-    results, paths, document, _ = runs
+    _, paths, document, _ = runs
     outcome = _invoke(
         "compare", document["runs"][0]["folder"], paths[1], "--results", tmp_path, "--json"
     )
@@ -221,7 +221,7 @@ def test_strategies_outside_the_project_root_says_where_it_looked(tmp_path, monk
 def test_report_over_a_glob_skips_what_is_not_a_run(runs, tmp_path):
     import shutil
 
-    results, _, document, _ = runs
+    results, _, _, _ = runs
     copy = tmp_path / "results"
     shutil.copytree(results, copy)
     (copy / "capital_scarcity-sweep-20260101T000000").mkdir()

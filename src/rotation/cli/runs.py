@@ -7,21 +7,14 @@ from pathlib import Path
 
 import click
 
-from rotation.cli._options import Output, output_options
+from rotation.cli._options import Output, output_options, results_option
 
 HEADLINE = ("total_return", "annual_return", "sharpe", "max_drawdown")
 """The metrics the list shows beside each run (``--json`` gives every metric)."""
 
 
 @click.command()
-@click.option(
-    "--results",
-    "results_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("results"),
-    show_default=True,
-    help="Results folder to list.",
-)
+@results_option("Results folder to list.")
 @click.option("--name", "pattern", metavar="PATTERN", help="Only configs named so (shell glob).")
 @click.option(
     "--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), help="Only runs written "
