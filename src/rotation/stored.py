@@ -83,7 +83,7 @@ class RunList:
 
 def list_runs(results_dir: str | Path) -> RunList:
     """The backtest runs directly under ``results_dir`` (see the module docstring)."""
-    from rotation.report._run import looks_like_run, read_summary
+    from rotation.runs import looks_like_run, read_summary
 
     results_dir = Path(results_dir)
     if not results_dir.is_dir():

@@ -64,21 +64,20 @@ def backtest(
     from rotation.validate import load_config
 
     out = Output(as_json=as_json, quiet=quiet)
-    loaded = [load_config(path) for path in configs]  # every config checked before any work
-    from rotation.backtest import simulate_prepared
-    from rotation.pipeline import prepare
-    from rotation.report import REPORT_FILE, write_report
-    from rotation.runs import save
-    from rotation.summary import comparison_table
-
-    overrides = {}
-    if start:
-        overrides["start"] = start.date()
-    if end:
-        overrides["end"] = end.date()
     names, metrics, reports, records = [], [], [], []
-    compile_note(out)
-    with out.progress("loading data") as progress:
+    with out.progress("reading the configs") as progress:
+        loaded = [load_config(path) for path in configs]  # every config checked before work
+        from rotation.backtest import simulate_prepared
+        from rotation.pipeline import prepare
+        from rotation.report import REPORT_FILE, write_report
+        from rotation.runs import save
+
+        overrides = {}
+        if start:
+            overrides["start"] = start.date()
+        if end:
+            overrides["end"] = end.date()
+        compile_note(out)
         for n, config in enumerate(loaded, 1):
             config = config.replace(**overrides) if overrides else config
             which = f"{config.name} ({n}/{len(loaded)}): " if len(loaded) > 1 else ""
@@ -106,6 +105,8 @@ def backtest(
                     "metrics": result.metrics,
                 }
             )
+    from rotation.summary import comparison_table
+
     header, *rows = comparison_table(names, metrics, width=terminal_width()).splitlines()
     out.text()
     out.text(header, bold=True)  # styled on a terminal only; click strips it in pipes

@@ -33,7 +33,7 @@ def report(run_dirs: tuple[Path, ...], take_screenshot: bool, static: bool, quie
 
     from rotation.errors import RotationError
     from rotation.report import screenshot, write_report
-    from rotation.report._run import looks_like_run
+    from rotation.runs import looks_like_run
 
     out = Output(quiet=quiet)
     skipped, failed, written = [], 0, 0

@@ -111,6 +111,8 @@ def runs(
             "damaged": [{"folder": f, "reason": why} for f, why in found.damaged],
         }
     )
+    if out.as_json:
+        return  # the table below would print nothing; its registry import costs a second
     if not selected:
         out.note(
             f"no backtest runs in {results_dir} match"

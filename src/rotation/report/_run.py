@@ -16,17 +16,7 @@ import yaml
 
 from rotation.attribution import Attribution, attribute
 from rotation.errors import RotationError
-
-RUN_FILES = (
-    "config.yaml",
-    "manifest.json",
-    "metrics.json",
-    "equity.csv",
-    "weights.csv",
-    "orders.csv",
-    "signals.csv",
-    "regime.csv",
-)
+from rotation.runs import RUN_FILES as RUN_FILES  # the files of a run folder, defined once
 
 
 @dataclass(frozen=True)
@@ -174,32 +164,6 @@ def load_run(folder: str | Path) -> Run:
         regime_table=_read(folder, "regime.csv", lambda p: pd.read_csv(p, index_col="regime")),
         prices=_read(folder, "prices.csv", _frame) if (folder / "prices.csv").exists() else None,
     )
-
-
-def looks_like_run(folder: Path) -> bool:
-    """Whether ``folder`` holds a backtest run (complete or damaged): files only
-    ``rotation.runs.save`` writes. A sweep, compare, signals or export folder does not, nor
-    does an unfinished ``.incomplete-*`` one."""
-    return (
-        folder.is_dir()
-        and not folder.name.startswith(".")
-        and any((folder / name).exists() for name in ("metrics.json", "equity.csv"))
-    )
-
-
-def read_summary(folder: str | Path) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
-    """(manifest, metrics) of the run folder ``folder``, read without its tables (what a list
-    of runs shows); raise ``RotationError`` naming a missing or bad file, as ``load_run``."""
-    folder = Path(folder)
-    missing = [name for name in RUN_FILES if not (folder / name).exists()]
-    if missing:
-        raise RotationError(f"{folder / missing[0]} is missing")
-    manifest = _read(folder, "manifest.json", lambda p: json.loads(p.read_text()))
-    metrics = _read(folder, "metrics.json", lambda p: json.loads(p.read_text()))
-    for name, data in (("manifest.json", manifest), ("metrics.json", metrics)):
-        if not isinstance(data, dict):
-            raise RotationError(f"cannot read {folder / name}: not a JSON object")
-    return manifest, metrics
 
 
 def read_targets(folder: str | Path) -> pd.DataFrame:
