@@ -112,3 +112,16 @@ def test_list_runs_skips_other_folders_and_notes_damaged_runs(saved, tmp_path):
     assert set(reasons) == {broken, gone}
     assert "metrics.json" in reasons[broken] and "manifest.json" in reasons[gone]
     assert np.isfinite(found.runs[0].metrics["sharpe"])
+
+
+def test_a_sweep_result_shows_as_escaped_html():
+    from rotation.sweep import SweepResult
+
+    table = pd.DataFrame({"strategy.name": ["<script>x</script>"], "sharpe": [1.25]})
+    result = SweepResult(
+        table=table, value=pd.DataFrame({0: [1.0, 1.1]}), overrides=[{}],
+        risk_free=pd.Series([0.0, 0.0]),
+    )  # fmt: skip
+    page = result._repr_html_()
+    assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>" not in page
+    assert "1.25" in page
