@@ -72,6 +72,13 @@ class Backtest:
         """The run as a vectorbt ``Portfolio`` (``.stats()``, ``.plot()``), built on first use."""
         return self.simulation.portfolio
 
+    def _repr_html_(self) -> str:
+        """The run's table (``rotation.summary``) as HTML, for Jupyter."""
+        from rotation.summary import comparison_html
+
+        caption = f"run {self.identity.run_id} ({self.source} data)"
+        return comparison_html([self.config.name], [self.metrics], caption)
+
 
 def run_backtest(config: Config, inputs: Inputs | None = None) -> Backtest:
     """Run ``config`` on ``inputs`` (loaded from the config's data source when omitted)."""

@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rotation._typed import suggest
 from rotation.backtest import Backtest, simulate_prepared
 from rotation.config import Config
-from rotation.errors import DataError
+from rotation.errors import ConfigError, DataError
 from rotation.metrics import METRICS, metric
 from rotation.pipeline import Stages, load_inputs
 from rotation.runs import new_folder, timestamp
@@ -29,10 +30,35 @@ class Comparison:
     table: pd.DataFrame
     results: list[Backtest]
     notes: tuple[str, ...]
+    rank_by: str = "sharpe"
+
+    def _repr_html_(self) -> str:
+        """The runs side by side, best first (``rotation.summary``), as HTML for Jupyter."""
+        from rotation.summary import comparison_html
+
+        ranked = by_rank(self)
+        caption = f"ranked by {self.rank_by}" if self.rank_by else ""
+        return comparison_html(list(self.table.index), [r.metrics for r in ranked], caption)
+
+
+def rank_choices() -> list[str]:
+    """What a comparison can be ranked by: the registry metrics with a better direction, then
+    the selection odds (``SELECTION``)."""
+    return [m.name for m in METRICS if m.better is not None] + list(SELECTION)
+
+
+def check_rank_by(rank_by: str) -> None:
+    """Raise ``ConfigError`` (a usage error, status 2) when ``rank_by`` is not a choice."""
+    choices = rank_choices()
+    if rank_by not in choices:
+        raise ConfigError(
+            f"cannot rank by unknown metric {rank_by!r}{suggest(rank_by, choices)}; "
+            f"choose one of {', '.join(choices)}"
+        )
 
 
 def compare(
-    configs: Sequence[Config],
+    runs: Sequence[Config | Backtest],
     *,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
@@ -40,14 +66,21 @@ def compare(
 ) -> Comparison:
     """Run every config on their common window (or ``start``..``end``) and rank them.
 
-    Configs whose own windows differ are aligned to the window they all have data for, with a
-    note saying so.
+    ``runs`` may also hold finished runs (a ``Backtest``, e.g. ``rotation.load_run(folder)``):
+    they are compared as they are, re-running nothing, over their own window; the configs
+    run on the window common to all (``start``..``end`` apply to configs only), and a note
+    names each finished run whose window differs. Configs whose own windows differ are
+    aligned to the window they all have data for, with a note saying so.
     """
+    check_rank_by(rank_by)  # before any work
+    configs = [r for r in runs if isinstance(r, Config)]
+    done = [r for r in runs if not isinstance(r, Config)]
     stages = [Stages(load_inputs(c)) for c in configs]
     windows = [s.window(c) for c, s in zip(configs, stages, strict=True)]
-    common_start = max(w.start for w in windows) if start is None else pd.Timestamp(start)
-    common_end = min(w.end for w in windows) if end is None else pd.Timestamp(end)
-    if common_start >= common_end:
+    every = windows + [r.window for r in done]
+    common_start = max(w.start for w in every) if start is None else pd.Timestamp(start)
+    common_end = min(w.end for w in every) if end is None else pd.Timestamp(end)
+    if configs and common_start >= common_end:
         raise DataError(
             f"the configs have no common window ({common_start.date()} .. {common_end.date()})"
         )
@@ -59,20 +92,31 @@ def compare(
                     f"{config.name}: window {window.start.date()} .. {window.end.date()} "
                     f"aligned to the common {common_start.date()} .. {common_end.date()}"
                 )
-    names = _unique_names(configs)
-    results = [
-        simulate_prepared(s.prepare(c.replace(start=common_start.date(), end=common_end.date())))
-        for c, s in zip(configs, stages, strict=True)
-    ]
+    for result in done:
+        if (result.window.start, result.window.end) != (common_start, common_end):
+            notes.append(
+                f"{result.config.name}: a finished run, compared over its own window "
+                f"{result.window.start.date()} .. {result.window.end.date()} (not re-run; the "
+                f"common window is {common_start.date()} .. {common_end.date()})"
+            )
+    ran = iter(
+        [
+            simulate_prepared(
+                s.prepare(c.replace(start=common_start.date(), end=common_end.date()))
+            )
+            for c, s in zip(configs, stages, strict=True)
+        ]
+    )
+    results = [next(ran) if isinstance(r, Config) else r for r in runs]  # in the order given
+    names = _unique_names([r.config for r in results])
     table = pd.DataFrame([{k: r.metrics.get(k) for k in COLUMNS} for r in results], index=names)
     table[SELECTION[0]], table[SELECTION[1]] = selection_odds(results)
     table.index.name = "config"
-    rankable = [m.name for m in METRICS if m.better is not None] + list(SELECTION)
-    if rank_by not in rankable:
-        raise DataError(f"cannot rank by {rank_by!r}; choose one of {', '.join(rankable)}")
     lower = rank_by not in SELECTION and metric(rank_by).better == "lower"
     table["rank"] = table[rank_by].rank(ascending=lower, method="min").astype(int)
-    return Comparison(table=table.sort_values("rank"), results=results, notes=tuple(notes))
+    return Comparison(
+        table=table.sort_values("rank"), results=results, notes=tuple(notes), rank_by=rank_by
+    )
 
 
 def selection_odds(results: Sequence[Backtest]) -> tuple[list[float], list[float]]:
@@ -104,7 +148,7 @@ def _unique_names(configs: Sequence[Config]) -> list[str]:
     return names
 
 
-def _by_rank(comparison: Comparison) -> list[Backtest]:
+def by_rank(comparison: Comparison) -> list[Backtest]:
     order = {
         name: i for i, name in enumerate(_unique_names([r.config for r in comparison.results]))
     }
@@ -122,7 +166,7 @@ def save(comparison: Comparison, results_dir: Path) -> Path:
 
         values = {
             name: result.simulation.value
-            for name, result in zip(comparison.table.index, _by_rank(comparison), strict=True)
+            for name, result in zip(comparison.table.index, by_rank(comparison), strict=True)
         }
         write_figure_html(compare_figure(values), staging.path / "compare.html")
     assert staging.published is not None  # new_folder sets it when the block succeeds

@@ -55,9 +55,23 @@ if TYPE_CHECKING:
     from rotation.strategy import Strategy
 
 __all__ = [
-    "Identity", "Staging", "code_hash", "identity", "json_default", "manifest", "new_folder",
-    "package_versions", "run_id", "save", "source_tree_hash", "timestamp",
+    "RUN_FILES", "Identity", "Staging", "code_hash", "identity", "json_default", "looks_like_run",
+    "manifest", "new_folder", "package_versions", "read_summary", "run_id", "save",
+    "source_tree_hash", "timestamp",
 ]  # fmt: skip
+
+RUN_FILES = (
+    "config.yaml",
+    "manifest.json",
+    "metrics.json",
+    "equity.csv",
+    "weights.csv",
+    "orders.csv",
+    "signals.csv",
+    "regime.csv",
+)
+"""The files every run folder has (``rotation.report._run`` reads them back); runs written
+since the report's contribution section also have prices.csv, and targets.csv."""
 
 PACKAGES = ("rotation", "vectorbt", "pandas", "numpy", "numba", "empyrical-reloaded", "yfinance")
 
@@ -198,3 +212,35 @@ def _write_files(result: Backtest, folder: Path, info: dict[str, Any]) -> None:
     result.regime_table.to_csv(folder / "regime.csv")
     # the manifest goes last: its presence marks the folder's files as written
     (folder / "manifest.json").write_text(json.dumps(info, indent=2, default=json_default) + "\n")
+
+
+def looks_like_run(folder: Path) -> bool:
+    """Whether ``folder`` holds a backtest run (complete or damaged): files only ``save``
+    writes. A sweep, compare, signals or export folder does not, nor does an unfinished
+    ``.incomplete-*`` one."""
+    return (
+        folder.is_dir()
+        and not folder.name.startswith(".")
+        and any((folder / name).exists() for name in ("metrics.json", "equity.csv"))
+    )
+
+
+def read_summary(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(manifest, metrics) of the run folder ``folder``, without its tables and without
+    pandas (what a list of runs shows, fast on hundreds of runs); raises ``RotationError``
+    naming the missing or unreadable file. ``rotation.report._run.load_run`` reads the rest."""
+    from rotation.errors import RotationError
+
+    missing = [name for name in RUN_FILES if not (folder / name).exists()]
+    if missing:
+        raise RotationError(f"{folder / missing[0]} is missing")
+    read: list[dict[str, Any]] = []
+    for name in ("manifest.json", "metrics.json"):
+        try:
+            data = json.loads((folder / name).read_text())
+        except (OSError, ValueError) as exc:
+            raise RotationError(f"cannot read {folder / name}: {exc}") from None
+        if not isinstance(data, dict):
+            raise RotationError(f"cannot read {folder / name}: not a JSON object")
+        read.append(data)
+    return read[0], read[1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -41,17 +42,52 @@ Sortino and alpha are measured against (its mean a year over the run), and the r
 breakdown (a day counts for the regime its positions were decided under)."""
 
 
-def comparison_table(names: Sequence[str], metrics: Sequence[Mapping[str, Any]]) -> str:
-    """An aligned plain-text table; one column per run."""
-    header = ["", *names]
-    body = [[label, *(render(m) for m in metrics)] for label, render in ROWS]
-    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
-    lines = []
-    for n, row in enumerate([header, *body]):
-        cells = [row[0].ljust(widths[0])] + [
-            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
-        ]
-        lines.append("  ".join(cells).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
+def _cells(names: Sequence[str], metrics: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+    """The header row then one row per entry of ``ROWS``: label, then one cell per run."""
+    return [["", *names], *([label, *(render(m) for m in metrics)] for label, render in ROWS)]
+
+
+def comparison_table(
+    names: Sequence[str], metrics: Sequence[Mapping[str, Any]], width: int | None = None
+) -> str:
+    """An aligned plain-text table; one column per run. ``width``: the terminal's width in
+    characters; a table wider than it is wrapped into blocks of as many runs as fit, each
+    block with the labels again (one run per block at the least)."""
+    table = _cells(names, metrics)
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    blocks: list[list[int]] = [[]]
+    used = widths[0]
+    for column in range(1, len(widths)):
+        if blocks[-1] and width is not None and used + 2 + widths[column] > width:
+            blocks.append([])
+            used = widths[0]
+        blocks[-1].append(column)
+        used += 2 + widths[column]
+    lines: list[str] = []
+    for block in blocks:
+        if lines:
+            lines.append("")
+        for n, row in enumerate(table):
+            cells = [row[0].ljust(widths[0])] + [row[i].rjust(widths[i]) for i in block]
+            lines.append("  ".join(cells).rstrip())
+            if n == 0:
+                lines.append("  ".join("-" * widths[i] for i in [0, *block]))
     return "\n".join(lines)
+
+
+def comparison_html(
+    names: Sequence[str], metrics: Sequence[Mapping[str, Any]], caption: str = ""
+) -> str:
+    """The same table as ``comparison_table``, as an HTML ``<table>`` (every name and value
+    escaped): what a Jupyter notebook shows for a result (``_repr_html_``)."""
+    e = html.escape
+    header, *body = _cells(names, metrics)
+    head = "".join(f"<th>{e(cell)}</th>" for cell in header)
+    rows = "".join(
+        f"<tr><th style='text-align:left'>{e(label)}</th>"
+        + "".join(f"<td style='text-align:right'>{e(cell)}</td>" for cell in cells)
+        + "</tr>"
+        for label, *cells in body
+    )
+    title = f"<caption>{e(caption)}</caption>" if caption else ""
+    return f"<table>{title}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"

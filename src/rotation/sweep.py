@@ -209,6 +209,10 @@ class SweepResult:
     risk_free: pd.Series  # the daily risk-free rate on the same dates (``rotation.riskfree``)
     identity: Identity | None = None  # the base config's (``sweep`` sets it)
 
+    def _repr_html_(self) -> str:
+        """Every variant's parameters and metrics as an HTML table (escaped), for Jupyter."""
+        return str(self.table.to_html(escape=True, max_rows=60))
+
     def excess_returns(self) -> pd.DataFrame:
         """dates x variants: daily returns less the risk-free rate, from the second day on."""
         returns = self.value.pct_change().iloc[1:]

@@ -1,10 +1,18 @@
 """The ``rotation`` command line: a thin layer over the library.
 
-Each command parses its options, calls one library function and prints. Options default to
-None so a flag not given never overrides the config. Errors of the project's own types are
-printed as one line (no traceback) and exit with status 2 (config errors) or 1. Ctrl-C (SIGINT)
-prints ``interrupted`` and exits with status 130; whatever was being written is not left
-looking complete (see ``rotation.runs``).
+Each command parses its options, calls one library function and prints (through
+``rotation.cli._options.Output``: ``--json`` and ``-q`` mean the same everywhere). Options
+default to None so a flag not given never overrides the config.
+
+Errors are one line on stderr, without a traceback, and the exit status is the same for the
+same kind of failure in every command (``_options.EXIT_CODES``):
+
+    0    ok
+    1    a check failed, or a run could not be done (``error: ...``: data, strategy, files)
+    2    usage or config error (``usage error: ...`` for options and arguments,
+         ``config error: ...`` for a config file or a bad value such as an unknown metric)
+    130  interrupted: Ctrl-C (SIGINT) prints ``interrupted``; whatever was being written is
+         not left looking complete (see ``rotation.runs``)
 
 The commands are loaded lazily (click's ``LazyGroup`` pattern): ``COMMANDS`` lists them,
 ``_load`` imports the module of one when it is asked for, and each command module imports only
@@ -22,6 +30,7 @@ from typing import Any, NoReturn, TextIO
 
 import click
 
+from rotation.cli._options import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from rotation.errors import ConfigError, RotationError
 
 
@@ -38,8 +47,8 @@ def _show_warning(
 
 
 COMMANDS = (
-    "backtest", "check", "compare", "data", "export", "report", "signals", "strategies", "sweep",
-    "thesis", "trade", "walkforward",
+    "backtest", "check", "compare", "data", "export", "report", "runs", "signals", "strategies",
+    "sweep", "thesis", "trade", "walkforward",
 )  # fmt: skip
 
 
@@ -59,6 +68,8 @@ def _load(name: str) -> click.Command:
         from rotation.cli import report as module
     elif name == "signals":
         from rotation.cli import signals as module
+    elif name == "runs":
+        from rotation.cli import runs as module
     elif name in ("compare", "sweep"):
         from rotation.cli import sweep as module
     elif name == "thesis":
@@ -88,6 +99,12 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             _interrupted()
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            _usage_error(exc)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -96,12 +113,14 @@ class _Group(click.Group):
                 # Ctrl-C landed inside a library (often a lazy import) that raised another
                 # error while handling it: it is still the user's interrupt, not a crash
                 _interrupted()
+            if isinstance(exc, click.UsageError):
+                _usage_error(exc)
             if isinstance(exc, ConfigError):
                 click.echo(f"config error: {exc}", err=True)
-                sys.exit(2)
+                sys.exit(EXIT_USAGE)
             if isinstance(exc, RotationError):
                 click.echo(f"error: {exc}", err=True)
-                sys.exit(1)
+                sys.exit(EXIT_FAILED)
             raise
         except KeyboardInterrupt:
             _interrupted()
@@ -119,12 +138,41 @@ def _interrupt_in_chain(exc: BaseException) -> bool:
     return False
 
 
+def _usage_error(exc: click.UsageError) -> NoReturn:
+    """A bad option or argument: click's usage line and hint, then ``usage error: ...`` (the
+    one prefix style of every error), exit status 2."""
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):  # a bare group: its help
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    if exc.ctx is not None:
+        hint = f"Try '{exc.ctx.command_path} {exc.ctx.help_option_names[0]}' for help."
+        click.echo(f"{exc.ctx.get_usage()}\n{hint}\n", err=True)
+    click.echo(f"usage error: {exc.format_message()}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
 def _interrupted() -> NoReturn:
     click.echo("interrupted", err=True)
-    sys.exit(130)  # 128 + SIGINT, as shells report it
+    sys.exit(EXIT_INTERRUPTED)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="""\b
+Output for scripts: --json prints one JSON document on stdout (notes and
+progress go to stderr); -q prints only errors and the folders written.
+\b
+Exit status, the same for every command:
+  0    ok
+  1    a check failed, or a run could not be done (data, strategy, files)
+  2    usage or config error
+  130  interrupted (Ctrl-C)
+\b
+Shell completion (bash; zsh and fish: zsh_source, fish_source):
+  eval "$(_ROTATION_COMPLETE=bash_source rotation)"
+""",
+)
 @click.version_option(package_name="rotation")
 def main() -> None:
     """Backtest portfolio rotations on a point-in-time capital-scarcity regime."""

@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from rotation.cli._options import EXIT_FAILED, Output, output_options
+
 
 @click.group()
 def check() -> None:
@@ -23,7 +25,10 @@ def check() -> None:
     help="Stratified decision dates drawn before the window's last 10%.",
 )  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of that sample.")
-def lookahead(configs: tuple[str, ...], every: bool, samples: int, seed: int) -> None:
+@output_options("Print only errors; the exit status says pass (0) or fail (1).")
+def lookahead(
+    configs: tuple[str, ...], every: bool, samples: int, seed: int, as_json: bool, quiet: bool
+) -> None:
     """Cut the data at decision dates and replace the future; nothing before may move.
 
     For each CONFIG, the cut-offs are every decision date in the last 10% of the backtest
@@ -49,22 +54,41 @@ def lookahead(configs: tuple[str, ...], every: bool, samples: int, seed: int) ->
     scan of the strategy file prints warnings (they do not fail).
 
     Prints what was covered, the count of offences per future and the first offences; exits
-    with status 1 when any config fails.
+    with status 1 when any config fails. --json prints {"passed": bool, "configs": [{config,
+    passed, cutoffs, reruns, offences, sandbox_violations, warnings, seconds}]}.
     """
     from rotation.lookahead import SharedStages, check_lookahead
     from rotation.validate import load_config
 
+    out = Output(as_json=as_json, quiet=quiet)
     shared = SharedStages()  # configs with the same signal block share pipeline reruns
     failed = 0
-    for path in configs:
-        config = load_config(path)
-        report = check_lookahead(config, samples=samples, seed=seed, every=every, shared=shared)
-        click.echo(report.summary())
-        failed += not report.passed
+    records = []
+    with out.progress("checking") as progress:
+        for n, path in enumerate(configs, 1):
+            config = load_config(path)
+            progress.stage(f"checking {config.name} ({n}/{len(configs)})")
+            report = check_lookahead(config, samples=samples, seed=seed, every=every, shared=shared)
+            out.text(report.summary())
+            failed += not report.passed
+            records.append(
+                {
+                    "config": path,
+                    "name": report.name,
+                    "passed": report.passed,
+                    "cutoffs": [t.date() for t in report.dates],
+                    "reruns": report.reruns,
+                    "offences": [o.describe() for o in report.offences],
+                    "sandbox_violations": [v.describe() for v in report.violations],
+                    "warnings": [w.describe() for w in report.warnings],
+                    "seconds": report.seconds,
+                }
+            )
     if len(configs) > 1:
-        click.echo(f"{len(configs) - failed} of {len(configs)} configs passed")
+        out.text(f"{len(configs) - failed} of {len(configs)} configs passed")
+    out.json({"passed": not failed, "configs": records})
     if failed:
-        sys.exit(1)
+        sys.exit(EXIT_FAILED)
 
 
 check.add_command(lookahead)

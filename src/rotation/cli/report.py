@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from rotation.cli._options import static_option
+from rotation.cli._options import EXIT_FAILED, Output, quiet_option, static_option
 
 
 @click.command()
@@ -20,15 +20,41 @@ from rotation.cli._options import static_option
     help="Also save a full-page report.png beside it (needs a headless Chromium).",
 )
 @static_option()
-def report(run_dirs: tuple[Path, ...], take_screenshot: bool, static: bool) -> None:
+@quiet_option("Print only errors and the reports written.")
+def report(run_dirs: tuple[Path, ...], take_screenshot: bool, static: bool, quiet: bool) -> None:
     """Write RUN_DIR/report.html: a self-contained HTML tearsheet that opens offline.
 
     Built from the run folder's files only, so it works on any run `rotation backtest` wrote.
+    Given many folders (results/*/), it skips those that are not backtest runs (sweeps,
+    comparisons, signals, exports) with a note, reports a damaged run and goes on with the
+    others; the exit status is 1 when a run failed or none of the folders is a run.
     """
-    from rotation.report import screenshot, write_report
+    import sys
 
+    from rotation.errors import RotationError
+    from rotation.report import screenshot, write_report
+    from rotation.runs import looks_like_run
+
+    out = Output(quiet=quiet)
+    skipped, failed, written = [], 0, 0
     for run_dir in run_dirs:
-        path = write_report(run_dir, static=static)
-        click.echo(f"report {path}")
+        if len(run_dirs) > 1 and not looks_like_run(run_dir):
+            skipped.append(run_dir)
+            out.note(f"skipped {run_dir}: not a backtest run folder")
+            continue
+        try:
+            path = write_report(run_dir, static=static)
+        except RotationError as exc:
+            if len(run_dirs) == 1:
+                raise
+            click.echo(f"error: {exc}", err=True)
+            failed += 1
+            continue
+        written += 1
+        out.wrote(path, "report")
         if take_screenshot:
-            click.echo(f"screenshot {screenshot(path)}")
+            out.wrote(screenshot(path), "screenshot")
+    if not written and skipped:
+        click.echo(f"error: none of the {len(run_dirs)} folders is a backtest run", err=True)
+    if failed or not written:
+        sys.exit(EXIT_FAILED)

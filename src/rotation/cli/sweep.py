@@ -4,61 +4,93 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from rotation.cli._options import grid_option, quiet_option, results_option
+from rotation.cli._options import (
+    Output,
+    grid_option,
+    output_options,
+    results_option,
+    terminal_width,
+)
+from rotation.cli.backtest import compile_note, engine_stage
 from rotation.errors import ConfigError
 
 _results = results_option("Folder that receives the output folder.")
-_quiet = quiet_option()
 
 
 @click.command()
-@click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("runs", metavar="CONFIG_OR_RUN...", nargs=-1, required=True, type=click.Path())
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="Common start (default: latest).")
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Common end (default: earliest).")
 @click.option("--rank-by", default="sharpe", show_default=True, help="Metric that ranks configs.")
 @_results
-@_quiet
+@output_options()
 def compare(
-    configs: tuple[str, ...],
+    runs: tuple[str, ...],
     start: dt.datetime | None,
     end: dt.datetime | None,
     rank_by: str,
     results_dir: Path,
+    as_json: bool,
     quiet: bool,
 ) -> None:
-    """Run CONFIGS on one common window, rank them, and write a table and an HTML page.
+    """Compare configs and finished runs on one window, rank them, write a table and a page.
 
-    Configs whose data windows differ are aligned to the window they all cover (a note says
-    so). Writes RESULTS/compare-<time>/ with table.csv, table.json and compare.html.
+    Each argument is a config file (run now) or a run folder written by `rotation backtest`
+    (read back as it is: nothing is re-run, its numbers are its metrics.json). Configs whose
+    data windows differ are aligned to the window they all cover (a note says so); --start
+    and --end apply to configs, and a run folder keeps its own window (a note says when it
+    differs). Writes RESULTS/compare-<time>/ with table.csv, table.json and compare.html.
+    --json prints {folder, rank_by, ranked, notes, table}.
     """
+    from rotation.compare import check_rank_by
+
+    out = Output(as_json=as_json, quiet=quiet)
+    check_rank_by(rank_by)  # before any work
     from rotation.validate import load_config
 
-    loaded = [load_config(path) for path in configs]
-    from rotation.compare import compare as compare_configs
+    configs = {path: load_config(path) for path in runs if not Path(path).is_dir()}
+    from rotation.compare import by_rank
+    from rotation.compare import compare as compare_runs
     from rotation.compare import save as save_comparison
+    from rotation.stored import load_run
     from rotation.summary import comparison_table
 
-    result = compare_configs(loaded, start=start, end=end, rank_by=rank_by)
-    folder = save_comparison(result, results_dir)
+    with out.progress("reading run folders") as progress:
+        loaded = [configs[path] if path in configs else load_run(path) for path in runs]
+        if configs:
+            compile_note(out)
+            progress.stage(f"running {len(configs)} configs: " + engine_stage())
+        result = compare_runs(loaded, start=start, end=end, rank_by=rank_by)
+        progress.stage("writing the comparison")
+        folder = save_comparison(result, results_dir)
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
-    if not quiet:
-        ranked = [result.results[list(result.table.index).index(n)] for n in result.table.index]
-        click.echo(comparison_table(list(result.table.index), [r.metrics for r in ranked]))
-        n = len(result.table)
-        click.echo(f"\nluck check (the {n} configs compared count as {n} trials):")
-        for name, row in result.table.iterrows():
-            click.echo(f"  {name:<32} PSR {_odds(row['psr'])}  DSR {_odds(row['dsr'])}")
-        click.echo()
-        click.echo(f"ranked by {rank_by}: {', '.join(result.table.index)}")
-    click.echo(f"wrote {folder}" if not quiet else str(folder))
+        out.note(note)
+    ranked = by_rank(result)
+    out.text(
+        comparison_table(list(result.table.index), [r.metrics for r in ranked], terminal_width())
+    )
+    n = len(result.table)
+    out.text(f"\nluck check (the {n} configs compared count as {n} trials):")
+    for name, row in result.table.iterrows():
+        out.text(f"  {name:<32} PSR {_odds(row['psr'])}  DSR {_odds(row['dsr'])}")
+    out.text()
+    out.text(f"ranked by {rank_by}: {', '.join(result.table.index)}")
+    out.wrote(folder)
+    out.json(
+        {
+            "folder": folder,
+            "rank_by": rank_by,
+            "ranked": list(result.table.index),
+            "notes": list(result.notes),
+            "table": result.table.to_dict(orient="index"),  # every digit
+        }
+    )
 
 
 @click.command()
@@ -79,7 +111,7 @@ def compare(
     "--scheduler", metavar="URL", default=None, help="dask: join the cluster at tcp://HOST:PORT."
 )
 @_results
-@_quiet
+@output_options()
 def sweep(
     config_path: str,
     grid_items: tuple[str, ...],
@@ -89,6 +121,7 @@ def sweep(
     workers: int | None,
     scheduler: str | None,
     results_dir: Path,
+    as_json: bool,
     quiet: bool,
 ) -> None:
     """Run every variant of a grid over CONFIG in one vectorized pass.
@@ -105,11 +138,13 @@ def sweep(
 
     --executor dask runs chunks of variants on a local Dask cluster (--workers N processes),
     or on a running cluster (--scheduler tcp://HOST:PORT); the numbers are the same.
+    --json prints {folder, variants, seconds, metric, best, overfitting}.
     """
     if executor_name == "local" and (workers is not None or scheduler):
         raise ConfigError("--workers and --scheduler need --executor dask")
     from rotation.validate import load_config
 
+    out = Output(as_json=as_json, quiet=quiet)
     config = load_config(config_path)
     from rotation.pipeline import load_inputs
     from rotation.sweep import best, overfitting, sweep_settings, variants_of
@@ -118,38 +153,65 @@ def sweep(
 
     grid, metric, memory_mb = sweep_settings(config, grid_items, metric, memory_mb)
     variants = variants_of(config, grid)  # all validated before any work
+    compile_note(out)
     with contextlib.ExitStack() as stack:
         executor = None
         if executor_name == "dask":
             from rotation.distributed import open_executor
 
             executor = stack.enter_context(open_executor(scheduler=scheduler, workers=workers))
-            if not quiet:
-                click.echo(f"dask: {executor.describe()}", err=True)
+            out.note(executor.describe(), prefix="dask")
+        progress = stack.enter_context(out.progress("loading data"))
         started = time.perf_counter()
         inputs = load_inputs(config)
-        show = not quiet and sys.stdout.isatty()
-        with click.progressbar(length=len(variants), label="variants", hidden=not show) as bar:
-            result = run_sweep(
-                config, grid, inputs, variants=variants, memory_mb=memory_mb,
-                progress=bar.update, executor=executor,
-            )  # fmt: skip
+        progress.stage(f"variants ({engine_stage()})", total=len(variants))
+        result = run_sweep(
+            config, grid, inputs, variants=variants, memory_mb=memory_mb,
+            progress=progress.advance, executor=executor,
+        )  # fmt: skip
         seconds = time.perf_counter() - started
-    overfit = overfitting(result, metric, benchmark=inputs.closes[config.benchmark])
-    folder = save_sweep(result, config, grid, metric, results_dir, seconds=seconds, overfit=overfit)
-    if not quiet:
-        top = best(result.table, metric)
-        click.echo(f"{len(variants):,} variants in {seconds:.2f} s; best by {metric} (in sample):")
-        for key, value in top.items():
-            click.echo(
-                f"  {key:<44} {value:.6g}" if isinstance(value, float) else f"  {key:<44} {value}"
-            )
-        click.echo(_overfit_lines(overfit))
-    click.echo(f"wrote {folder}" if not quiet else str(folder))
+        progress.stage("luck statistics and the sweep folder")
+        overfit = overfitting(result, metric, benchmark=inputs.closes[config.benchmark])
+        folder = save_sweep(
+            result, config, grid, metric, results_dir, seconds=seconds, overfit=overfit
+        )
+    top = best(result.table, metric)
+    out.text(f"{len(variants):,} variants in {seconds:.2f} s; best by {metric} (in sample):")
+    for key, value in top.items():
+        out.text(f"  {key:<44} {_value(str(key), value)}")
+    out.text(_overfit_lines(overfit))
+    out.wrote(folder)
+    out.json(
+        {
+            "folder": folder,
+            "variants": len(variants),
+            "seconds": seconds,
+            "metric": metric,
+            "best": top.to_dict(),
+            "overfitting": overfit,
+        }
+    )
+
+
+def _value(key: str, value: Any) -> str:
+    """A best variant's cell as text: a registry metric in its unit (``4,351.7%``, ``1.21``,
+    ``16,532``), a swept parameter as given."""
+    from rotation.metrics import METRICS
+
+    entry = next((m for m in METRICS if m.name == key), None)
+    return entry.format(value) if entry is not None else str(value)
 
 
 def _odds(x: float | None) -> str:
     return "  n/a" if x is None or x != x else f"{x:.3f}"
+
+
+def _sharpe(x: float | None) -> str:
+    """An annualized Sharpe ratio as the tables print it (2 decimals), with 2 significant
+    digits below 0.1 so that a small expected maximum does not read as 0.00."""
+    if x is None:
+        return "n/a"
+    return f"{x:.2f}" if abs(x) >= 0.1 or x == 0 else f"{x:.2g}"
 
 
 def _overfit_lines(stats: dict[str, Any]) -> str:
@@ -159,19 +221,20 @@ def _overfit_lines(stats: dict[str, Any]) -> str:
         return "n/a" if x is None else f"{x:.{digits}f}"
 
     n, distinct, effective = stats["n_trials"], stats["n_distinct"], stats["n_effective"]
+    sharpe = _sharpe(stats["sharpe"])
     rows = [
         ("probabilistic Sharpe ratio (PSR, SR > 0)", num(stats["psr"], 3), ""),
         (
             f"deflated Sharpe ratio (DSR), {n:,} trials",
             num(stats["dsr"], 3),
-            f"(vs {num(stats['expected_max_sharpe'])}, the expected best Sharpe of {n:,} "
-            "independent unskilled variants)",
+            f"(its Sharpe {sharpe} vs {_sharpe(stats['expected_max_sharpe'])}, the expected "
+            f"best Sharpe of {n:,} independent unskilled variants; both annualized)",
         ),
         (
             f"deflated Sharpe ratio (DSR), {num(effective)} effective",
             num(stats["dsr_effective"], 3),
-            f"(vs {num(stats['expected_max_sharpe_effective'])}, the same for "
-            f"{num(effective)} independent ones)",
+            f"(its Sharpe {sharpe} vs {_sharpe(stats['expected_max_sharpe_effective'])}, the "
+            f"same for {num(effective)} independent ones)",
         ),
     ]
     if stats["pbo"] is None:

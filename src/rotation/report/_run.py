@@ -16,17 +16,7 @@ import yaml
 
 from rotation.attribution import Attribution, attribute
 from rotation.errors import RotationError
-
-RUN_FILES = (
-    "config.yaml",
-    "manifest.json",
-    "metrics.json",
-    "equity.csv",
-    "weights.csv",
-    "orders.csv",
-    "signals.csv",
-    "regime.csv",
-)
+from rotation.runs import RUN_FILES as RUN_FILES  # the files of a run folder, defined once
 
 
 @dataclass(frozen=True)
@@ -174,3 +164,8 @@ def load_run(folder: str | Path) -> Run:
         regime_table=_read(folder, "regime.csv", lambda p: pd.read_csv(p, index_col="regime")),
         prices=_read(folder, "prices.csv", _frame) if (folder / "prices.csv").exists() else None,
     )
+
+
+def read_targets(folder: str | Path) -> pd.DataFrame:
+    """targets.csv of the run folder ``folder``: target weights on decision dates."""
+    return _read(Path(folder), "targets.csv", _frame)  # type: ignore[no-any-return]
