@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from rotation._report_modes import PLOTLY_MODES
+
 if TYPE_CHECKING:
     from click.decorators import FC
 
@@ -48,4 +50,20 @@ def static_option() -> Callable[[FC], FC]:
         show_default=True,
         help="Also embed a PNG copy of each chart, shown where JavaScript is off (slower to "
         "write, larger file).",
+    )
+
+
+def plotly_option() -> Callable[[FC], FC]:
+    """``--plotly inline|shared|cdn`` (default inline): how a report loads plotly.js
+    (``rotation._report_modes.PLOTLY_MODES``)."""
+    return click.option(
+        "--plotly",
+        "plotly",
+        type=click.Choice(PLOTLY_MODES),
+        default="inline",
+        show_default=True,
+        help="How report.html loads plotly.js: inline (in the page, opens offline; ~2.5 MB), "
+        "shared (one plotly-<version>.min.js in the results folder, referenced from each "
+        "report; opens offline while it sits there) or cdn (plotly's CDN, pinned version "
+        "with an integrity hash; needs the network).",
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from rotation.cli._options import quiet_option, results_option, static_option
+from rotation.cli._options import plotly_option, quiet_option, results_option, static_option
 
 
 @click.command()
@@ -19,6 +19,7 @@ from rotation.cli._options import quiet_option, results_option, static_option
 @results_option("Folder that receives one new run folder per config.")
 @quiet_option("Print only the run folders.")
 @static_option()
+@plotly_option()
 def backtest(
     configs: tuple[str, ...],
     start: dt.datetime | None,
@@ -26,6 +27,7 @@ def backtest(
     results_dir: Path,
     quiet: bool,
     static: bool,
+    plotly: str,
 ) -> None:
     """Backtest each CONFIG and print the runs side by side.
 
@@ -64,7 +66,9 @@ def backtest(
             config = config.replace(**overrides) if overrides else config
             result = run_backtest(config)
             folder = save(
-                result, results_dir, finish=functools.partial(write_report, static=static)
+                result,
+                results_dir,
+                finish=functools.partial(write_report, static=static, plotly=plotly),
             )
             reports.append(folder / REPORT_FILE)
             names.append(config.name)

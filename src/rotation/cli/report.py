@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from rotation.cli._options import static_option
+from rotation.cli._options import plotly_option, static_option
 
 
 @click.command()
@@ -20,7 +20,8 @@ from rotation.cli._options import static_option
     help="Also save a full-page report.png beside it (needs a headless Chromium).",
 )
 @static_option()
-def report(run_dirs: tuple[Path, ...], take_screenshot: bool, static: bool) -> None:
+@plotly_option()
+def report(run_dirs: tuple[Path, ...], take_screenshot: bool, static: bool, plotly: str) -> None:
     """Write RUN_DIR/report.html: a self-contained HTML tearsheet that opens offline.
 
     Built from the run folder's files only, so it works on any run `rotation backtest` wrote.
@@ -28,7 +29,7 @@ def report(run_dirs: tuple[Path, ...], take_screenshot: bool, static: bool) -> N
     from rotation.report import screenshot, write_report
 
     for run_dir in run_dirs:
-        path = write_report(run_dir, static=static)
+        path = write_report(run_dir, static=static, plotly=plotly)
         click.echo(f"report {path}")
         if take_screenshot:
             click.echo(f"screenshot {screenshot(path)}")

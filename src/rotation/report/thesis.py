@@ -31,6 +31,7 @@ from rotation.report.html import (
     records_table,
     whole,
 )
+from rotation.report.style import ChartData
 
 __all__ = ["THESIS_SECTIONS", "thesis_html"]
 
@@ -91,8 +92,10 @@ def _verdict(verdict: Any) -> str:
 def thesis_html(thesis: Mapping[str, Any]) -> str:
     """The thesis page of ``thesis`` (shape in the module docstring), a string of HTML."""
 
+    data = ChartData()
+
     def plot(fig: fg.Figure, chart_id: str, caption: str) -> str:
-        return chart(fig, chart_id, static=False, caption=caption)
+        return chart(fig, chart_id, static=False, caption=caption, data=data)
 
     placebo = thesis.get("placebo")
     attribution = thesis.get("attribution")
@@ -130,4 +133,5 @@ def thesis_html(thesis: Mapping[str, Any]) -> str:
         f"Thesis: {config}",
         f"{header}<nav>{nav}</nav><main>{sections}</main>",
         "rotation thesis · built from the thesis results only · opens offline",
+        data=data,
     )
