@@ -759,8 +759,8 @@ def distribution_html(
         f"<tbody>{rows}</tbody></table></div>"
         '<p class="note">Over every day of the run (the days before the first trade count as '
         "0). Skew and excess kurtosis: the bias-corrected sample estimates (as pandas and "
-        "Excel). VaR: the 5th percentile of the daily returns; CVaR: the mean of the days at or "
-        "below it (as empyrical's value_at_risk and conditional_value_at_risk). Months are "
+        "Excel). VaR: the 5th percentile of the daily returns; CVaR: the mean of the worst 5 % "
+        "of the days (as empyrical's value_at_risk and conditional_value_at_risk). Months are "
         "calendar months compounded (first and last partial). Winning: share of the days "
         "(months) with a positive return among those with a non-zero one.</p>"
     )

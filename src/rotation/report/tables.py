@@ -12,7 +12,14 @@ import numpy as np
 import pandas as pd
 
 from rotation._types import Regime, Returns, Weights
-from rotation.metrics import PERIODS_PER_YEAR, annual_return, by_regime, drawdown
+from rotation.metrics import (
+    PERIODS_PER_YEAR,
+    annual_return,
+    by_regime,
+    conditional_value_at_risk,
+    drawdown,
+    value_at_risk,
+)
 from rotation.regime import spells
 
 ROLLING_DAYS = PERIODS_PER_YEAR  # "12 months" of trading days
@@ -237,23 +244,21 @@ def distribution(returns: Returns) -> dict[str, float]:
     """Statistics of the daily returns (the run's every day) and of the calendar months.
 
     ``skew``; ``excess_kurtosis`` (normal = 0); both the bias-corrected sample estimates
-    pandas gives. ``var`` / ``cvar``: historical daily value at risk at ``VAR_LEVEL``, the 5th
-    percentile of the days (numpy's linear interpolation, as empyrical's ``value_at_risk``) and
-    the mean of the days at or below it (empyrical's ``conditional_value_at_risk``); both
-    negative for a loss. ``best_day``, ``worst_day``, ``best_month``, ``worst_month``
+    pandas gives. ``var`` / ``cvar``: historical daily value at risk at ``VAR_LEVEL`` and the
+    mean of the days beyond it (``metrics.value_at_risk``, ``conditional_value_at_risk``);
+    both negative for a loss. ``best_day``, ``worst_day``, ``best_month``, ``worst_month``
     (compounded calendar months, first and last partial); ``win_days`` / ``win_months``: the
     share of days (months) with a positive return among those with a non-zero one.
     """
     r = returns.dropna()
     months = periodic_returns(r, "month")
-    cutoff = (1.0 - VAR_LEVEL) * 100
-    var = float(np.percentile(r.to_numpy(), cutoff))
+    cutoff = 1.0 - VAR_LEVEL
     moved, moved_months = r[r != 0], months[months != 0]
     return {
         "skew": float(cast(float, r.skew())),
         "excess_kurtosis": float(cast(float, r.kurt())),
-        "var": var,
-        "cvar": float(r[r <= var].mean()),
+        "var": value_at_risk(r.to_numpy(), cutoff),
+        "cvar": conditional_value_at_risk(r.to_numpy(), cutoff),
         "best_day": float(np.max(r.to_numpy())),
         "worst_day": float(np.min(r.to_numpy())),
         "best_month": float(months.max()),
