@@ -399,3 +399,56 @@ def period_bars(frame: pd.DataFrame, colors: Mapping[str, str], *, yformat: str)
     layout.update(barmode="group", bargap=0.25, hovermode="x")
     layout["xaxis"]["type"] = "category"
     return {"data": data, "layout": layout}
+
+
+def series_colors(names: Sequence[str]) -> dict[str, str]:
+    """A colour per compared series (configs, curves): the first the strategy's, the rest the
+    palette's hues in turn."""
+    palette = (STRATEGY_COLOR, *SLEEVE_PALETTE)
+    return {str(name): palette[n % len(palette)] for n, name in enumerate(names)}
+
+
+def lines_figure(
+    frame: pd.DataFrame,
+    colors: Mapping[str, str],
+    *,
+    yformat: str = "",
+    log_scale: bool = False,
+    height: int = 360,
+    dashed: Sequence[str] = (),
+) -> Figure:
+    """dates x series as lines in their ``colors`` (grey where none), ``dashed`` ones dashed
+    (a benchmark); a log value axis with ``log_scale``."""
+    x = _dates(frame.index)
+    data = [
+        _line(
+            x, _values(frame[column]), str(column),
+            line={"color": colors.get(str(column), BENCHMARK_COLOR), "width": 1.6,
+                  "dash": "dash" if str(column) in dashed else "solid"},
+        )
+        for column in frame.columns
+    ]  # fmt: skip
+    layout = base_layout(height=height, yformat=yformat)
+    if log_scale:
+        layout["yaxis"]["type"] = "log"
+    return {"data": data, "layout": layout}
+
+
+def grid_heatmap(pivot: pd.DataFrame, metric: str, *, text_format: str = ".3g") -> Figure:
+    """rows x columns of a two-key grid: ``metric`` per cell, red low to green high (the
+    diverging scale of every heatmap), each cell labelled with its value."""
+    z = pivot.to_numpy(dtype="float64")
+    text = [["" if not np.isfinite(v) else format(v, text_format) for v in row] for row in z]
+    trace = {
+        "type": "heatmap", "z": z, "x": [str(c) for c in pivot.columns],
+        "y": [str(i) for i in pivot.index], "text": text, "texttemplate": "%{text}",
+        "colorscale": HEATMAP_SCALE, "xgap": 1, "ygap": 1,
+        "colorbar": {"title": {"text": metric}},
+        "hovertemplate": f"{pivot.index.name}=%{{y}}, {pivot.columns.name}=%{{x}}: %{{z}}"
+        "<extra></extra>",
+    }  # fmt: skip
+    layout = base_layout(height=max(260, 40 * len(pivot) + 120))
+    layout["hovermode"] = "closest"
+    layout["xaxis"].update(type="category", title={"text": str(pivot.columns.name)})
+    layout["yaxis"].update(type="category", title={"text": str(pivot.index.name)})
+    return {"data": [trace], "layout": layout}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import html
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -138,8 +138,8 @@ def _chip(color: str, label: str) -> str:
 
 
 def regime_legend() -> str:
-    chips = "".join(_chip(REGIME_COLORS[s], s) for s in REGIME_ORDER)
-    return f'<div class="legend">Shading: regime known at the close. {chips}</div>'
+    colors = {s: REGIME_COLORS[s] for s in REGIME_ORDER}
+    return legend(colors, "Shading: regime known at the close.")
 
 
 def chart(
@@ -463,9 +463,60 @@ def _version(package: str) -> str:
         return "unknown"
 
 
-def _section(section_id: str, body: str) -> str:
-    title = dict(SECTIONS)[section_id]
-    return f'<section id="{section_id}"><h2>{_e(title)}</h2>{body}</section>'
+def page_header(title: str, parts: Sequence[Any], tiles: str = "") -> str:
+    """The dark header of every page: ``title``, a subtitle of the non-empty ``parts`` (text,
+    escaped here), and ``tiles`` (HTML, escaped by the caller)."""
+    subtitle = " · ".join(_e(part) for part in parts if part)
+    boxes = f'<div class="tiles">{tiles}</div>' if tiles else ""
+    return f'<header><div class="title"><h1>{_e(title)}</h1><p>{subtitle}</p></div>{boxes}</header>'
+
+
+def page_body(sections: Sequence[tuple[str, str, str]]) -> str:
+    """The navigation bar and the ``<main>`` of a page: ``sections`` as (id, title, body
+    HTML), each a card with its title."""
+    links = "".join(f'<a href="#{_e(sid)}">{_e(title)}</a>' for sid, title, _ in sections)
+    cards = "\n".join(
+        f'<section id="{_e(sid)}"><h2>{_e(title)}</h2>{body}</section>'
+        for sid, title, body in sections
+    )
+    return f"<nav>{links}</nav><main>{cards}</main>"
+
+
+def legend(colors: Mapping[str, str], lead: str = "") -> str:
+    """A row of coloured chips (name -> colour), after ``lead`` (text)."""
+    chips = "".join(_chip(color, name) for name, color in colors.items())
+    return f'<div class="legend">{_e(lead)} {chips}</div>'
+
+
+def metrics_table(frame: pd.DataFrame, attr: str, colors: Mapping[str, str] | None = None) -> str:
+    """rows (configs, variants, curves) x columns: each registry metric (``metrics.METRICS``)
+    under its label and in its unit, other columns as they are; exact values in
+    ``data-value``, ``attr`` = "<row>.<column>"; a row's chip in its colour (``colors``)."""
+    columns = []
+    for column in frame.columns:
+        try:
+            label, _, fmt = _registered(str(column))
+        except KeyError:
+            label, fmt = str(column).replace("_", " "), _plain_or_number
+        columns.append((column, label, fmt))
+    head = "".join(f'<th class="num">{_e(label)}</th>' for _, label, _ in columns)
+    rows = []
+    for name, row in frame.iterrows():
+        color = (colors or {}).get(str(name))
+        label = _chip(color, str(name)) if color else _e(name)
+        cells = "".join(_cell(row[c], fmt, attr, f"{name}.{c}") for c, _, fmt in columns)
+        rows.append(f"<tr><th>{label}</th>{cells}</tr>")
+    return (
+        f'<div class="wide"><table class="metrics"><thead><tr><th></th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _plain_or_number(x: Any) -> str:
+    if isinstance(x, bool | np.bool_) or not isinstance(x, int | float | np.number):
+        return plain(x)
+    value = float(x)
+    return whole(value) if value.is_integer() and abs(value) >= 1 else f"{value:,.4g}"
 
 
 def _header(
@@ -491,31 +542,19 @@ def _header(
         for sleeve, share in exposure.items()
         if share > 0
     )
-    parts = " · ".join(f"{_e(sleeve)} {weight(share)}" for sleeve, share in exposure.items())
+    shares = " · ".join(f"{_e(sleeve)} {weight(share)}" for sleeve, share in exposure.items())
     tiles += (
         '<div class="tile exposure"><div class="label">Average exposure</div>'
-        f'<div class="bar">{bar}</div><div class="sub">{parts}</div></div>'
+        f'<div class="bar">{bar}</div><div class="sub">{shares}</div></div>'
     )
-    subtitle = " · ".join(
-        _e(part)
-        for part in (
-            c.get("description"),
-            f"strategy {strategy}",
-            f"{metrics.get('start')} → {metrics.get('end')} ({whole(metrics.get('days'))} days)",
-            f"benchmark {run.benchmark}",
-            f"run {run.manifest.get('run_id', '')}",
-        )
-        if part
+    parts = (
+        c.get("description"),
+        f"strategy {strategy}",
+        f"{metrics.get('start')} → {metrics.get('end')} ({whole(metrics.get('days'))} days)",
+        f"benchmark {run.benchmark}",
+        f"run {run.manifest.get('run_id', '')}",
     )
-    return (
-        f'<header><div class="title"><h1>{_e(run.name)}</h1><p>{subtitle}</p></div>'
-        f'<div class="tiles">{tiles}</div></header>'
-    )
-
-
-def _nav() -> str:
-    links = "".join(f'<a href="#{sid}">{_e(title)}</a>' for sid, title in SECTIONS)
-    return f"<nav>{links}</nav>"
+    return page_header(run.name, parts, tiles)
 
 
 def build_html(
@@ -644,11 +683,10 @@ def build_html(
         "trades": trades_html(tables.trades(run.orders, run.weights), colors, slippage),
         "provenance": provenance_html(run, folder),
     }
-    sections = "\n".join(_section(sid, body[sid]) for sid, _ in SECTIONS)
-    header = _header(run, metrics, bench, exposure, colors)
+    sections = [(sid, title, body[sid]) for sid, title in SECTIONS]
     return page(
         run.name,
-        header + _nav() + f"<main>{sections}</main>",
+        _header(run, metrics, bench, exposure, colors) + page_body(sections),
         plotly=plotly_tag(plotly, run.folder),
         data=data,
     )
