@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 
+import pandas as pd
 import pytest
 import yaml
 from PIL import Image
@@ -19,7 +20,7 @@ from rotation.report.browser import FLAGS
 from rotation.report.thesis import thesis_html
 from rotation.runs import save
 from rotation.validate import load_config
-from tests.helpers import STRATEGIES, base_config, synthetic_thesis
+from tests.helpers import CONFIGS, STRATEGIES, base_config, synthetic_thesis
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
 CHROMIUM = find_chromium()
@@ -224,6 +225,37 @@ def test_cli_screenshot_uses_chromium_directly(report, tmp_path):
     target = screenshot(report, tmp_path / "cli.png")
     with Image.open(target) as image:
         assert image.width == WIDTH and image.height > 2000
+
+
+def test_compare_and_signals_pages_render_offline_without_errors(report, tmp_path):
+    """The other pages, in the tearsheet's frame, draw every chart with no error."""
+    from rotation.diagnose import signal_history
+    from rotation.report.signals import signal_chart_html
+    from rotation.report.studies import compare_page
+
+    run = load_run(report.parent)
+    values = {"strategy": run.equity["value"], "benchmark": run.equity["benchmark"]}
+    table = pd.DataFrame({"sharpe": [1.0, 0.5]}, index=list(values))
+    pages = {
+        tmp_path / "compare.html": ["chart-compare-equity", "chart-compare-drawdown"],
+        tmp_path / "chart.html": ["chart-signals"],
+    }
+    (tmp_path / "compare.html").write_text(compare_page(values, table), encoding="utf-8")
+    config = load_config(CONFIGS / "capital_scarcity.yaml")
+    signal_chart_html(signal_history(config), tmp_path / "chart.html")
+    driver = _browser(tmp_path / "profile")
+    try:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
+        for path, expected in pages.items():
+            driver.get(path.resolve().as_uri())
+            charts = driver.execute_script(CHARTS_DRAWN)
+            assert driver.execute_script("return window.__errors") == [], path
+            assert [c["id"] for c in charts] == expected
+            for chart in charts:
+                assert chart["traces"] > 0 and chart["drawn"] == chart["traces"], chart
+                assert chart["marks"] > 0, chart
+    finally:
+        driver.quit()
 
 
 def test_thesis_page_renders_offline_without_errors(report, tmp_path):

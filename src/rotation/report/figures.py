@@ -430,7 +430,11 @@ def lines_figure(
     ]  # fmt: skip
     layout = base_layout(height=height, yformat=yformat)
     if log_scale:
-        layout["yaxis"]["type"] = "log"
+        values = frame.to_numpy(dtype="float64")
+        ticks = log_ticks(float(np.nanmin(values)), float(np.nanmax(values)))
+        layout["yaxis"].update(
+            type="log", tickmode="array", tickvals=ticks, ticktext=[si_format(t) for t in ticks]
+        )
     return {"data": data, "layout": layout}
 
 
