@@ -78,12 +78,22 @@ chart): 4 significant digits. Exact values are in the page's tables (``data-valu
 read from a chart."""
 
 
-def _short(x: float) -> float | int | None:
-    """``x`` to ``CHART_DIGITS`` significant digits (an integer when whole; None for NaN)."""
-    if not np.isfinite(x):
-        return None
-    rounded = float(f"{x:.{CHART_DIGITS}g}")
-    return int(rounded) if rounded.is_integer() and abs(rounded) < 1e15 else rounded
+def rounded(values: np.ndarray) -> list[float | None]:
+    """``values`` to ``CHART_DIGITS`` significant digits, as a list (None for NaN / inf).
+
+    Each is k / 10^n (or k * 10^n), so it is the double nearest that short decimal and JSON
+    writes it as such (0.1235, not 0.12349999...)."""
+    x = np.asarray(values, dtype="float64").ravel()
+    finite = np.isfinite(x) & (x != 0)
+    out = np.where(np.isfinite(x), x, np.nan)
+    magnitude = np.zeros_like(x)
+    magnitude[finite] = np.floor(np.log10(np.abs(x[finite])))
+    places = (CHART_DIGITS - 1 - magnitude).astype(int)
+    small = finite & (places >= 0)
+    large = finite & (places < 0)
+    out[small] = np.round(x[small] * 10.0 ** places[small]) / 10.0 ** places[small]
+    out[large] = np.round(x[large] / 10.0 ** -places[large]) * 10.0 ** -places[large]
+    return [None if v != v else v for v in out.tolist()]
 
 
 SHARED_MIN = 64
@@ -125,17 +135,19 @@ class ChartData:
             default=_decimal_array,
             separators=(",", ":"),
         )
-        packed = gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
+        packed = gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
         data = base64.b64encode(packed).decode("ascii")
         return f'<script type="application/octet-stream" id="chart-data-gzip">{data}</script>'
 
 
 def _decimal_array(value: Any) -> Any:
-    """``json.dumps`` default: float arrays as rounded decimal lists (``_short``), other
+    """``json.dumps`` default: float arrays as rounded decimal lists (``rounded``), other
     arrays as lists, numpy scalars as numbers."""
     if isinstance(value, np.ndarray):
+        if value.dtype.kind == "f" and value.ndim == 2:
+            return [rounded(row) for row in value]
         if value.dtype.kind == "f":
-            return np.vectorize(_short, otypes=[object])(value).tolist() if value.size else []
+            return rounded(value)
         return value.tolist()
     if isinstance(value, np.generic):
         return value.item()
