@@ -224,3 +224,30 @@ def test_plotly_cdn_is_pinned_with_an_integrity_hash(demo_run, tmp_path):
     assert not list(tmp_path.glob("plotly-*.js"))
     bad = CliRunner().invoke(main, ["report", "--plotly", "web", str(run)])
     assert bad.exit_code == 2 and "'web' is not one of" in bad.output
+
+
+def test_provenance_follows_a_suffixed_folder_when_the_name_was_taken(
+    demo_run, tmp_path, monkeypatch
+):
+    """Another run took the folder's name meanwhile: the run is published as <name>-2 and its
+    report is written again, naming that folder."""
+    import datetime as dt
+
+    import rotation.runs
+
+    moment = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+
+    class Frozen(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return moment
+
+    monkeypatch.setattr(rotation.runs.dt, "datetime", Frozen)
+    result = demo_run[3]
+    name = f"{result.config.name}-{moment:%Y%m%dT%H%M%S}-{result.identity.run_id}"
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "other-run.txt").write_text("taken")
+    folder = save(result, tmp_path, finish=write_report)
+    assert folder.name == f"{name}-2"
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert f'data-provenance="run folder">{folder.resolve()}<' in html

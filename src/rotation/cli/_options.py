@@ -63,7 +63,7 @@ def plotly_option() -> Callable[[FC], FC]:
         default="inline",
         show_default=True,
         help="How report.html loads plotly.js: inline (in the page, opens offline; ~2.5 MB), "
-        "shared (one plotly-<version>.min.js in the results folder, referenced from each "
-        "report; opens offline while it sits there) or cdn (plotly's CDN, pinned version "
-        "with an integrity hash; needs the network).",
+        "shared (one plotly-<version>.min.js in the folder above the run folder, the results "
+        "folder, referenced from each report; opens offline while it sits there) or cdn "
+        "(plotly's CDN, pinned version with an integrity hash; needs the network).",
     )

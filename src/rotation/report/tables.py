@@ -25,13 +25,6 @@ from rotation.regime import spells
 ROLLING_DAYS = PERIODS_PER_YEAR  # "12 months" of trading days
 
 
-def time_in_market(weights: Weights) -> float:
-    """Share of days on which any asset is held (weight > 0) at the close."""
-    if weights.empty:
-        return 0.0
-    return float((weights.fillna(0.0) > 0).any(axis=1).mean())
-
-
 def sleeve_weights(weights: Weights, sleeves: dict[str, list[str]]) -> pd.DataFrame:
     """dates x sleeves: the summed held weight of each sleeve's assets, plus ``cash``."""
     frame = pd.DataFrame(
