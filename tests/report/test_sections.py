@@ -232,17 +232,14 @@ def test_provenance_follows_a_suffixed_folder_when_the_name_was_taken(
     """Another run took the folder's name meanwhile: the run is published as <name>-2 and its
     report is written again, naming that folder."""
     import datetime as dt
+    from types import SimpleNamespace
 
     import rotation.runs
 
     moment = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
-
-    class Frozen(dt.datetime):
-        @classmethod
-        def now(cls, tz=None):
-            return moment
-
-    monkeypatch.setattr(rotation.runs.dt, "datetime", Frozen)
+    clock = SimpleNamespace(now=lambda tz=None: moment)
+    # rotation.runs's own view of the datetime module only (pandas keeps the real one)
+    monkeypatch.setattr(rotation.runs, "dt", SimpleNamespace(datetime=clock, UTC=dt.UTC))
     result = demo_run[3]
     name = f"{result.config.name}-{moment:%Y%m%dT%H%M%S}-{result.identity.run_id}"
     (tmp_path / name).mkdir()
