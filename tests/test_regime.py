@@ -119,7 +119,7 @@ def test_signals_command_prints_the_current_regime_and_writes_files(signals_run)
     assert history["regime"].dropna().isin(["abundant", "neutral", "scarce"]).all()
     html = (folder / "chart.html").read_text()
     assert '<script src="http' not in html  # plotly.js is inline: the chart works offline
-    assert "plotly.js v" in html
+    assert 'id="plotly-gzip"' in html and "chart-signals" in html
     assert (folder / "chart.png").read_bytes()[:4] == b"\x89PNG"
 
 

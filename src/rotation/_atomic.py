@@ -51,9 +51,11 @@ def timestamp() -> str:
 
 @dataclass
 class Staging:
-    """A folder being written (``path``) and, once complete, where it was published."""
+    """A folder being written (``path``), where it will be published unless another output
+    took that name meanwhile (``target``), and, once complete, where it was published."""
 
     path: Path
+    target: Path
     published: Path | None = None
 
 
@@ -73,7 +75,9 @@ def new_folder(
     final_name = final_name if exact else safe_name(final_name)
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        staging = Staging(parent / f".incomplete-{final_name}-{uuid.uuid4().hex[:8]}")
+        staging = Staging(
+            parent / f".incomplete-{final_name}-{uuid.uuid4().hex[:8]}", parent / final_name
+        )
         staging.path.mkdir()
     except OSError as exc:  # read-only, a file in the way, no permission...
         raise RotationError(

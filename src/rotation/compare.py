@@ -162,12 +162,13 @@ def save(comparison: Comparison, results_dir: Path) -> Path:
         records = json.loads(comparison.table.to_json(orient="index"))
         (staging.path / "table.json").write_text(json.dumps(records, indent=2) + "\n")
         (staging.path / "notes.txt").write_text("".join(f"{n}\n" for n in comparison.notes))
-        from rotation.report.studies import compare_figure, write_figure_html
+        from rotation.report.studies import compare_page
 
         values = {
             name: result.simulation.value
             for name, result in zip(comparison.table.index, by_rank(comparison), strict=True)
         }
-        write_figure_html(compare_figure(values), staging.path / "compare.html")
+        page = compare_page(values, comparison.table)
+        (staging.path / "compare.html").write_text(page, encoding="utf-8")
     assert staging.published is not None  # new_folder sets it when the block succeeds
     return staging.published

@@ -61,6 +61,7 @@ __all__ = [
     "by_regime",
     "calmar_ratio",
     "compute",
+    "conditional_value_at_risk",
     "downside_risk",
     "drawdown",
     "finite_or_none",
@@ -71,6 +72,7 @@ __all__ = [
     "sharpe_ratio",
     "sortino_ratio",
     "total_return",
+    "value_at_risk",
 ]
 
 PERIODS_PER_YEAR = 252
@@ -231,6 +233,26 @@ def alpha_beta(
     residual_returns = (r - rate) - slope * ((b if r.ndim == 1 else factor) - rate)
     alpha = np.subtract(np.power(np.add(bn.nanmean(residual_returns, axis=0), 1), annualization), 1)
     return _out(alpha, r), _out(slope, r)
+
+
+def value_at_risk(returns: Any, cutoff: float = 0.05) -> float:
+    """Historical value at risk of daily ``returns`` ((T,)): their ``cutoff`` percentile
+    (numpy's linear interpolation), as empyrical's ``value_at_risk``; negative for a loss."""
+    r = _array(returns)
+    r = r[~np.isnan(r)]
+    return float(np.percentile(r, 100 * cutoff)) if len(r) else math.nan
+
+
+def conditional_value_at_risk(returns: Any, cutoff: float = 0.05) -> float:
+    """Historical conditional value at risk (expected shortfall) of daily ``returns``: the mean
+    of the int((T - 1) * ``cutoff``) + 1 worst days, as empyrical's
+    ``conditional_value_at_risk`` (NaN days left out first)."""
+    r = _array(returns)
+    r = r[~np.isnan(r)]
+    if not len(r):
+        return math.nan
+    index = int((len(r) - 1) * cutoff)
+    return float(np.mean(np.partition(r, index)[: index + 1]))
 
 
 def annual_turnover(turnover: Any, days: int) -> Any:

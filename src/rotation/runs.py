@@ -38,11 +38,10 @@ import hashlib
 import json
 import os
 import platform
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 
@@ -170,13 +169,20 @@ def manifest(result: Backtest, created: dt.datetime) -> dict[str, Any]:
     }
 
 
-def save(
-    result: Backtest, results_dir: Path, *, finish: Callable[[Path], object] | None = None
-) -> Path:
+class Finish(Protocol):
+    """What completes a run folder before it is published (``rotation.report.write_report``):
+    called with the folder as it is being written and ``final``, the path it will have."""
+
+    def __call__(self, folder: Path, *, final: Path) -> object: ...
+
+
+def save(result: Backtest, results_dir: Path, *, finish: Finish | None = None) -> Path:
     """Write ``result`` into a new folder under ``results_dir``; return its path.
 
-    ``finish(folder)`` runs on the complete folder before it is published (e.g. writing the
-    report), so a published folder always holds everything.
+    ``finish(folder, final=path)`` runs on the complete folder before it is published (e.g.
+    writing the report, which names the final path), so a published folder always holds
+    everything; it runs again on the published folder in the rare case that another run took
+    the name meanwhile and this one got a suffix (-2...).
     """
     created = dt.datetime.now(dt.UTC)
     info = manifest(result, created)
@@ -184,8 +190,10 @@ def save(
     with new_folder(results_dir, final_name) as staging:
         _write_files(result, staging.path, info)
         if finish is not None:
-            finish(staging.path)
+            finish(staging.path, final=staging.target)
     assert staging.published is not None  # new_folder sets it when the block succeeds
+    if finish is not None and staging.published != staging.target:
+        finish(staging.published, final=staging.published)
     return staging.published
 
 

@@ -415,10 +415,10 @@ def save(
             yaml.safe_dump(best_config.to_dict(), sort_keys=False, allow_unicode=True)
         )
         if len(grid) == 2:
-            from rotation.report.studies import sweep_heatmap, write_figure_html
+            from rotation.report.studies import sweep_page
 
-            heatmap = sweep_heatmap(result.table, list(grid), metric)
-            write_figure_html(heatmap, folder / "heatmap.html")
+            page = sweep_page(result.table, list(grid), metric, config.name)
+            (folder / "heatmap.html").write_text(page, encoding="utf-8")
     assert staging.published is not None  # new_folder sets it when the block succeeds
     return staging.published
 

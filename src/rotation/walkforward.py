@@ -432,6 +432,6 @@ def save(result: WalkForward, results_dir: Path, *, seconds: float | None = None
         )
         from rotation.report.studies import walkforward_page
 
-        (folder / "walkforward.html").write_text(walkforward_page(result))
+        (folder / "walkforward.html").write_text(walkforward_page(result), encoding="utf-8")
     assert staging.published is not None  # new_folder sets it when the block succeeds
     return staging.published

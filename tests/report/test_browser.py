@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 
+import pandas as pd
 import pytest
 import yaml
 from PIL import Image
@@ -19,7 +20,7 @@ from rotation.report.browser import FLAGS
 from rotation.report.thesis import thesis_html
 from rotation.runs import save
 from rotation.validate import load_config
-from tests.helpers import STRATEGIES, base_config, synthetic_thesis
+from tests.helpers import CONFIGS, STRATEGIES, base_config, synthetic_thesis
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
 CHROMIUM = find_chromium()
@@ -30,8 +31,9 @@ pytestmark = pytest.mark.skipif(
     "`make test` installs them when run as root)",
 )
 
-CHARTS = 11
+CHARTS = 15
 WIDTH = 1280
+NEW_SECTIONS = ("trailing", "distribution", "trading")  # issue 18: tables and charts of their own
 
 # Collects uncaught errors and rejected promises from the first line of the page on.
 CATCH_ERRORS = """
@@ -156,18 +158,104 @@ def test_static_images_show_when_javascript_is_off(report, tmp_path):
         driver.get(report.resolve().as_uri())
         shown = driver.execute_script(
             "return Array.from(document.querySelectorAll('img.static')).map(function (img) {"
-            " return [img.complete, img.naturalWidth, img.getBoundingClientRect().height]; })"
+            " var block = img.closest('.block'), title = block.querySelector('h3');"
+            " return [img.complete, img.naturalWidth, img.getBoundingClientRect().height,"
+            " img.getBoundingClientRect().top - title.getBoundingClientRect().bottom]; })"
         )
     finally:
         driver.quit()
     assert len(shown) == CHARTS
-    assert all(done and width > 0 and height > 0 for done, width, height in shown), shown
+    assert all(done and width > 0 and height > 0 for done, width, height, _ in shown), shown
+    # each PNG right under its caption: no room kept for a chart that JavaScript would draw
+    assert all(0 <= gap < 20 for *_, gap in shown), shown
+
+
+@pytest.mark.parametrize("width", [375, 600])
+def test_narrow_window_never_scrolls_sideways(report, tmp_path, width):
+    """Phone and small-tablet widths (emulated: a desktop window cannot be made that narrow):
+    the page is no wider than the window; wide tables scroll inside their own box."""
+    driver = _browser(tmp_path / "profile")
+    try:
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+        )
+        driver.get(report.resolve().as_uri())
+        widths = driver.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth,"
+            " Math.max.apply(null, Array.from(document.querySelectorAll('div.chart'))"
+            ".map(function (el) { return el.getBoundingClientRect().right; }))]"
+        )
+    finally:
+        driver.quit()
+    scroll, client, chart_right = widths
+    assert client == width
+    assert scroll <= client, widths
+    assert chart_right <= client, widths
+
+
+def test_new_sections_show_their_tables_and_charts(page):
+    """The sections of issue 18 are on the page with rows a reader can see, and their charts
+    (rolling beta, distribution, turnover, costs) are drawn; the regime view is clipped."""
+    found = page.execute_script(
+        "return arguments[0].map(function (id) { var s = document.getElementById(id);"
+        " return [id, s.getBoundingClientRect().height,"
+        " s.querySelectorAll('tbody tr').length]; })",
+        list(NEW_SECTIONS),
+    )
+    for section, height, rows in found:
+        assert height > 150 and rows >= 3, (section, height, rows)
+    drawdown_rows = page.execute_script(
+        "return document.querySelectorAll('#drawdown table.drawdowns tbody tr').length"
+    )
+    assert drawdown_rows >= 1
+    charts = {chart["id"]: chart for chart in page.execute_script(CHARTS_DRAWN)}
+    for chart_id in ("chart-rolling-beta", "chart-distribution", "chart-turnover", "chart-costs"):
+        assert charts[chart_id]["marks"] > 0 and charts[chart_id]["height"] > 200, chart_id
+    view = page.execute_script(
+        "return document.getElementById('chart-regime')._fullLayout.yaxis.range"
+    )
+    wanted = page.execute_script(
+        "return document.getElementById('chart-regime').layout.yaxis.range"
+    )
+    assert view == pytest.approx(wanted)
 
 
 def test_cli_screenshot_uses_chromium_directly(report, tmp_path):
     target = screenshot(report, tmp_path / "cli.png")
     with Image.open(target) as image:
         assert image.width == WIDTH and image.height > 2000
+
+
+def test_compare_and_signals_pages_render_offline_without_errors(report, tmp_path):
+    """The other pages, in the tearsheet's frame, draw every chart with no error."""
+    from rotation.diagnose import signal_history
+    from rotation.report.signals import signal_chart_html
+    from rotation.report.studies import compare_page
+
+    run = load_run(report.parent)
+    values = {"strategy": run.equity["value"], "benchmark": run.equity["benchmark"]}
+    table = pd.DataFrame({"sharpe": [1.0, 0.5]}, index=list(values))
+    pages = {
+        tmp_path / "compare.html": ["chart-compare-equity", "chart-compare-drawdown"],
+        tmp_path / "chart.html": ["chart-signals"],
+    }
+    (tmp_path / "compare.html").write_text(compare_page(values, table), encoding="utf-8")
+    config = load_config(CONFIGS / "capital_scarcity.yaml")
+    signal_chart_html(signal_history(config), tmp_path / "chart.html")
+    driver = _browser(tmp_path / "profile")
+    try:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_ERRORS})
+        for path, expected in pages.items():
+            driver.get(path.resolve().as_uri())
+            charts = driver.execute_script(CHARTS_DRAWN)
+            assert driver.execute_script("return window.__errors") == [], path
+            assert [c["id"] for c in charts] == expected
+            for chart in charts:
+                assert chart["traces"] > 0 and chart["drawn"] == chart["traces"], chart
+                assert chart["marks"] > 0, chart
+    finally:
+        driver.quit()
 
 
 def test_thesis_page_renders_offline_without_errors(report, tmp_path):

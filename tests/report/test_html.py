@@ -7,9 +7,9 @@ temporary results folder. The browser checks are in test_report_browser.py.
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import re
-from html.parser import HTMLParser
 
 import empyrical
 import numpy as np
@@ -19,70 +19,22 @@ import pytest
 from click.testing import CliRunner
 
 from rotation.attribution import CASH, RESIDUAL
-from rotation.backtest import run_backtest
 from rotation.cli import main
 from rotation.errors import RotationError
 from rotation.metrics import COSTS, performance
 from rotation.report import html as page
 from rotation.report import load_run, tables, write_report
 from rotation.report.figures import log_ticks
-from rotation.runs import save
-from rotation.validate import load_config
-from tests.helpers import CONFIGS, base_config
+from rotation.report.style import unpack_chart_data
+from tests.helpers import base_config
+from tests.report.conftest import Elements
 
 CHARTS = {
     "chart-equity", "chart-drawdown", "chart-weights-sleeve", "chart-weights-asset",
-    "chart-regime", "chart-rolling-sharpe", "chart-rolling-vol", "chart-monthly", "chart-yearly",
-    "chart-contribution-sleeve", "chart-contribution-asset",
+    "chart-regime", "chart-rolling-sharpe", "chart-rolling-vol", "chart-rolling-beta",
+    "chart-monthly", "chart-yearly", "chart-distribution", "chart-contribution-sleeve",
+    "chart-contribution-asset", "chart-turnover", "chart-costs",
 }  # fmt: skip
-
-
-class Elements(HTMLParser):
-    """Every start tag (tag, attributes) and the text inside elements carrying data-value."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.valued: list[tuple[dict[str, str | None], str]] = []
-        self._open: list[tuple[dict[str, str | None], list[str]]] = []
-        self._depth: list[int] = []
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        self.tags.append((tag, attributes))
-        for _, text in self._open:
-            text.append("")
-        if "data-value" in attributes:
-            self._open.append((attributes, []))
-            self._depth.append(0)
-        elif self._depth:
-            self._depth[-1] += 1
-
-    def handle_endtag(self, tag):
-        if not self._depth:
-            return
-        if self._depth[-1] == 0:
-            attributes, text = self._open.pop()
-            self._depth.pop()
-            self.valued.append((attributes, "".join(text)))
-        else:
-            self._depth[-1] -= 1
-
-    def handle_data(self, data):
-        for _, text in self._open:
-            text.append(data)
-
-
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    """The demo config's run folder with its report written (and the in-memory result)."""
-    result = run_backtest(load_config(CONFIGS / "capital_scarcity.yaml"))
-    folder = save(result, tmp_path_factory.mktemp("results"))
-    report = write_report(folder)
-    html = report.read_text(encoding="utf-8")
-    parsed = Elements()
-    parsed.feed(html)
-    return folder, html, parsed, result
 
 
 def test_report_is_written_into_the_run_folder(demo_run):
@@ -113,8 +65,6 @@ def test_headline_numbers_equal_metrics_json(demo_run):
     assert keys == set(formats)  # the table and the header tiles, every headline row
     assert set(COSTS) <= keys  # fees, slippage, their total, and the three drags
     for key, raw, text in shown:
-        if key == "time_in_market":
-            continue  # derived from weights.csv; checked below
         expected = metrics[key]
         if isinstance(expected, float):
             assert float(raw) == expected, key  # exact: repr round-trips
@@ -123,16 +73,20 @@ def test_headline_numbers_equal_metrics_json(demo_run):
         assert text == formats[key](expected), key
 
 
-def test_time_in_market_is_the_share_of_days_with_a_position(demo_run):
-    folder, _, parsed, _ = demo_run
-    weights = pd.read_csv(folder / "weights.csv", index_col="date").to_numpy()
-    expected = np.mean([any(w > 0 for w in row) for row in weights])
-    shown = {a["data-value"] for a, _ in parsed.valued if a.get("data-metric") == "time_in_market"}
-    assert len(shown) == 1  # the header tile and the table agree
-    assert float(shown.pop()) == pytest.approx(expected, rel=1e-12)
-    assert (
-        tables.time_in_market(pd.DataFrame({"a": [0.0, 0.5, 0.0], "b": [0.0, 0.0, 0.2]})) == 2 / 3
-    )
+def test_exposure_by_sleeve_replaces_time_in_market(demo_run):
+    """Each sleeve's average held weight (the T-bill sleeve as itself, not as "invested"),
+    from weights.csv and the config's sleeves; with cash they add up to 1."""
+    folder, html, parsed, _ = demo_run
+    weights = pd.read_csv(folder / "weights.csv", index_col="date")
+    run = load_run(folder)
+    shown = {a["data-exposure"]: float(a["data-value"]) for a, _ in parsed.valued
+             if a.get("data-exposure")}  # fmt: skip
+    assert set(shown) == {*run.sleeves, "cash"}
+    assert "BIL" in run.sleeves["defensive"]
+    for sleeve, symbols in run.sleeves.items():
+        assert shown[sleeve] == pytest.approx(weights[symbols].sum(axis=1).mean(), rel=1e-12)
+    assert sum(shown.values()) == pytest.approx(1.0, abs=1e-9)
+    assert "Time in market" not in html and "time_in_market" not in html
 
 
 def test_benchmark_column_is_buy_and_hold_from_the_metrics_module(demo_run):
@@ -260,8 +214,10 @@ def test_page_is_self_contained_with_plotly_inline_once(demo_run):
             # only inline images and links within the page: nothing is fetched, no CDN
             assert value is None or value.startswith(("data:", "#")), (tag, value)
     assert not re.search(r"<script[^>]*\ssrc\s*=", html, re.I)
-    banner = plotly.offline.get_plotlyjs()[:300]
-    assert html.count(banner) == 1
+    packed = re.findall(r'<script type="application/octet-stream" id="plotly-gzip">([^<]*)<', html)
+    assert len(packed) == 1  # plotly.js, once, exactly as the plotly package ships it
+    assert gzip.decompress(base64.b64decode(packed[0])).decode() == plotly.offline.get_plotlyjs()
+    assert len(html.encode()) < 2_500_000  # was 7.3 MB with plotly.js and float64 data as is
 
 
 def _copy_run(folder, target):
@@ -292,13 +248,13 @@ def test_each_chart_has_data_and_a_png_fallback(static_report):
     for src in images:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
-    specs = dict(
-        re.findall(r'<script type="application/json" data-chart="([^"]+)">(.*?)</script>', html)
-    )
+    specs = unpack_chart_data(html)
     assert set(specs) == CHARTS
-    for spec in specs.values():
-        figure = json.loads(spec)
+    for figure in specs.values():
         assert figure["data"] and all(trace.get("y") or trace.get("z") for trace in figure["data"])
+        for trace in figure["data"]:
+            if trace["type"] == "scatter":
+                assert len(trace["x"]) == len(trace["y"]) > 1
 
 
 def test_static_images_are_opt_in(demo_run, static_report):

@@ -42,6 +42,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
+from rotation._report_modes import PLOTLY_MODES
+
 if TYPE_CHECKING:
     from click.decorators import FC
 
@@ -308,3 +310,19 @@ def _isatty(stream: IO[str]) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):  # replaced or closed streams
         return False
+
+
+def plotly_option() -> Callable[[FC], FC]:
+    """``--plotly inline|shared|cdn`` (default inline): how a report loads plotly.js
+    (``rotation._report_modes.PLOTLY_MODES``)."""
+    return click.option(
+        "--plotly",
+        "plotly",
+        type=click.Choice(PLOTLY_MODES),
+        default="inline",
+        show_default=True,
+        help="How report.html loads plotly.js: inline (in the page, opens offline; ~2.5 MB), "
+        "shared (one plotly-<version>.min.js in the folder above the run folder, the results "
+        "folder, referenced from each report; opens offline while it sits there) or cdn "
+        "(plotly's CDN, pinned version with an integrity hash; needs the network).",
+    )

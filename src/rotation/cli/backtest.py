@@ -11,6 +11,7 @@ import click
 from rotation.cli._options import (
     Output,
     output_options,
+    plotly_option,
     results_option,
     static_option,
     terminal_width,
@@ -45,6 +46,7 @@ def compile_note(out: Output) -> None:
 @results_option("Folder that receives one new run folder per config.")
 @output_options("Print only errors and the run folders.")
 @static_option()
+@plotly_option()
 def backtest(
     configs: tuple[str, ...],
     start: dt.datetime | None,
@@ -53,6 +55,7 @@ def backtest(
     as_json: bool,
     quiet: bool,
     static: bool,
+    plotly: str,
 ) -> None:
     """Backtest each CONFIG and print the runs side by side.
 
@@ -87,7 +90,9 @@ def backtest(
             result = simulate_prepared(prepared)
             progress.stage(f"{which}writing the run and its report")
             folder = save(
-                result, results_dir, finish=functools.partial(write_report, static=static)
+                result,
+                results_dir,
+                finish=functools.partial(write_report, static=static, plotly=plotly),
             )
             reports.append(folder / REPORT_FILE)
             names.append(config.name)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from rotation.cli._options import EXIT_FAILED, Output, quiet_option, static_option
+from rotation.cli._options import EXIT_FAILED, Output, plotly_option, quiet_option, static_option
 
 
 @click.command()
@@ -20,8 +20,11 @@ from rotation.cli._options import EXIT_FAILED, Output, quiet_option, static_opti
     help="Also save a full-page report.png beside it (needs a headless Chromium).",
 )
 @static_option()
+@plotly_option()
 @quiet_option("Print only errors and the reports written.")
-def report(run_dirs: tuple[Path, ...], take_screenshot: bool, static: bool, quiet: bool) -> None:
+def report(
+    run_dirs: tuple[Path, ...], take_screenshot: bool, static: bool, plotly: str, quiet: bool
+) -> None:
     """Write RUN_DIR/report.html: a self-contained HTML tearsheet that opens offline.
 
     Built from the run folder's files only, so it works on any run `rotation backtest` wrote.
@@ -43,7 +46,7 @@ def report(run_dirs: tuple[Path, ...], take_screenshot: bool, static: bool, quie
             out.note(f"skipped {run_dir}: not a backtest run folder")
             continue
         try:
-            path = write_report(run_dir, static=static)
+            path = write_report(run_dir, static=static, plotly=plotly)
         except RotationError as exc:
             if len(run_dirs) == 1:
                 raise

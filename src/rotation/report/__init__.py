@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rotation._atomic import write_file
+from rotation._report_modes import PLOTLY_MODES
 from rotation.errors import RotationError
 from rotation.report._run import Run, load_run
 from rotation.report.browser import find_chromium, screenshot
@@ -20,6 +21,7 @@ from rotation.report.html import build_html
 REPORT_FILE = "report.html"
 
 __all__ = [
+    "PLOTLY_MODES",
     "REPORT_FILE",
     "Run",
     "build_html",
@@ -30,15 +32,26 @@ __all__ = [
 ]
 
 
-def write_report(run_dir: str | Path, *, static: bool = False) -> Path:
+def write_report(
+    run_dir: str | Path,
+    *,
+    static: bool = False,
+    plotly: str = "inline",
+    final: Path | None = None,
+) -> Path:
     """Write ``report.html`` into the run folder ``run_dir``; return its path.
 
     ``static``: also embed a PNG copy of each chart, drawn with matplotlib (shown where
     JavaScript is off; it makes the report several times slower to write, and larger).
+    ``plotly``: how the page loads plotly.js, one of ``PLOTLY_MODES``: ``inline`` (default:
+    the file alone opens offline), ``shared`` (one plotly-<version>.min.js in the folder above
+    the run folder, written there once) or ``cdn`` (plotly's CDN, pinned, with an integrity
+    hash; needs the network). ``final``: the path the provenance shows for the run folder
+    (``rotation.runs.save`` passes where a folder being written will be published).
     The file is written under a temporary name and renamed, so it is never half written.
     """
     run = load_run(run_dir)
-    page = build_html(run, static=static)
+    page = build_html(run, static=static, plotly=plotly, folder=final)
     target = run.folder / REPORT_FILE
     try:
         write_file(target, page.encode("utf-8"))

@@ -2,7 +2,7 @@
 
 Colours and layout come from ``rotation.report.style`` (one colour map for every chart). Dates
 are sent to plotly as "YYYY-MM-DD" strings (a third of the bytes of full timestamps); values as
-float64 arrays, which ``style.figure_json`` writes as typed arrays.
+float64 arrays, which ``style.ChartData`` rounds for the screen and packs into the page.
 """
 
 from __future__ import annotations
@@ -148,8 +148,11 @@ def si_format(value: float) -> str:
     return f"{value:g}"
 
 
-def drawdown_figure(drawdowns: pd.DataFrame, *, benchmark: str) -> Figure:
-    """Underwater chart: dates x (strategy, benchmark) fraction below the running peak."""
+def drawdown_figure(
+    drawdowns: pd.DataFrame, *, benchmark: str, regime: Regime | None = None
+) -> Figure:
+    """Underwater chart: dates x (strategy, benchmark) fraction below the running peak,
+    ``regime`` (when given) shaded behind."""
     x = _dates(drawdowns.index)
     data = [
         _line(
@@ -161,7 +164,10 @@ def drawdown_figure(drawdowns: pd.DataFrame, *, benchmark: str) -> Figure:
             fillcolor="rgba(178, 24, 43, 0.22)", line={"color": "#b2182b", "width": 1.2},
         ),
     ]  # fmt: skip
-    return {"data": data, "layout": base_layout(height=280, yformat=".0%")}
+    layout = base_layout(height=280, yformat=".0%")
+    if regime is not None:
+        layout["shapes"] = regime_shapes(regime)
+    return {"data": data, "layout": layout}
 
 
 def sleeve_colors(sleeves: Mapping[str, Sequence[str]]) -> dict[str, str]:
@@ -203,11 +209,17 @@ def weights_figure(weights: pd.DataFrame, colors: Mapping[str, str]) -> Figure:
     return {"data": data, "layout": layout}
 
 
-def regime_figure(scores: pd.DataFrame, regime: Regime, thresholds: Mapping[str, float]) -> Figure:
+def regime_figure(
+    scores: pd.DataFrame,
+    regime: Regime,
+    thresholds: Mapping[str, float],
+    yrange: tuple[float, float] | None = None,
+) -> Figure:
     """The composite score (bold) and its components, entry thresholds dashed, regimes shaded.
 
     ``scores``: dates x (components..., composite); ``thresholds``: the config's regime keys
-    (``scarce_enter``, ``abundant_enter``).
+    (``scarce_enter``, ``abundant_enter``); ``yrange``: the value axis's initial view
+    (``tables.robust_range``; plotly's autoscale button shows everything).
     """
     x = _dates(scores.index)
     components = [c for c in scores.columns if c != "composite" and scores[c].notna().any()]
@@ -231,40 +243,63 @@ def regime_figure(scores: pd.DataFrame, regime: Regime, thresholds: Mapping[str,
         for key, state in (("scarce_enter", "scarce"), ("abundant_enter", "abundant"))
         if key in thresholds
     ] + regime_shapes(regime)
+    if yrange is not None:
+        layout["yaxis"]["range"] = [float(yrange[0]), float(yrange[1])]
     return {"data": data, "layout": layout}
 
 
-def rolling_figure(frame: pd.DataFrame, *, yformat: str = "", zero_line: bool = False) -> Figure:
-    """dates x (strategy, benchmark) trailing statistic as two lines."""
+def rolling_figure(
+    frame: pd.DataFrame,
+    *,
+    yformat: str = "",
+    zero_line: bool = False,
+    regime: Regime | None = None,
+    levels: Sequence[float] = (),
+) -> Figure:
+    """dates x (strategy[, benchmark]) trailing statistic as lines, ``regime`` (when given)
+    shaded behind, a grey line at 0 (``zero_line``) and at each of ``levels``."""
     x = _dates(frame.index)
-    data = [
-        _line(
-            x, _values(frame["benchmark"]), "benchmark",
-            line={"color": BENCHMARK_COLOR, "width": 1.2, "dash": "dash"},
-        ),
-        _line(
-            x, _values(frame["strategy"]), "strategy",
-            line={"color": STRATEGY_COLOR, "width": 1.8},
-        ),
-    ]  # fmt: skip
+    data = []
+    if "benchmark" in frame:
+        data.append(
+            _line(
+                x, _values(frame["benchmark"]), "benchmark",
+                line={"color": BENCHMARK_COLOR, "width": 1.2, "dash": "dash"},
+            )
+        )  # fmt: skip
+    strategy = {"color": STRATEGY_COLOR, "width": 1.8}
+    data.append(_line(x, _values(frame["strategy"]), "strategy", line=strategy))
     layout = base_layout(height=300, yformat=yformat)
-    if zero_line:
-        layout["shapes"] = [hline(0.0, {"color": AXIS, "width": 1})]
+    lines = [0.0] if zero_line else []
+    layout["shapes"] = [
+        hline(y, {"color": AXIS, "width": 1, "dash": "solid" if y == 0 else "dash"})
+        for y in (*lines, *levels)
+    ] + (regime_shapes(regime) if regime is not None else [])
     return {"data": data, "layout": layout}
 
 
-def monthly_heatmap(monthly: pd.DataFrame) -> Figure:
-    """years x months (1..12) of compounded monthly returns; color saturates at the 95th
-    percentile of the absolute returns so one extreme month does not wash out the rest."""
-    z = monthly.to_numpy(dtype="float64")
-    finite = np.abs(z[np.isfinite(z)])
+YEAR_COLUMN = "Year"
+
+
+def monthly_heatmap(monthly: pd.DataFrame, yearly: pd.Series | None = None) -> Figure:
+    """years x months (1..12) of compounded monthly returns and, with ``yearly`` (years ->
+    compounded calendar-year return), a last ``Year`` column; color saturates at the 95th
+    percentile of the absolute monthly returns so one extreme month does not wash out the rest
+    (a year's total, usually larger, shows its exact value as text)."""
+    months = monthly.to_numpy(dtype="float64")
+    z = months
+    columns = list(MONTHS)
+    if yearly is not None:
+        z = np.column_stack([months, yearly.reindex(monthly.index).to_numpy(dtype="float64")])
+        columns.append(YEAR_COLUMN)
+    finite = np.abs(months[np.isfinite(months)])
     limit = float(np.quantile(finite, 0.95)) if finite.size else 0.1
     limit = limit if limit > 0 else 0.1
     text = np.where(np.isfinite(z), np.char.mod("%.1f%%", np.nan_to_num(z) * 100), "")
     trace = {
         "type": "heatmap",
         "z": z,
-        "x": list(MONTHS),
+        "x": columns,
         "y": [str(y) for y in monthly.index],
         "text": text.tolist(),
         "texttemplate": "%{text}",
@@ -333,4 +368,91 @@ def contribution_bars(totals: pd.Series, colors: Mapping[str, str]) -> Figure:
     layout = base_layout(height=300, yformat=".0%")
     layout.update(bargap=0.3, hovermode="closest", showlegend=False)
     layout["xaxis"]["type"] = "category"
+    return {"data": [trace], "layout": layout}
+
+
+def histogram_figure(shares: pd.DataFrame) -> Figure:
+    """bins x (strategy, benchmark): the share of days per return bin (``tables.histogram``)
+    as overlaid bars, bins labelled by their centre in %."""
+    labels = [f"{c * 100:.2f}%" for c in shares.index]
+    data = [
+        {"type": "bar", "x": labels, "y": _values(shares[column]), "name": column,
+         "marker": {"color": color}, "opacity": 0.75}
+        for column, color in (("benchmark", BENCHMARK_COLOR), ("strategy", STRATEGY_COLOR))
+        if column in shares
+    ]  # fmt: skip
+    layout = base_layout(height=300, yformat=".1%")
+    layout.update(barmode="group", bargap=0.05, hovermode="x")
+    layout["xaxis"].update(type="category", nticks=12)
+    return {"data": data, "layout": layout}
+
+
+def period_bars(frame: pd.DataFrame, colors: Mapping[str, str], *, yformat: str) -> Figure:
+    """periods x series: grouped bars per period (a year), one colour per series."""
+    periods = [str(p) for p in frame.index]
+    data = [
+        {"type": "bar", "x": periods, "y": _values(frame[column]), "name": str(column),
+         "marker": {"color": colors.get(str(column), STRATEGY_COLOR)}}
+        for column in frame.columns
+    ]  # fmt: skip
+    layout = base_layout(height=280, yformat=yformat)
+    layout.update(barmode="group", bargap=0.25, hovermode="x")
+    layout["xaxis"]["type"] = "category"
+    return {"data": data, "layout": layout}
+
+
+def series_colors(names: Sequence[str]) -> dict[str, str]:
+    """A colour per compared series (configs, curves): the first the strategy's, the rest the
+    palette's hues in turn."""
+    palette = (STRATEGY_COLOR, *SLEEVE_PALETTE)
+    return {str(name): palette[n % len(palette)] for n, name in enumerate(names)}
+
+
+def lines_figure(
+    frame: pd.DataFrame,
+    colors: Mapping[str, str],
+    *,
+    yformat: str = "",
+    log_scale: bool = False,
+    height: int = 360,
+    dashed: Sequence[str] = (),
+) -> Figure:
+    """dates x series as lines in their ``colors`` (grey where none), ``dashed`` ones dashed
+    (a benchmark); a log value axis with ``log_scale``."""
+    x = _dates(frame.index)
+    data = [
+        _line(
+            x, _values(frame[column]), str(column),
+            line={"color": colors.get(str(column), BENCHMARK_COLOR), "width": 1.6,
+                  "dash": "dash" if str(column) in dashed else "solid"},
+        )
+        for column in frame.columns
+    ]  # fmt: skip
+    layout = base_layout(height=height, yformat=yformat)
+    if log_scale:
+        values = frame.to_numpy(dtype="float64")
+        ticks = log_ticks(float(np.nanmin(values)), float(np.nanmax(values)))
+        layout["yaxis"].update(
+            type="log", tickmode="array", tickvals=ticks, ticktext=[si_format(t) for t in ticks]
+        )
+    return {"data": data, "layout": layout}
+
+
+def grid_heatmap(pivot: pd.DataFrame, metric: str, *, text_format: str = ".3g") -> Figure:
+    """rows x columns of a two-key grid: ``metric`` per cell, red low to green high (the
+    diverging scale of every heatmap), each cell labelled with its value."""
+    z = pivot.to_numpy(dtype="float64")
+    text = [["" if not np.isfinite(v) else format(v, text_format) for v in row] for row in z]
+    trace = {
+        "type": "heatmap", "z": z, "x": [str(c) for c in pivot.columns],
+        "y": [str(i) for i in pivot.index], "text": text, "texttemplate": "%{text}",
+        "colorscale": HEATMAP_SCALE, "xgap": 1, "ygap": 1,
+        "colorbar": {"title": {"text": metric}},
+        "hovertemplate": f"{pivot.index.name}=%{{y}}, {pivot.columns.name}=%{{x}}: %{{z}}"
+        "<extra></extra>",
+    }  # fmt: skip
+    layout = base_layout(height=max(260, 40 * len(pivot) + 120))
+    layout["hovermode"] = "closest"
+    layout["xaxis"].update(type="category", title={"text": str(pivot.columns.name)})
+    layout["yaxis"].update(type="category", title={"text": str(pivot.index.name)})
     return {"data": [trace], "layout": layout}

@@ -14,8 +14,9 @@ from __future__ import annotations
 import base64
 import html
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,18 +29,29 @@ from rotation.metrics import COSTS, drawdown, metric, performance
 from rotation.report import figures as fg
 from rotation.report import tables
 from rotation.report._run import Run
-from rotation.report.style import CASH_COLOR, REGIME_COLORS, figure_json, plotly_js
+from rotation.report.style import (
+    BENCHMARK_COLOR,
+    CASH_COLOR,
+    REGIME_COLORS,
+    STRATEGY_COLOR,
+    UNPACK,
+    ChartData,
+    plotly_tag,
+)
 
 SECTIONS = (
     ("metrics", "Headline metrics"),
+    ("trailing", "Trailing returns"),
     ("equity", "Equity curve"),
     ("drawdown", "Drawdown"),
-    ("weights", "Weights over time"),
+    ("weights", "Weights and exposure"),
     ("regime", "Regime score"),
     ("rolling", "Rolling 12-month risk"),
     ("returns", "Monthly and yearly returns"),
+    ("distribution", "Distribution of returns"),
     ("regimes", "By regime"),
     ("attribution", "Contribution by sleeve and asset"),
+    ("trading", "Turnover and costs over time"),
     ("trades", "Trades"),
     ("provenance", "Provenance"),
 )
@@ -93,17 +105,12 @@ HEADLINE: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
     ("Max drawdown trough", "max_drawdown_trough", plain),
     *map(_registered, ("alpha", "beta", "annual_turnover", "initial_investment", "rebalances")),
     *map(_registered, COSTS),
-    ("Time in market", "time_in_market", pct),
     _registered("final_value"),
 )
 HEADLINE_SPLIT = 9  # rows of the left table
-"""(label, key, formatter) of the headline table; keys are metrics.json's, plus
-``time_in_market`` (share of days with any asset weight > 0, from weights.csv)."""
+"""(label, key, formatter) of the headline table; keys are metrics.json's."""
 
-TILES = (
-    *map(_registered, ("total_return", "annual_return", "sharpe", "max_drawdown")),
-    ("Time in market", "time_in_market", pct),
-)
+TILES = tuple(map(_registered, ("total_return", "annual_return", "sharpe", "max_drawdown")))
 
 
 def _e(value: Any) -> str:
@@ -131,38 +138,57 @@ def _chip(color: str, label: str) -> str:
 
 
 def regime_legend() -> str:
-    chips = "".join(_chip(REGIME_COLORS[s], s) for s in REGIME_ORDER)
-    return f'<div class="legend">Shading: regime known at the close. {chips}</div>'
+    colors = {s: REGIME_COLORS[s] for s in REGIME_ORDER}
+    return legend(colors, "Shading: regime known at the close.")
 
 
-def chart(fig: fg.Figure, chart_id: str, *, static: bool, caption: str) -> str:
-    """A chart block: caption, the plotly div, its drawing script and, with ``static``, a
-    ``<noscript>`` PNG copy."""
-    spec = figure_json(fig).replace("</", "<\\/")
+def chart(
+    fig: fg.Figure,
+    chart_id: str,
+    *,
+    static: bool,
+    caption: str,
+    data: ChartData,
+) -> str:
+    """A chart block: caption, the plotly div and, with ``static``, a ``<noscript>`` PNG copy;
+    the figure goes into ``data``, the page's ``ChartData`` (handed to ``page``)."""
+    data.add(chart_id, fig)
     height = int(fig["layout"].get("height") or 340)
     fallback = ""
     if static:
         from rotation.report.static import figure_png  # matplotlib: only when asked for
 
-        data = base64.b64encode(figure_png(fig)).decode("ascii")
+        png = base64.b64encode(figure_png(fig)).decode("ascii")
         fallback = (
             f'<noscript><img class="static" alt="{_e(caption)}" '
-            f'src="data:image/png;base64,{data}"></noscript>'
+            f'src="data:image/png;base64,{png}"></noscript>'
         )
     return (
         f'<div class="block"><h3>{_e(caption)}</h3>'
-        f'<div class="chart" id="{chart_id}" style="min-height:{height}px"></div>{fallback}'
-        f'<script type="application/json" data-chart="{chart_id}">{spec}</script></div>'
+        f'<div class="chart" id="{chart_id}" style="--height:{height}px"></div>{fallback}'
+        "</div>"
     )
 
 
-# Draws every chart from its JSON block; one chart failing is logged and the rest still draw.
+# Draws every chart once plotly.js is there (``window.plotlyReady``, set by the inline
+# loader) from the page's packed block (``style.ChartData``), the shared lists put back first;
+# one chart failing is logged and the rest still draw; plotly.js or the data failing to load
+# says so in every chart's place.
 DRAW_CHARTS = (
-    "<script>document.querySelectorAll('script[data-chart]').forEach(function (block) {"
-    "try { var f = JSON.parse(block.textContent);"
-    f" Plotly.newPlot(block.dataset.chart, f.data, f.layout, {json.dumps(PLOTLY_CONFIG)}); }}"
-    " catch (error) { console.error('chart ' + block.dataset.chart + ': ' + error); }"
-    "});</script>"
+    "<script>(window.plotlyReady || Promise.resolve()).then(function () {"
+    "if (!document.getElementById('chart-data-gzip')) { return {shared: [], charts: {}}; }"
+    " return window.rotationGunzip('chart-data-gzip').then(JSON.parse);"
+    "}).then(function (found) {"
+    "Object.keys(found.charts).forEach(function (id) {"
+    "try { var f = found.charts[id];"
+    "f.data.forEach(function (t) { if (t.x && t.x.shared !== undefined) {"
+    " t.x = found.shared[t.x.shared]; } });"
+    f" Plotly.newPlot(id, f.data, f.layout, {json.dumps(PLOTLY_CONFIG)}); }}"
+    " catch (error) { console.error('chart ' + id + ': ' + error); }"
+    "}); }).catch(function (error) {"
+    "document.querySelectorAll('div.chart').forEach(function (el) {"
+    " el.textContent = 'Chart not drawn: ' + error.message; });"
+    " console.error(String(error)); });</script>"
 )
 
 
@@ -194,8 +220,7 @@ def headline_table(
         f"<span data-metric='risk_free.annual_mean'>{_e(pct(rate.get('annual_mean')))}</span> "
         "a year on average over the run. Turnover: one-way (half of bought plus sold value over "
         "the value before each rebalance) a year, after the initial investment, shown apart. "
-        "Time in market: share of days with any asset weight above 0. Rebalance days: days "
-        "with at least one fill.</p>"
+        "Rebalance days: days with at least one fill. Exposure by sleeve: under Weights.</p>"
     )
 
 
@@ -240,12 +265,9 @@ def trades_html(trades: pd.DataFrame, colors: Mapping[str, str], slippage: float
             f"<tr><td>{row.date:%Y-%m-%d}</td>"
             f"<td>{_chip(colors.get(symbol, CASH_COLOR), symbol)}</td>"
             f'<td class="{row.side}">{row.side}</td>'
-            f'<td class="num">{weight(row.from_weight)}</td>'
-            f'<td class="num">{weight(row.to_weight)}</td>'
-            f'<td class="num">{money(row.value)}</td>'
-            f'<td class="num">{num(row.fees)}</td>'
-            f'<td class="num">{num(row.slippage)}</td>'
-            f'<td class="num">{num(row.cost)}</td></tr>'
+            f"<td>{weight(row.from_weight)}</td><td>{weight(row.to_weight)}</td>"
+            f"<td>{money(row.value)}</td><td>{num(row.fees)}</td>"
+            f"<td>{num(row.slippage)}</td><td>{num(row.cost)}</td></tr>"
         )
     days = trades["date"].nunique() if len(trades) else 0
     totals = (
@@ -400,7 +422,9 @@ def attribution_html(
     )
 
 
-def provenance_html(run: Run) -> str:
+def provenance_html(run: Run, folder: Path | None = None) -> str:
+    """The run's identity, versions and resolved config; ``folder``: the run folder as shown
+    (default: where it was read)."""
     m = run.manifest
     versions = m.get("versions") or {}
     items = [
@@ -418,7 +442,7 @@ def provenance_html(run: Run) -> str:
         ("strategy hash", m.get("strategy_hash")),
         ("code hash", m.get("code_hash")),
         ("versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
-        ("run folder", run.folder.resolve()),
+        ("run folder", (folder or run.folder).resolve()),
     ]
     notes = m.get("notes") or []
     if notes:
@@ -443,12 +467,69 @@ def _version(package: str) -> str:
         return "unknown"
 
 
-def _section(section_id: str, body: str) -> str:
-    title = dict(SECTIONS)[section_id]
-    return f'<section id="{section_id}"><h2>{_e(title)}</h2>{body}</section>'
+def page_header(title: str, parts: Sequence[Any], tiles: str = "") -> str:
+    """The dark header of every page: ``title``, a subtitle of the non-empty ``parts`` (text,
+    escaped here), and ``tiles`` (HTML, escaped by the caller)."""
+    subtitle = " · ".join(_e(part) for part in parts if part)
+    boxes = f'<div class="tiles">{tiles}</div>' if tiles else ""
+    return f'<header><div class="title"><h1>{_e(title)}</h1><p>{subtitle}</p></div>{boxes}</header>'
 
 
-def _header(run: Run, metrics: Mapping[str, Any], bench: Mapping[str, Any]) -> str:
+def page_body(sections: Sequence[tuple[str, str, str]]) -> str:
+    """The navigation bar and the ``<main>`` of a page: ``sections`` as (id, title, body
+    HTML), each a card with its title."""
+    links = "".join(f'<a href="#{_e(sid)}">{_e(title)}</a>' for sid, title, _ in sections)
+    cards = "\n".join(
+        f'<section id="{_e(sid)}"><h2>{_e(title)}</h2>{body}</section>'
+        for sid, title, body in sections
+    )
+    return f"<nav>{links}</nav><main>{cards}</main>"
+
+
+def legend(colors: Mapping[str, str], lead: str = "") -> str:
+    """A row of coloured chips (name -> colour), after ``lead`` (text)."""
+    chips = "".join(_chip(color, name) for name, color in colors.items())
+    return f'<div class="legend">{_e(lead)} {chips}</div>'
+
+
+def metrics_table(frame: pd.DataFrame, attr: str, colors: Mapping[str, str] | None = None) -> str:
+    """rows (configs, variants, curves) x columns: each registry metric (``metrics.METRICS``)
+    under its label and in its unit, other columns as they are; exact values in
+    ``data-value``, ``attr`` = "<row>.<column>"; a row's chip in its colour (``colors``)."""
+    columns = []
+    for column in frame.columns:
+        try:
+            label, _, fmt = _registered(str(column))
+        except KeyError:
+            label, fmt = str(column).replace("_", " "), _plain_or_number
+        columns.append((column, label, fmt))
+    head = "".join(f'<th class="num">{_e(label)}</th>' for _, label, _ in columns)
+    rows = []
+    for name, row in frame.iterrows():
+        color = (colors or {}).get(str(name))
+        label = _chip(color, str(name)) if color else _e(name)
+        cells = "".join(_cell(row[c], fmt, attr, f"{name}.{c}") for c, _, fmt in columns)
+        rows.append(f"<tr><th>{label}</th>{cells}</tr>")
+    return (
+        f'<div class="wide"><table class="metrics"><thead><tr><th></th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _plain_or_number(x: Any) -> str:
+    if isinstance(x, bool | np.bool_) or not isinstance(x, int | float | np.number):
+        return plain(x)
+    value = float(x)
+    return whole(value) if value.is_integer() and abs(value) >= 1 else f"{value:,.4g}"
+
+
+def _header(
+    run: Run,
+    metrics: Mapping[str, Any],
+    bench: Mapping[str, Any],
+    exposure: pd.Series,
+    colors: Mapping[str, str],
+) -> str:
     c = run.config
     strategy = (c.get("strategy") or {}).get("name", "")
     tiles = "".join(
@@ -459,35 +540,44 @@ def _header(run: Run, metrics: Mapping[str, Any], bench: Mapping[str, Any]) -> s
         "</div></div>"
         for label, key, fmt in TILES
     )
-    subtitle = " · ".join(
-        _e(part)
-        for part in (
-            c.get("description"),
-            f"strategy {strategy}",
-            f"{metrics.get('start')} → {metrics.get('end')} ({whole(metrics.get('days'))} days)",
-            f"benchmark {run.benchmark}",
-            f"run {run.manifest.get('run_id', '')}",
-        )
-        if part
+    bar = "".join(
+        f'<i style="width:{share * 100:.2f}%;background:{colors.get(str(sleeve), CASH_COLOR)}" '
+        f'title="{_e(sleeve)} {weight(share)}"></i>'
+        for sleeve, share in exposure.items()
+        if share > 0
     )
-    return (
-        f'<header><div class="title"><h1>{_e(run.name)}</h1><p>{subtitle}</p></div>'
-        f'<div class="tiles">{tiles}</div></header>'
+    shares = " · ".join(f"{_e(sleeve)} {weight(share)}" for sleeve, share in exposure.items())
+    tiles += (
+        '<div class="tile exposure"><div class="label">Average exposure</div>'
+        f'<div class="bar">{bar}</div><div class="sub">{shares}</div></div>'
     )
+    parts = (
+        c.get("description"),
+        f"strategy {strategy}",
+        f"{metrics.get('start')} → {metrics.get('end')} ({whole(metrics.get('days'))} days)",
+        f"benchmark {run.benchmark}",
+        f"run {run.manifest.get('run_id', '')}",
+    )
+    return page_header(run.name, parts, tiles)
 
 
-def _nav() -> str:
-    links = "".join(f'<a href="#{sid}">{_e(title)}</a>' for sid, title in SECTIONS)
-    return f"<nav>{links}</nav>"
+def build_html(
+    run: Run,
+    *,
+    static: bool = False,
+    plotly: str = "inline",
+    folder: Path | None = None,
+) -> str:
+    """The full report page for ``run`` (a string of HTML; nothing is written, except the
+    shared plotly.js file of ``plotly="shared"``: ``style.plotly_tag``).
 
-
-def build_html(run: Run, *, static: bool = False) -> str:
-    """The full report page for ``run`` (a string of HTML; nothing is written)."""
+    ``plotly``: how the page loads plotly.js (``style.PLOTLY_MODES``); ``folder``: the run
+    folder's path as the provenance shows it (default: where it was read; ``rotation.runs``
+    passes the final path while the folder is still being written under a temporary name).
+    """
     returns, bench_returns = run.returns, run.benchmark_returns
     metrics = dict(run.metrics)
-    metrics["time_in_market"] = tables.time_in_market(run.weights)
     bench = dict(performance(bench_returns, run.risk_free))
-    bench["time_in_market"] = 1.0
     bench["final_value"] = float(run.equity["benchmark"].iloc[-1])
     regime = run.regime
     sleeves = run.sleeves
@@ -497,14 +587,24 @@ def build_html(run: Run, *, static: bool = False) -> str:
     scores = run.signals.select_dtypes("number").reindex(run.equity.index)
     both = pd.DataFrame({"strategy": returns, "benchmark": bench_returns})
     rolling = {name: tables.rolling_stats(r, run.risk_free) for name, r in both.items()}
+    exposure = tables.sleeve_exposure(run.weights, sleeves)
+    data = ChartData()
 
     def plot(fig: fg.Figure, chart_id: str, caption: str) -> str:
-        return chart(fig, chart_id, static=static, caption=caption)
+        return chart(fig, chart_id, static=static, caption=caption, data=data)
 
     rolling_sharpe = pd.DataFrame({k: v["sharpe"] for k, v in rolling.items()})
     rolling_vol = pd.DataFrame({k: v["volatility"] for k, v in rolling.items()})
+    beta = tables.rolling_beta(returns, bench_returns).to_frame("strategy")
+    levels = tuple(
+        float(thresholds[key]) for key in ("scarce_enter", "abundant_enter") if key in thresholds
+    )
+    view = tables.robust_range(scores, keep=levels)
     body = {
         "metrics": headline_table(metrics, bench, run.benchmark, run.benchmark_measure),
+        "trailing": trailing_html(
+            tables.trailing_returns(returns), tables.trailing_returns(bench_returns), run.benchmark
+        ),
         "equity": plot(
             fg.equity_figure(run.equity, regime, benchmark=run.benchmark),
             "chart-equity",
@@ -512,44 +612,65 @@ def build_html(run: Run, *, static: bool = False) -> str:
         )
         + regime_legend(),
         "drawdown": plot(
-            fg.drawdown_figure(both.apply(drawdown), benchmark=run.benchmark),
+            fg.drawdown_figure(both.apply(drawdown), benchmark=run.benchmark, regime=regime),
             "chart-drawdown",
             f"Fraction below the running peak; benchmark: {run.benchmark_measure}",
-        ),
-        "weights": plot(
+        )
+        + regime_legend()
+        + drawdowns_html(tables.drawdown_periods(returns)),
+        "weights": exposure_html(exposure, colors)
+        + plot(
             fg.weights_figure(tables.sleeve_weights(run.weights, sleeves), colors),
             "chart-weights-sleeve",
             "Held weight by sleeve (cash on top)",
         )
         + plot(fg.weights_figure(run.weights, colors), "chart-weights-asset", "By asset"),
         "regime": plot(
-            fg.regime_figure(scores, regime, thresholds),
+            fg.regime_figure(scores, regime, thresholds, view),
             "chart-regime",
             "Composite score (bold) and its components, z-scores; dashed: entry thresholds",
         )
-        + regime_legend(),
+        + regime_legend()
+        + outliers_html(tables.outside(scores, view), view),
         "rolling": '<div class="two">'
         + plot(
-            fg.rolling_figure(rolling_sharpe, yformat=".1f", zero_line=True),
+            fg.rolling_figure(rolling_sharpe, yformat=".1f", zero_line=True, regime=regime),
             "chart-rolling-sharpe",
             f"Sharpe over the risk-free rate, trailing {tables.ROLLING_DAYS} days; benchmark: "
             f"{run.benchmark_measure}",
         )
         + plot(
-            fg.rolling_figure(rolling_vol, yformat=".0%"),
+            fg.rolling_figure(rolling_vol, yformat=".0%", regime=regime),
             "chart-rolling-vol",
             f"Volatility, trailing {tables.ROLLING_DAYS} days, annualized",
         )
-        + "</div>",
+        + "</div>"
+        + plot(
+            fg.rolling_figure(beta, yformat=".2f", zero_line=True, regime=regime, levels=(1.0,)),
+            "chart-rolling-beta",
+            f"Beta against {run.benchmark}, trailing {tables.ROLLING_DAYS} days (cov / var of "
+            "the daily returns, as the headline beta; dashed: 1)",
+        )
+        + regime_legend(),
         "returns": plot(
-            fg.monthly_heatmap(tables.monthly_table(returns)),
+            fg.monthly_heatmap(
+                tables.monthly_table(returns), tables.periodic_returns(returns, "year")
+            ),
             "chart-monthly",
-            "Monthly returns of the strategy",
+            "Monthly returns of the strategy; Year: the calendar year compounded",
         )
         + plot(
             fg.yearly_figure(tables.yearly_table(returns, bench_returns)),
             "chart-yearly",
             f"Calendar-year returns against {run.benchmark_measure} (first and last years partial)",
+        ),
+        "distribution": plot(
+            fg.histogram_figure(tables.histogram(both)),
+            "chart-distribution",
+            "Daily returns: share of days per bin, strategy and benchmark",
+        )
+        + distribution_html(
+            tables.distribution(returns), tables.distribution(bench_returns), run.benchmark
         ),
         "regimes": regime_html(
             tables.regime_table(
@@ -557,11 +678,229 @@ def build_html(run: Run, *, static: bool = False) -> str:
             )
         ),
         "attribution": _run_attribution(run, plot),
+        "trading": trading_html(
+            tables.trading_by_year(
+                run.orders, run.equity["value"], float(run.config.get("init_cash", 0.0))
+            ),
+            plot,
+        ),
         "trades": trades_html(tables.trades(run.orders, run.weights), colors, slippage),
-        "provenance": provenance_html(run),
+        "provenance": provenance_html(run, folder),
     }
-    sections = "\n".join(_section(sid, body[sid]) for sid, _ in SECTIONS)
-    return page(run.name, _header(run, metrics, bench) + _nav() + f"<main>{sections}</main>")
+    sections = [(sid, title, body[sid]) for sid, title in SECTIONS]
+    return page(
+        run.name,
+        _header(run, metrics, bench, exposure, colors) + page_body(sections),
+        plotly=plotly_tag(plotly, run.folder),
+        data=data,
+    )
+
+
+TRAILING_NOTE = (
+    "Each window ends on the run's last day: month to date and year to date from the first "
+    "day of the month (year); 1Y, 3Y and 5Y hold the days after the same date 1, 3 or 5 years "
+    "earlier, and show only when the run covers them. Annualized (3Y, 5Y and since inception "
+    "when the run is longer than a year) as the headline annual return: compounded over the "
+    "window's days, to the power 252 / days."
+)
+
+
+def trailing_html(strategy: pd.DataFrame, benchmark: pd.DataFrame, name: str) -> str:
+    """windows x (strategy, benchmark): compounded and annualized return of each trailing
+    window (``tables.trailing_returns``), exact values in ``data-trailing`` cells."""
+    head = (
+        "<tr><th>window</th><th>from</th><th class='num'>strategy</th>"
+        f"<th class='num'>{_e(name)}</th><th class='num'>strategy, annualized</th>"
+        f"<th class='num'>{_e(name)}, annualized</th></tr>"
+    )
+    rows = []
+    for window in strategy.index:
+        start = strategy.loc[window, "start"]
+        cells = "".join(
+            _cell(frame.loc[window, column], pct, "data-trailing", f"{who}.{window}.{column}")
+            for column in ("return",)
+            for who, frame in (("strategy", strategy), ("benchmark", benchmark))
+        ) + "".join(
+            _cell(frame.loc[window, column], pct, "data-trailing", f"{who}.{window}.{column}")
+            for column in ("annualized",)
+            for who, frame in (("strategy", strategy), ("benchmark", benchmark))
+        )
+        shown = "–" if pd.isna(start) else f"{start:%Y-%m-%d}"
+        rows.append(f"<tr><th>{_e(window)}</th><td>{shown}</td>{cells}</tr>")
+    return (
+        f'<div class="wide"><table class="trailing"><thead>{head}</thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+        f'<p class="note">{_e(TRAILING_NOTE)}</p>'
+    )
+
+
+def drawdowns_html(periods: pd.DataFrame) -> str:
+    """The worst drawdowns (``tables.drawdown_periods``), deepest first; an unrecovered one
+    says so in its recovery cell."""
+    head = (
+        "<tr><th>#</th><th>peak</th><th>trough</th><th>recovery</th><th class='num'>depth</th>"
+        "<th class='num'>days to trough</th><th class='num'>days under water</th></tr>"
+    )
+    rows = []
+    for n, row in enumerate(periods.itertuples(index=False), start=1):
+        recovery = (
+            f"{row.recovery:%Y-%m-%d}"
+            if row.recovered
+            else '<span class="muted">not recovered</span>'
+        )
+        rows.append(
+            f"<tr><th>{n}</th><td data-drawdown='{n}.peak'>{row.peak:%Y-%m-%d}</td>"
+            f"<td data-drawdown='{n}.trough'>{row.trough:%Y-%m-%d}</td>"
+            f"<td data-drawdown='{n}.recovery'>{recovery}</td>"
+            + _cell(row.depth, pct, "data-drawdown", f"{n}.depth")
+            + _cell(row.days_to_trough, whole, "data-drawdown", f"{n}.days_to_trough")
+            + _cell(row.days, whole, "data-drawdown", f"{n}.days")
+            + "</tr>"
+        )
+    if not rows:
+        return '<p class="note">The strategy never fell below a running peak.</p>'
+    return (
+        f"<h3>Worst {len(rows)} drawdowns of the strategy</h3>"
+        f'<div class="wide"><table class="drawdowns"><thead>{head}</thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+        '<p class="note">Peak: the last close at the old high; trough: the deepest close; '
+        "recovery: the first close back at the old high. Days are calendar days from the peak; "
+        "an unrecovered drawdown counts to the run's last day. The deepest is the headline max "
+        "drawdown.</p>"
+    )
+
+
+DISTRIBUTION_ROWS = (
+    ("skew", "skew", num),
+    ("excess_kurtosis", "excess kurtosis (normal = 0)", num),
+    ("var", f"daily VaR {tables.VAR_LEVEL:.0%} (historical)", pct),
+    ("cvar", f"daily CVaR {tables.VAR_LEVEL:.0%} (historical)", pct),
+    ("best_day", "best day", pct),
+    ("worst_day", "worst day", pct),
+    ("best_month", "best month", pct),
+    ("worst_month", "worst month", pct),
+    ("win_days", "winning days", pct),
+    ("win_months", "winning months", pct),
+)
+
+
+def distribution_html(
+    strategy: Mapping[str, float], benchmark: Mapping[str, float], name: str
+) -> str:
+    """The statistics of ``tables.distribution``, strategy against benchmark."""
+    rows = "".join(
+        f"<tr><th>{_e(label)}</th>"
+        + _cell(strategy.get(key), fmt, "data-distribution", f"strategy.{key}")
+        + _cell(benchmark.get(key), fmt, "data-distribution", f"benchmark.{key}")
+        + "</tr>"
+        for key, label, fmt in DISTRIBUTION_ROWS
+    )
+    head = f"<tr><th></th><th class='num'>strategy</th><th class='num'>{_e(name)}</th></tr>"
+    return (
+        f'<div class="wide"><table class="distribution"><thead>{head}</thead>'
+        f"<tbody>{rows}</tbody></table></div>"
+        '<p class="note">Over every day of the run (the days before the first trade count as '
+        "0). Skew and excess kurtosis: the bias-corrected sample estimates (as pandas and "
+        "Excel). VaR: the 5th percentile of the daily returns; CVaR: the mean of the worst 5 % "
+        "of the days (as empyrical's value_at_risk and conditional_value_at_risk). Months are "
+        "calendar months compounded (first and last partial). Winning: share of the days "
+        "(months) with a positive return among those with a non-zero one.</p>"
+    )
+
+
+def exposure_html(exposure: pd.Series, colors: Mapping[str, str]) -> str:
+    """The average held weight of each sleeve and of cash (``tables.sleeve_exposure``)."""
+    cells = "".join(
+        f"<tr><th>{_chip(colors.get(str(sleeve), CASH_COLOR), str(sleeve))}</th>"
+        + _cell(share, weight, "data-exposure", str(sleeve))
+        + "</tr>"
+        for sleeve, share in exposure.items()
+    )
+    return (
+        '<div class="wide"><table class="exposure"><thead><tr><th>sleeve</th>'
+        "<th class='num'>average weight</th></tr></thead>"
+        f"<tbody>{cells}</tbody></table></div>"
+        '<p class="note">Exposure: each sleeve\'s held weight at the close, averaged over the '
+        "run's days (a defensive sleeve such as T-bills is shown as itself, not as "
+        "being in the market); cash: what no asset holds.</p>"
+    )
+
+
+def outliers_html(outside: pd.DataFrame, view: tuple[float, float]) -> str:
+    """The note under a clipped chart: which series leave the view, how often, how far."""
+    if outside.empty:
+        return ""
+    items = "; ".join(
+        f"{str(row.series).replace('_', ' ')}: {row.days:,} days, up to {row.value:+.1f} on "
+        f"{row.date:%Y-%m-%d}"
+        for row in outside.itertuples(index=False)
+    )
+    return (
+        f'<p class="note" data-clipped="{len(outside)}">The view shows {view[0]:.1f} to '
+        f"{view[1]:.1f} (the 1st to 99th percentile of the scores, the whole composite and "
+        f"the thresholds) so spikes do not flatten the composite; outside it: {_e(items)}. "
+        "Double-click the chart to see everything.</p>"
+    )
+
+
+TRADING_COLUMNS = (
+    ("rebalances", "rebalance days", whole),
+    ("turnover", "turnover (one-way)", pct),
+    ("traded", "traded value", money),
+    ("fees", "fees", money),
+    ("slippage", "slippage", money),
+    ("costs", "costs", money),
+    ("cost_drag", "cost drag", pct),
+)
+
+
+def trading_html(by_year: pd.DataFrame, plot: Callable[[fg.Figure, str, str], str]) -> str:
+    """Turnover and costs per calendar year (``tables.trading_by_year``): a chart and a table
+    with a total row."""
+    if by_year.empty:
+        return '<p class="note">No trades.</p>'
+    chart_html = (
+        '<div class="two">'
+        + plot(
+            fg.period_bars(by_year[["turnover"]], {"turnover": STRATEGY_COLOR}, yformat=".0%"),
+            "chart-turnover",
+            "One-way turnover per calendar year (first and last years partial)",
+        )
+        + plot(
+            fg.period_bars(
+                by_year[["fees", "slippage"]],
+                {"fees": STRATEGY_COLOR, "slippage": BENCHMARK_COLOR},
+                yformat="~s",
+            ),
+            "chart-costs",
+            "Fees and slippage per calendar year, in money",
+        )
+        + "</div>"
+    )
+    head = "".join(f'<th class="num">{_e(label)}</th>' for _, label, _ in TRADING_COLUMNS)
+    rows = "".join(
+        f"<tr><th>{year}</th>"
+        + "".join(
+            _cell(by_year.loc[year, key], fmt, "data-trading", f"{year}.{key}")
+            for key, _, fmt in TRADING_COLUMNS
+        )
+        + "</tr>"
+        for year in by_year.index
+    )
+    total = "".join(
+        _cell(by_year[key].sum(), fmt, "data-trading", f"total.{key}")
+        for key, _, fmt in TRADING_COLUMNS
+    )
+    return (
+        chart_html + f'<div class="wide"><table class="trading"><thead><tr><th>year</th>{head}'
+        f"</tr></thead><tbody>{rows}</tbody><tfoot><tr><th>total</th>{total}</tr></tfoot>"
+        "</table></div>"
+        '<p class="note">From orders.csv and equity.csv, as the headline numbers define them: '
+        "turnover is half of each rebalance's traded value over the portfolio value before it, "
+        "summed over the year, the initial investment left out; cost drag is each day's fees "
+        "and slippage over the value at the previous close, summed over the year (not "
+        "annualized).</p>"
+    )
 
 
 def _run_attribution(run: Run, plot: Callable[[fg.Figure, str, str], str]) -> str:
@@ -575,16 +914,27 @@ def _run_attribution(run: Run, plot: Callable[[fg.Figure, str, str], str]) -> st
 def page(
     title: str,
     content: str,
-    footer: str = "rotation report · built from the run folder's files only · opens offline",
+    footer: str = "rotation report · built from the run folder's files only",
+    *,
+    plotly: str | None = None,
+    data: ChartData | None = None,
 ) -> str:
-    """A whole self-contained page: the house CSS, plotly.js inline, ``content`` (escaped by
-    the caller), the script that draws every chart block, and ``footer`` (text)."""
+    """A whole page: the house CSS, plotly.js (``plotly``: a ``style.plotly_tag``; default
+    inline, so the file alone opens offline), ``content`` (escaped by the caller), the
+    charts' ``data`` (when a ``ChartData`` wrote them), the script that draws every chart, and
+    ``footer`` (text).
+
+    A script in the head marks the page ``js`` before it is laid out: only then do chart
+    blocks reserve their height (with JavaScript off they take no room above the PNG copy).
+    """
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{_e(title)} · rotation report</title><style>{CSS}</style>"
-        f"<script>{plotly_js()}</script></head>\n"
-        f"<body>{content}{DRAW_CHARTS}<footer>{_e(footer)}</footer></body></html>\n"
+        "<script>document.documentElement.className += ' js';</script>"
+        f"{UNPACK}{plotly_tag('inline') if plotly is None else plotly}</head>\n"
+        f"<body>{content}{data.script() if data else ''}{DRAW_CHARTS}"
+        f"<footer>{_e(footer)}</footer></body></html>\n"
     )
 
 
@@ -608,12 +958,23 @@ nav a { color:#3a5a8c; text-decoration:none; }
 nav a:hover { text-decoration:underline; }
 main { max-width:1240px; margin:0 auto; padding:18px 24px 8px; }
 section { background:#fff; border:1px solid var(--line); border-radius:8px; padding:14px 18px 10px;
-  margin-bottom:16px; }
+  margin-bottom:16px; min-width:0; overflow-x:auto; }
+header h1, header p { overflow-wrap:anywhere; }
 h2 { font-size:15px; font-weight:600; margin:0 0 8px; color:var(--navy);
   text-transform:uppercase; letter-spacing:.6px; }
-.two { display:grid; grid-template-columns:1fr 1fr; gap:12px; }
-@media (max-width: 900px) { .two { grid-template-columns:1fr; } }
+.two { display:grid; grid-template-columns:minmax(0, 1fr) minmax(0, 1fr); gap:12px; }
+@media (max-width: 900px) { .two { grid-template-columns:minmax(0, 1fr); } }
 .chart { width:100%; }
+.js .chart { min-height:var(--height); }
+.wide { overflow-x:auto; max-width:100%; }
+.tile.exposure { min-width:220px; }
+.tile .bar { display:flex; height:10px; margin:8px 0 6px; border-radius:2px; overflow:hidden;
+  background:rgba(255,255,255,.15); }
+.tile .bar i { display:block; height:100%; }
+@media (max-width: 640px) {
+  header { padding:16px 14px 14px; } nav { padding:8px 14px; }
+  main { padding:12px 8px 4px; } section { padding:10px 10px 8px; }
+}
 .block { margin-bottom:6px; min-width:0; }
 h3 { font-size:13px; font-weight:500; color:var(--muted); margin:6px 0 0; }
 .two.tables { align-items:start; gap:24px; }
@@ -634,6 +995,7 @@ table.trades tbody tr:nth-child(even) { background:#fafbfc; }
 .chip i { width:10px; height:10px; border-radius:2px; display:inline-block; }
 .scroll { max-height:420px; overflow:auto; border:1px solid var(--line); border-radius:4px; }
 table.trades { width:100%; font-size:13px; }
+table.trades tbody td:nth-child(n+4) { text-align:right; }
 table.trades thead th { position:sticky; top:0; background:#fff; }
 table.trades tfoot th, table.trades tfoot td { position:sticky; bottom:0; background:#f0f2f5;
   font-weight:600; }

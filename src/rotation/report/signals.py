@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 
 SHADE_ALPHA = 0.25
 TITLE = "{name}: capital-scarcity composite and regime"
-SHADING = "blue abundant, grey neutral, red scarce"
-"""How ``REGIME_COLORS`` reads in words, for titles."""
 
 
 def threshold_labels(regime: RegimeConfig) -> dict[float, str]:
@@ -74,50 +72,54 @@ def signal_chart_png(history: SignalHistory, path: Path) -> Path:
 
 
 def signal_chart_html(history: SignalHistory, path: Path) -> Path:
-    """Write the chart of ``history`` as a self-contained HTML page to ``path``; return it."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
+    """Write the chart of ``history`` as a self-contained HTML page to ``path``; return it.
 
-    from rotation.regime import spells
+    The tearsheet's regime chart in the tearsheet's frame (``rotation.report.html``): the
+    composite (bold) and its components, entry thresholds dashed, each regime spell shaded
+    in its colour with the same legend, the view clipped to a robust range with a note naming
+    what lies outside it.
+    """
+    from rotation.report import figures as fg
+    from rotation.report import tables
+    from rotation.report.html import (
+        chart,
+        outliers_html,
+        page,
+        page_body,
+        page_header,
+        regime_legend,
+    )
+    from rotation.report.style import ChartData
 
-    s = history.signals
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4])
-    for _, spell in spells(history.regime).iterrows():
-        fig.add_vrect(
-            x0=spell["start"],
-            x1=spell["end"],
-            fillcolor=REGIME_COLORS[spell["state"]],
-            opacity=SHADE_ALPHA,
-            line_width=0,
-            row=1,
-            col=1,
-        )
-    regime_text = history.regime.fillna("warm-up").astype(str)
-    fig.add_trace(
-        go.Scatter(
-            x=s.index,
-            y=s["composite"],
-            name="composite",
-            line={"color": "black", "width": 1},
-            text=regime_text,
-            hovertemplate="%{x|%Y-%m-%d}: %{y:.2f} (%{text})<extra></extra>",
-        ),
-        row=1,
-        col=1,
+    config = history.config
+    scores = history.signals.select_dtypes("number")
+    regime = history.regime.reindex(scores.index)
+    thresholds = (
+        {"scarce_enter": config.regime.scarce_enter, "abundant_enter": config.regime.abundant_enter}
+        if config.regime.method == "thresholds"
+        else {}
     )
-    for level, label in threshold_labels(history.config.regime).items():
-        fig.add_hline(
-            y=level, line_dash="dash", line_width=0.7, line_color="grey", row=1, col=1,
-            annotation_text=label, annotation_font_size=9,
-        )  # fmt: skip
-    for column in [c for c in s.columns if c != "composite"]:
-        fig.add_trace(
-            go.Scatter(x=s.index, y=s[column], name=column, line={"width": 1}), row=2, col=1
+    view = tables.robust_range(scores, keep=tuple(thresholds.values()))
+    data = ChartData()
+    body = (
+        chart(
+            fg.regime_figure(scores, regime, thresholds, view),
+            "chart-signals",
+            static=False,
+            caption="Composite score (bold) and its components, z-scores; dashed: entry thresholds",
+            data=data,
         )
-    fig.update_layout(
-        title=f"{TITLE.format(name=history.config.name)} ({SHADING})",
-        height=720,
-        hovermode="x unified",
+        + regime_legend()
+        + outliers_html(tables.outside(scores, view), view)
     )
-    fig.write_html(path, include_plotlyjs=True, full_html=True)
+    title = TITLE.format(name=config.name)
+    dates = f"{scores.index[0]:%Y-%m-%d} → {scores.index[-1]:%Y-%m-%d}" if len(scores) else ""
+    html = page(
+        title,
+        page_header(title, (f"regime method {config.regime.method}", dates))
+        + page_body([("regime", "Regime score", body)]),
+        "rotation signals · built from this folder's signals.csv · opens offline",
+        data=data,
+    )
+    path.write_text(html, encoding="utf-8")
     return path

@@ -1,125 +1,100 @@
-"""Charts and pages of the many-run commands: the sweep heatmap, the compare overlay and the
-walk-forward page. Each page is one HTML file with plotly.js inline (opens offline).
+"""Pages of the many-run commands: the sweep heatmap, the compare overlay and the
+walk-forward page. Each page is one HTML file with plotly.js inline (opens offline), in the
+tearsheet's frame: the same header, navigation, CSS, legend chips, colour map and metrics
+table (``rotation.report.html``), figures from ``rotation.report.figures``.
 
-Frames and results in, plotly figures or HTML out; the computation modules (``sweep``,
-``compare``, ``walkforward``) call these from their ``save``. Colours are the report's
-(``rotation.report.style``): the benchmark grey and dashed, diverging scales red (worse) to
-green (better).
+Frames and results in, HTML out; the computation modules (``sweep``, ``compare``,
+``walkforward``) call these from their ``save``.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
-from rotation.report.style import BENCHMARK_COLOR, HEATMAP_SCALE, STRATEGY_COLOR
+from rotation.metrics import metric as metric_entry
+from rotation.report import figures as fg
+from rotation.report.html import chart, legend, metrics_table, page, page_body, page_header
+from rotation.report.style import AXIS, BENCHMARK_COLOR, STRATEGY_COLOR, ChartData
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
-
     from rotation.walkforward import WalkForward
 
-BENCHMARK_LINE = {"color": BENCHMARK_COLOR, "dash": "dash"}
+STUDY_FOOTER = "rotation · built from this folder's results · opens offline"
 
 
-def write_figure_html(fig: go.Figure, path: Path) -> Path:
-    """Write ``fig`` as a self-contained HTML page (plotly.js inline, no CDN); return ``path``."""
-    fig.write_html(path, include_plotlyjs=True)
-    return path
+def _study_page(
+    title: str, parts: Sequence[Any], sections: list[tuple[str, str, str]], data: ChartData
+) -> str:
+    """A page of a many-run command in the tearsheet's frame: the same header, navigation,
+    cards, CSS, legend chips, colours and metrics tables (``rotation.report.html``)."""
+    return page(title, page_header(title, parts) + page_body(sections), STUDY_FOOTER, data=data)
 
 
-def sweep_heatmap(table: pd.DataFrame, keys: Sequence[str], metric: str) -> go.Figure:
-    """``metric`` over a two-key grid (rows: first key, columns: second), red low to green
-    high, each cell labelled with its value."""
-    import plotly.graph_objects as go
-
+def sweep_page(table: pd.DataFrame, keys: Sequence[str], metric: str, name: str) -> str:
+    """The sweep page: ``metric`` over a two-key grid as a heatmap (rows: first key,
+    columns: second; red low to green high, each cell labelled) and the variants' metrics
+    table, best first by ``metric`` (its direction from the metrics registry)."""
     pivot = table.pivot_table(index=keys[0], columns=keys[1], values=metric, aggfunc="first")
-    fig = go.Figure(
-        go.Heatmap(
-            z=pivot.to_numpy(),
-            x=[str(c) for c in pivot.columns],
-            y=[str(i) for i in pivot.index],
-            colorscale=HEATMAP_SCALE,
-            colorbar={"title": metric},
-            text=np.round(pivot.to_numpy(), 3),
-            texttemplate="%{text}",
-        )
+    data = ChartData()
+    heatmap = chart(
+        fg.grid_heatmap(pivot, metric), "chart-sweep", static=False, data=data,
+        caption=f"{metric} by {keys[0]} x {keys[1]} (in sample: every variant on the same days)",
+    )  # fmt: skip
+    higher = metric_entry(metric).better != "lower"
+    ranked = table.sort_values(metric, ascending=not higher)
+    columns = [ranked[k].tolist() for k in keys]  # each key's own type (no float upcast)
+    ranked.index = pd.Index(
+        [
+            ", ".join(f"{k}={v}" for k, v in zip(keys, row, strict=True))
+            for row in zip(*columns, strict=True)
+        ]
     )
-    fig.update_layout(
-        title=f"{metric} by {keys[0]} x {keys[1]}",
-        xaxis_title=keys[1],
-        yaxis_title=keys[0],
-        template="plotly_white",
+    shown = [c for c in ranked.columns if c not in keys]
+    return _study_page(
+        f"{name}: sweep",
+        (f"{len(table):,} variants", f"grid {' x '.join(keys)}", f"best by {metric}"),
+        [
+            ("heatmap", "Grid", heatmap),
+            ("variants", "Variants, best first", metrics_table(ranked[shown], "data-variant")),
+        ],
+        data,
     )
-    return fig
 
 
-def compare_figure(values: Mapping[str, pd.Series]) -> go.Figure:
-    """Equity curves (log scale, same initial cash) and drawdowns of every config, overlaid.
+def compare_page(values: Mapping[str, pd.Series], table: pd.DataFrame) -> str:
+    """The compare page: the configs' metrics table (rank order), their equity curves (log
+    scale, same initial cash) and drawdowns, one colour per config.
 
-    ``values``: config name -> daily portfolio value, in rank order (the legend's order).
+    ``values``: config name -> daily portfolio value, in rank order (the legend's order);
+    ``table``: configs x metrics (``rotation.compare``).
     """
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
     from rotation.metrics import drawdown
 
-    fig = make_subplots(
-        rows=2, cols=1, shared_xaxes=True, row_heights=[0.65, 0.35], vertical_spacing=0.05,
-        subplot_titles=("Equity (log scale)", "Drawdown"),
-    )  # fmt: skip
-    for name, value in values.items():
-        fig.add_trace(go.Scatter(x=value.index, y=value, name=name, legendgroup=name), 1, 1)
-        dd = drawdown(value.pct_change().fillna(0.0))
-        fig.add_trace(
-            go.Scatter(x=dd.index, y=dd, name=name, legendgroup=name, showlegend=False), 2, 1
-        )
-    fig.update_yaxes(type="log", row=1, col=1)
-    fig.update_yaxes(tickformat=".0%", row=2, col=1)
-    fig.update_layout(height=750, template="plotly_white", hovermode="x unified")
-    return fig
-
-
-def walkforward_figure(result: WalkForward) -> go.Figure:
-    """Out-of-sample equity (walk-forward, static config, benchmark; log scale) with the test
-    windows shaded, and in-sample vs out-of-sample Sharpe per window."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    fig = make_subplots(
-        rows=2, cols=1, row_heights=[0.62, 0.38], vertical_spacing=0.1,
-        subplot_titles=(
-            "Out-of-sample equity (each test window run afresh)",
-            "Sharpe per window: in sample (training) vs out of sample (test)",
-        ),
-    )  # fmt: skip
-    eq = result.equity
-    lines = {
-        "walk_forward": ("walk-forward (out of sample)", {"color": STRATEGY_COLOR}),
-        "static": (f"{result.config.name} (no selection)", None),
-        "benchmark": (result.config.benchmark, BENCHMARK_LINE),
-    }
-    for column, (label, line) in lines.items():
-        fig.add_trace(go.Scatter(x=eq.index, y=eq[column], name=label, line=line), 1, 1)
-    for position, (_, row) in enumerate(result.windows.iterrows()):
-        if position % 2 == 0:  # windows has a RangeIndex: the position is its label
-            fig.add_vrect(
-                x0=row["test_start"], x1=row["test_end"], fillcolor="grey", opacity=0.08,
-                line_width=0, row=1, col=1,
-            )  # fmt: skip
-    labels = [f"{r.test_start}..{r.test_end}" for r in result.windows.itertuples()]
-    fig.add_trace(go.Bar(x=labels, y=result.windows["is_sharpe"], name="in-sample Sharpe"), 2, 1)
-    fig.add_trace(
-        go.Bar(x=labels, y=result.windows["oos_sharpe"], name="out-of-sample Sharpe"), 2, 1
+    colors = fg.series_colors(list(values))
+    equity = pd.DataFrame(dict(values))
+    drawdowns = pd.DataFrame(
+        {name: drawdown(v.dropna().pct_change().fillna(0.0)) for name, v in values.items()}
     )
-    fig.update_yaxes(type="log", dtick="D2", tickformat="~s", row=1, col=1)
-    fig.update_layout(height=820, template="plotly_white", barmode="group", hovermode="x")
-    return fig
+    data = ChartData()
+
+    def plot(fig: fg.Figure, chart_id: str, caption: str) -> str:
+        return chart(fig, chart_id, static=False, caption=caption, data=data)
+
+    sections = [
+        ("metrics", "Metrics", legend(colors, "Configs, best first:")
+         + metrics_table(table, "data-compare", colors)),
+        ("equity", "Equity curve", plot(
+            fg.lines_figure(equity, colors, yformat="~s", log_scale=True, height=420),
+            "chart-compare-equity", "Portfolio value, log scale (same initial cash)")),
+        ("drawdown", "Drawdown", plot(
+            fg.lines_figure(drawdowns, colors, yformat=".0%", height=300),
+            "chart-compare-drawdown", "Fraction below the running peak")),
+    ]  # fmt: skip
+    return _study_page("Compare", (f"{len(values)} configs", ", ".join(values)), sections, data)
 
 
 WINDOW_COLUMNS = (
@@ -149,54 +124,82 @@ def walkforward_headline(result: WalkForward) -> pd.DataFrame:
 
 
 def walkforward_page(result: WalkForward) -> str:
-    """A self-contained HTML page: the headline curves, the figure, the windows table."""
+    """The walk-forward page: the headline curves' metrics, the out-of-sample equity (test
+    windows shaded), in- vs out-of-sample Sharpe per window, and the windows table."""
     s = result.summary
-    head = walkforward_headline(result)
+    head = walkforward_headline(result).T
     short = result.windows.loc[result.windows["short"], "fold"].tolist()
-    plot: str = walkforward_figure(result).to_html(include_plotlyjs=True, full_html=False)
-    head_html: str = head.apply(
-        lambda row: row.map(
-            lambda x: (
-                "n/a" if x is None or x != x else f"{x:,.0f}" if row.name == "days" else f"{x:.3f}"
-            )
-        ),
-        axis=1,
-    ).to_html()
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>{_escape(result.config.name)} walk-forward</title>"
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
-        "font-size:13px}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right;"
-        "white-space:nowrap}"
-        "</style></head><body>"
-        f"<h1>{_escape(result.config.name)}: walk-forward</h1>"
-        f"<p>Train {_escape(s['train'])}, test {_escape(s['test'])}"
-        f"{' (anchored)' if s['anchored'] else ''}; {s['variants']} variants; best by "
-        f"{_escape(s['metric'])} on each training window. Out of sample "
-        f"{s['out_of_sample']['start']} .. {s['out_of_sample']['end']}.</p>"
-        f"<p>Method: {_escape(s['method'])}.</p>"
-        f"<p>In sample: {_escape(s['in_sample']['definition'])}.</p>"
-        f"<p>Benchmark: {_escape(s['benchmark']['measure'])}, from the first test window. "
-        "Sharpe is in excess of the risk-free rate: "
+    labels = {
+        "walk_forward": "walk-forward (out of sample)",
+        "static": f"{result.config.name} (no selection)",
+        "benchmark": f"benchmark {result.config.benchmark}",
+    }
+    curves = result.equity[list(labels)].rename(columns=labels)
+    colors = fg.series_colors(list(curves.columns)[:2])
+    data = ChartData()
+    equity = fg.lines_figure(
+        curves, colors, yformat="~s", log_scale=True, height=420, dashed=[labels["benchmark"]]
+    )
+    equity["layout"]["shapes"] = [
+        {"type": "rect", "xref": "x", "yref": "paper", "x0": str(row.test_start),
+         "x1": str(row.test_end), "y0": 0, "y1": 1, "fillcolor": AXIS, "opacity": 0.25,
+         "layer": "below", "line": {"width": 0}}
+        for position, row in enumerate(result.windows.itertuples()) if position % 2 == 0
+    ]  # fmt: skip
+    window_labels = [f"{r.test_start}..{r.test_end}" for r in result.windows.itertuples()]
+    sharpe = pd.DataFrame(
+        {
+            "in sample": result.windows["is_sharpe"].to_numpy(dtype="float64"),
+            "out of sample": result.windows["oos_sharpe"].to_numpy(dtype="float64"),
+        },
+        index=window_labels,
+    )
+    bars = fg.period_bars(
+        sharpe, {"in sample": BENCHMARK_COLOR, "out of sample": STRATEGY_COLOR}, yformat=".2f"
+    )
+
+    def plot(fig: fg.Figure, chart_id: str, caption: str) -> str:
+        return chart(fig, chart_id, static=False, caption=caption, data=data)
+
+    method = (
+        f"<p class='note'>Method: {_escape(s['method'])}.</p>"
+        f"<p class='note'>In sample: {_escape(s['in_sample']['definition'])}.</p>"
+        f"<p class='note'>Benchmark: {_escape(s['benchmark']['measure'])}, from the first test "
+        "window. Sharpe is in excess of the risk-free rate: "
         f"{_escape(s['risk_free']['description'])}.</p>"
-        + head_html
-        + plot
-        + "<h2>Windows</h2>"
-        + "<p>Each window's figures are its own (total return, not annualized); "
+    )
+    windows_note = (
+        "<p class='note'>Each window's figures are its own (total return, not annualized); "
         "<code>weight</code> is its share of the out-of-sample days. "
         + (
-            f"Short windows (fewer than {s['short_window_share']:.0%} of the longest one's days), "
-            "whose "
-            f"figures are the least reliable: {', '.join(map(str, short))}."
+            f"Short windows (fewer than {s['short_window_share']:.0%} of the longest one's "
+            f"days), whose figures are the least reliable: {', '.join(map(str, short))}."
             if short
             else "No window is short."
         )
         + "</p>"
-        + result.windows[list(WINDOW_COLUMNS)].to_html(
-            index=False, float_format=lambda x: f"{x:,.3f}", na_rep="n/a"
-        )
-        + "</body></html>\n"
     )
+    windows_table = result.windows[list(WINDOW_COLUMNS)].to_html(
+        index=False, float_format=lambda x: f"{x:,.3f}", na_rep="n/a", border=0
+    )
+    sections = [
+        ("metrics", "Headline", legend(colors, "Curves:") + metrics_table(head, "data-curve")
+         + method),
+        ("equity", "Out-of-sample equity", plot(
+            equity, "chart-walkforward-equity",
+            "Out-of-sample equity, log scale (each test window run afresh; every other window "
+            "shaded)")),
+        ("sharpe", "Sharpe per window", plot(
+            bars, "chart-walkforward-sharpe",
+            "Sharpe per window: in sample (training) vs out of sample (test)")),
+        ("windows", "Windows", windows_note + f'<div class="wide">{windows_table}</div>'),
+    ]  # fmt: skip
+    parts = (
+        f"train {s['train']}, test {s['test']}{' (anchored)' if s['anchored'] else ''}",
+        f"{s['variants']} variants, best by {s['metric']} on each training window",
+        f"out of sample {s['out_of_sample']['start']} .. {s['out_of_sample']['end']}",
+    )
+    return _study_page(f"{result.config.name}: walk-forward", parts, sections, data)
 
 
 def _escape(text: Any) -> str:

@@ -26,11 +26,14 @@ from rotation.report.html import (
     chart,
     num,
     page,
+    page_body,
+    page_header,
     pct,
     plain,
     records_table,
     whole,
 )
+from rotation.report.style import ChartData
 
 __all__ = ["THESIS_SECTIONS", "thesis_html"]
 
@@ -91,8 +94,10 @@ def _verdict(verdict: Any) -> str:
 def thesis_html(thesis: Mapping[str, Any]) -> str:
     """The thesis page of ``thesis`` (shape in the module docstring), a string of HTML."""
 
+    data = ChartData()
+
     def plot(fig: fg.Figure, chart_id: str, caption: str) -> str:
-        return chart(fig, chart_id, static=False, caption=caption)
+        return chart(fig, chart_id, static=False, caption=caption, data=data)
 
     placebo = thesis.get("placebo")
     attribution = thesis.get("attribution")
@@ -115,19 +120,11 @@ def thesis_html(thesis: Mapping[str, Any]) -> str:
         if isinstance(attribution, Mapping)
         else '<p class="note">–</p>',
     }
-    titles = dict(THESIS_SECTIONS)
-    sections = "\n".join(
-        f'<section id="{sid}"><h2>{_e(titles[sid])}</h2>{body[sid]}</section>'
-        for sid, _ in THESIS_SECTIONS
-    )
     config, run_id = TEXT(thesis.get("config")), TEXT(thesis.get("run_id"))
-    header = (
-        f'<header><div class="title"><h1>Thesis: {_e(config)}</h1>'
-        f"<p>config {_e(config)} · run {_e(run_id)}</p></div></header>"
-    )
-    nav = "".join(f'<a href="#{sid}">{_e(title)}</a>' for sid, title in THESIS_SECTIONS)
+    header = page_header(f"Thesis: {config}", (f"config {config}", f"run {run_id}"))
     return page(
         f"Thesis: {config}",
-        f"{header}<nav>{nav}</nav><main>{sections}</main>",
+        header + page_body([(sid, title, body[sid]) for sid, title in THESIS_SECTIONS]),
         "rotation thesis · built from the thesis results only · opens offline",
+        data=data,
     )
