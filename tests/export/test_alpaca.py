@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -235,3 +236,34 @@ def test_contradictory_send_options_are_refused_in_one_line(fake, args, message)
     outcome = CliRunner().invoke(main, [*args, "--alpaca-url", fake.url], env=ENV)
     assert outcome.exit_code == 1 and message in outcome.output
     assert "Traceback" not in outcome.output and fake.requests == []
+
+
+def test_trade_and_export_speak_json_for_scripts(fake, tmp_path):
+    """--json: one JSON document alone on stdout, with the orders and what became of them; a
+    rerun's document says every order was already placed. -q: the export folder alone."""
+    first = _send(fake, tmp_path, "--paper", "--json", command="trade")
+    assert first.exit_code == 0, first.output
+    day = json.loads(first.stdout)
+    assert day["config"] == "capital_scarcity" and day["asof"].startswith("2026-07-13")
+    assert [o["outcome"] for o in day["sent"]["orders"]] == ["sent"] * 6
+    assert {o["client_order_id"] for o in day["sent"]["orders"]} == {
+        o["client_order_id"] for o in fake.posted()
+    }
+    assert day["decision"]["decided_at"].startswith("2026-07-01")
+    second = _send(fake, tmp_path, "--paper", "--json", command="trade")
+    rerun = json.loads(second.stdout)
+    assert {o["outcome"] for o in rerun["sent"]["orders"]} == {"already placed"}
+    assert len(fake.posted()) == 6
+    dry = CliRunner().invoke(
+        main, ["export", CONFIG, *ASOF, "--equity", "10000", "--results", str(tmp_path), "--json"]
+    )
+    assert dry.exit_code == 0, dry.output
+    document = json.loads(dry.stdout)
+    assert len(document["alpaca_requests"]) == len(document["orders"]) > 0
+    assert sum(o["notional"] for o in document["orders"] if o["side"] == "buy") <= 10000
+    quiet = CliRunner().invoke(
+        main, ["export", CONFIG, *ASOF, "--results", str(tmp_path / "q"), "-q"]
+    )
+    assert quiet.exit_code == 0, quiet.output
+    (line,) = quiet.stdout.splitlines()
+    assert Path(line).resolve().parent == (tmp_path / "q").resolve()

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from click.decorators import FC
 
+    from rotation.cli._options import Output
     from rotation.config import Config
     from rotation.export import ExportOptions, ExportResult
     from rotation.export.alpaca import AlpacaAccount
@@ -85,6 +86,7 @@ def send_to_alpaca(
     out: Path | None,
     results_dir: Path,
     exported: Callable[[ExportResult], None],
+    output: Output,
     daily: bool = False,
 ) -> DayResult:
     """Check the destination and keys, load the config, confirm ``--live``, run the day and
@@ -95,10 +97,9 @@ def send_to_alpaca(
     alpaca = connect(alpaca_url, live)  # before anything is computed or written
     config = load_config(config_path)
     if daily and config.data.source != "live":
-        click.echo(
-            f"note: {config.name} reads {config.data.source} data, which is not refreshed; a "
-            "daily loop wants `data: live`",
-            err=True,
+        output.note(
+            f"{config.name} reads {config.data.source} data, which is not refreshed; a "
+            "daily loop wants `data: live`"
         )
     confirm_live(alpaca, live)
     return run_day(
@@ -109,6 +110,7 @@ def send_to_alpaca(
         out=out,
         results_dir=results_dir,
         exported=exported,
+        output=output,
     )
 
 
@@ -121,6 +123,7 @@ def run_day(
     out: Path | None,
     results_dir: Path,
     exported: Callable[[ExportResult], None],
+    output: Output,
 ) -> DayResult:
     """``rebalance.send_day`` with progress printed; exits 1 when Alpaca refused an order."""
     from rotation.export.alpaca import LIVE_URL
@@ -129,7 +132,7 @@ def run_day(
     journal = alpaca.http.journal
     assert journal is not None  # ``connect`` gives every account a journal
     kind = "LIVE" if alpaca.base_url == LIVE_URL else "paper or local"
-    click.echo(f"Alpaca ({kind}) at {alpaca.base_url}")
+    output.text(f"Alpaca ({kind}) at {alpaca.base_url}")
     day_timeout = DEFAULT_FILL_TIMEOUT if fill_timeout is None else fill_timeout
     day = send_day(
         config,
@@ -137,20 +140,20 @@ def run_day(
         alpaca,
         journal=journal,
         fill_timeout=day_timeout,
-        echo=click.echo,
+        echo=output.text,
         out=out,
         results_dir=results_dir,
         exported=exported,
     )
     report = day.report
     placed = sum(1 for p in report.orders if p.outcome == "already placed")
-    click.echo(
+    output.text(
         f"{len(report.sent)} order(s) sent, {placed} already placed earlier, "
         f"{len(report.refused)} refused, {len(report.still_open)} still open; "
         f"journal {day.journal}"
     )
     if not report.sent and not report.refused:
-        click.echo("nothing new to send")
+        output.text("nothing new to send")
     if report.refused:
         listed = "; ".join(
             f"{p.body['side']} {p.body['qty']} {p.symbol}: {p.message}" for p in report.refused

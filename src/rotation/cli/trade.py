@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from rotation.cli._alpaca import alpaca_options
-from rotation.cli._options import results_option, signal_date_options
+from rotation.cli._options import Output, output_options, results_option, signal_date_options
+
+if TYPE_CHECKING:
+    from rotation.export import ExportResult
 
 
 @click.command("trade")
@@ -38,6 +42,7 @@ from rotation.cli._options import results_option, signal_date_options
 )
 @alpaca_options
 @results_option("Parent of each run's export folder.")
+@output_options("Print only errors and the export folder.")
 def trade(
     config_path: Path,
     paper: bool,
@@ -49,13 +54,16 @@ def trade(
     live: bool,
     fill_timeout: float | None,
     results_dir: Path,
+    as_json: bool,
+    quiet: bool,
 ) -> None:
     """Run one trading day of CONFIG on Alpaca: refresh, signal, reconcile, send, journal.
 
     Paper trading unless --live. Idempotent: a second run on the same day sends nothing new.
+    --json prints the export as `rotation export --json` does, with what was sent.
     """
     from rotation.cli._alpaca import send_to_alpaca
-    from rotation.cli.export import _print_summary
+    from rotation.cli.export import _print_summary, day_json, export_json
     from rotation.errors import RotationError
     from rotation.export import ExportOptions
 
@@ -68,7 +76,14 @@ def trade(
         "ignore_unknown": ignore_unknown,
     }
     options = ExportOptions(tools=("alpaca",), **{k: v for k, v in given.items() if v is not None})
-    send_to_alpaca(
+    output = Output(as_json=as_json, quiet=quiet)
+    payload: dict[str, Any] = {}
+
+    def exported(result: ExportResult) -> None:
+        _print_summary(result, output)
+        payload.update(export_json(result))
+
+    day = send_to_alpaca(
         config_path,
         options,
         alpaca_url=alpaca_url,
@@ -76,6 +91,8 @@ def trade(
         fill_timeout=fill_timeout,
         out=None,
         results_dir=results_dir,
-        exported=_print_summary,
+        exported=exported,
+        output=output,
         daily=True,
     )
+    output.json({**payload, "sent": day_json(day)})
