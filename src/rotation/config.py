@@ -31,6 +31,8 @@ SIGNAL_COMPONENTS = (
 )  # fmt: skip
 DEFAULT_COMPONENTS = SIGNAL_COMPONENTS[:4]
 REGIME_STATES = ("abundant", "neutral", "scarce")
+MAX_PUBLICATION_LAG_DAYS = 3660
+"""The longest publication lag a config may set (ten years; PNFI's, the longest known, is 120)."""
 
 RISK_FREE_SERIES = {
     "DGS3MO": "3-month Treasury bill, constant maturity (FRED DGS3MO, % a year)",
@@ -140,9 +142,18 @@ class SignalConfig:
                 raise ValueError(f"{key}: must be >= 2, got {getattr(self, key)}")
         if not 1 <= self.min_components <= len(SIGNAL_COMPONENTS):
             raise ValueError(f"min_components: must be 1..{len(SIGNAL_COMPONENTS)}")
+        weighted = [c for c in self.components if self.weights.get(c, 0) > 0]
+        if self.min_components > len(weighted):
+            raise ValueError(
+                f"min_components: {self.min_components}, but only {len(weighted)} components "
+                f"enter the composite ({', '.join(weighted)}): it would never be known"
+            )
         for series_id, lag in self.publication_lags.items():
-            if lag < 0:
-                raise ValueError(f"publication_lags.{series_id}: must be >= 0 days, got {lag}")
+            if not 0 <= lag <= MAX_PUBLICATION_LAG_DAYS:
+                raise ValueError(
+                    f"publication_lags.{series_id}: must be 0..{MAX_PUBLICATION_LAG_DAYS} "
+                    f"days, got {lag}"
+                )
         for series_id, text in self.release_times.items():
             parse_release_time(text, f"release_times.{series_id}")
 

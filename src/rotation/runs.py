@@ -47,7 +47,6 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from rotation._atomic import Staging, new_folder, timestamp
-from rotation._atomic import safe_name as _safe_name
 
 if TYPE_CHECKING:
     from rotation.backtest import Backtest
@@ -165,8 +164,8 @@ def save(
     """
     created = dt.datetime.now(dt.UTC)
     info = manifest(result, created)
-    final_name = f"{_safe_name(result.config.name)}-{created:%Y%m%dT%H%M%S}-{info['run_id']}"
-    with new_folder(results_dir, final_name) as staging:
+    tag = f"{created:%Y%m%dT%H%M%S}-{info['run_id']}"
+    with new_folder(results_dir, result.config.name, tag=tag) as staging:
         _write_files(result, staging.path, info)
         if finish is not None:
             finish(staging.path)

@@ -403,7 +403,7 @@ def save(
         "seconds": seconds,
         "versions": package_versions(),
     }
-    with new_folder(results_dir, f"{config.name}-sweep-{timestamp()}") as staging:
+    with new_folder(results_dir, config.name, tag=f"sweep-{timestamp()}") as staging:
         folder = staging.path
         result.table.to_csv(folder / "variants.csv")
         (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -41,6 +41,7 @@ def compare(
     from rotation.validate import load_config
 
     loaded = [load_config(path) for path in configs]
+    from rotation.compare import by_rank
     from rotation.compare import compare as compare_configs
     from rotation.compare import save as save_comparison
     from rotation.summary import comparison_table
@@ -50,7 +51,7 @@ def compare(
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     if not quiet:
-        ranked = [result.results[list(result.table.index).index(n)] for n in result.table.index]
+        ranked = by_rank(result)  # each column beside its own metrics, best first
         click.echo(comparison_table(list(result.table.index), [r.metrics for r in ranked]))
         n = len(result.table)
         click.echo(f"\nluck check (the {n} configs compared count as {n} trials):")

@@ -10,6 +10,7 @@ from typing import cast
 import click
 
 from rotation.cli._options import grid_option, quiet_option, results_option
+from rotation.errors import ConfigError
 
 
 @click.command()
@@ -57,7 +58,11 @@ def walkforward(
     grid, metric, memory_mb = sweep_settings(
         config, grid_items, metric, memory_mb, purpose="select from"
     )
-    parse_span(train), parse_span(test)  # errors before any work
+    for option, text in (("--train", train), ("--test", test)):  # errors before any work
+        try:
+            parse_span(text, option)
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc), param_hint=option) from None
     variants = variants_of(config, grid)  # every variant validated before any work
     started = time.perf_counter()
     inputs = load_inputs(config)

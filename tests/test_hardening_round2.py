@@ -1,0 +1,254 @@
+"""Hardening, round 2 (issue 20): hostile inputs that crashed or misled, each with its siblings.
+
+Every CLI case asserts the same contract: exit status 1 or 2 (or 0 when the input is valid and
+the output says what happened), one plain message, never a traceback and never the CLI's
+last-resort "internal error" handler, which only bugs may reach.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from rotation.cli import main
+from rotation.config import parse_config
+from rotation.errors import ConfigError
+from rotation.validate import check_currencies, load_config
+from tests.helpers import base_config
+
+SHORT = {"start": "2020-01-01", "end": "2021-06-30"}
+SMALL = {
+    **SHORT,
+    "universe": {"risky": ["MU"], "defensive": ["BIL"]},
+    "strategy": "equal_weight",
+    "benchmark": "SPY",
+}
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+def assert_refused(result, *expected: str, status: tuple[int, ...] = (1, 2)) -> str:
+    """A hostile case: a handled error (no traceback, not the last-resort handler) naming
+    what ``expected`` lists."""
+    output = result.output
+    assert result.exit_code in status, output
+    assert "internal error" not in output and "Traceback" not in output, output
+    assert not isinstance(result.exception, Exception) or isinstance(
+        result.exception, SystemExit
+    ), repr(result.exception)
+    for text in expected:
+        assert text in output, output
+    return output
+
+
+# --- the last-resort handler ------------------------------------------------------------------
+
+
+def _broken_command(monkeypatch, error: BaseException) -> None:
+    """Make ``rotation strategies`` raise ``error`` (a stand-in for a bug)."""
+    import rotation.cli.backtest as module
+
+    def boom(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(module.strategies, "callback", boom)
+
+
+def test_an_unexpected_exception_is_one_line_with_a_hint_and_exit_1(monkeypatch):
+    _broken_command(monkeypatch, ZeroDivisionError("float division by zero\nsecond line"))
+    result = run_cli("strategies", env={"ROTATION_DEBUG": ""})
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert lines[0] == "rotation: internal error: ZeroDivisionError: float division by zero"
+    assert "ROTATION_DEBUG=1" in lines[1] and "report" in lines[1]
+    assert len(lines) == 2 and "Traceback" not in result.output
+
+
+def test_rotation_debug_shows_the_traceback(monkeypatch):
+    _broken_command(monkeypatch, ZeroDivisionError("boom"))
+    result = run_cli("strategies", env={"ROTATION_DEBUG": "1"})
+    assert isinstance(result.exception, ZeroDivisionError)
+
+
+def test_ctrl_c_stays_130_and_project_errors_keep_their_status(monkeypatch):
+    from rotation.errors import DataError
+
+    _broken_command(monkeypatch, KeyboardInterrupt())
+    assert run_cli("strategies").exit_code == 130
+    _broken_command(monkeypatch, DataError("prices/X.csv: broken"))
+    result = run_cli("strategies")
+    assert result.exit_code == 1 and result.output == "error: prices/X.csv: broken\n"
+
+
+# --- 5: names are text, not TeX -----------------------------------------------------------------
+
+TEX = r"$\foo$"
+
+
+def test_dollar_names_draw_as_written_in_every_matplotlib_text():
+    """Legend entries (stacked weights), category tick labels (bars) and heatmap cells and
+    ticks: ParseFatalException before the fix."""
+    from rotation.report.figures import contribution_bars, monthly_heatmap, weights_figure
+    from rotation.report.static import figure_png
+
+    dates = pd.bdate_range("2024-01-01", periods=5)
+    weights = pd.DataFrame({TEX: [0.5] * 5, "$\\bar": [0.5] * 5}, index=dates)
+    monthly = pd.DataFrame([[0.01, -0.02]], index=[TEX], columns=[1, 2])
+    heat = monthly_heatmap(monthly)
+    heat["data"][0]["text"] = [[TEX, "$x^$"]]
+    figures = [
+        weights_figure(weights, {TEX: "#123456"}),
+        contribution_bars(pd.Series({TEX: 0.1, "$\\q": -0.1}), {}),
+        heat,
+    ]
+    for fig in figures:
+        assert figure_png(fig).startswith(b"\x89PNG")
+
+
+def test_dollar_config_and_sleeve_names_pass_signals_and_a_static_report(write_config, tmp_path):
+    raw = {**SMALL, "name": f"{TEX} cfg", "universe": {TEX: ["MU"], "defensive": ["BIL"]}}
+    path = write_config(raw)
+    result = run_cli("signals", str(path), "--results", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    (folder,) = (tmp_path / "out").iterdir()
+    assert (folder / "chart.png").read_bytes().startswith(b"\x89PNG")
+
+
+# --- 6: a regime never known ---------------------------------------------------------------------
+
+
+def test_min_components_above_the_components_in_the_composite_is_refused():
+    for signal, enabled in (({"min_components": 5}, 4), ({"min_components": 3, "weights": {
+            "credit": 1, "capex": 1}}, 2)):  # fmt: skip
+        with pytest.raises(ConfigError, match=rf"min_components: .* only {enabled} components"):
+            parse_config(base_config(signal=signal), name="t")
+    opt_in = {"min_components": 5, "weights": {c: 1 for c in (
+        "cost_of_capital", "credit", "liquidity", "capex", "curve")}}  # fmt: skip
+    assert parse_config(base_config(signal=opt_in), name="t").signal.min_components == 5
+
+
+def test_an_hmm_that_never_knows_a_regime_runs_and_says_so(write_config, tmp_path):
+    """KeyError 'annual_return' in the report before the fix."""
+    raw = {**SMALL, "regime": {"method": "hmm", "hmm_min_train_days": 1_000_000}}
+    result = run_cli("backtest", str(write_config(raw)), "--results", str(tmp_path / "out"))
+    assert_refused(result, "no regime state was known", "hmm_min_train_days", status=(0,))
+    (folder,) = (tmp_path / "out").iterdir()
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["return_by_regime"] == {}
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert any("no regime state" in n for n in manifest["notes"])
+    assert "no regime state was known" in (folder / "report.html").read_text()
+
+
+# --- 9, 10: numeric options ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("span", ["10000y", "99999999999y", "1201m", "0y", "3 weeks"])
+@pytest.mark.parametrize("option", ["--train", "--test"])
+def test_walkforward_spans_out_of_range_are_usage_errors(option, span):
+    config = str(Path(__file__).parents[1] / "configs" / "spy_buy_hold.yaml")
+    result = run_cli("walkforward", config, option, span, "--grid", "costs.fees=0,0.001")
+    assert_refused(result, option, status=(2,))
+
+
+def test_a_negative_lookahead_seed_is_a_usage_error():
+    result = run_cli("check", "lookahead", "configs/spy_buy_hold.yaml", "--seed", "-1")
+    assert_refused(result, "--seed", status=(2,))
+
+
+# --- 11, 21: publication lags --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lag", [10**12, 3661, -1])  # 3661: a day over ten years
+def test_an_impossible_publication_lag_names_the_key(write_config, lag):
+    path = write_config(base_config(signal={"publication_lags": {"DGS10": lag}}))
+    assert_refused(run_cli("backtest", str(path)), "publication_lags.DGS10", status=(2,))
+
+
+@pytest.mark.parametrize("key", ["publication_lags", "release_times"])
+def test_a_typo_in_a_series_override_is_refused_with_the_valid_names(write_config, key):
+    value = 2 if key == "publication_lags" else "16:30"
+    path = write_config(base_config(signal={key: {"DGS1O": value}}))
+    with pytest.raises(ConfigError, match=rf"signal\.{key}\.DGS1O: .*'DGS10'.*reads DGS10"):
+        load_config(path)
+    ok = write_config(base_config(signal={key: {"DGS10": value, "BAA": value}}), name="ok")
+    assert load_config(ok).signal.publication_lags.get("DGS10", 2) == 2
+
+
+# --- 19: long names keep their run id ------------------------------------------------------------
+
+
+def test_a_long_name_is_cut_before_the_time_and_id_are_appended(tmp_path):
+    from rotation._atomic import NAME_LIMIT, new_folder
+
+    tag = "20260101T000000-0123456789ab"
+    with new_folder(tmp_path, "n" * 300, tag=tag) as staging:
+        pass
+    assert staging.published is not None
+    assert staging.published.name == "n" * NAME_LIMIT + "-" + tag
+
+
+def test_every_writer_passes_its_time_as_a_tag():
+    """Siblings: run folders, sweeps, walk-forwards, signals, thesis, compare, export."""
+    root = Path(__file__).parents[1] / "src" / "rotation"
+    calls = [
+        (path, line)
+        for path in root.rglob("*.py")
+        for line in path.read_text().splitlines()
+        if "new_folder(" in line and "def new_folder" not in line
+    ]
+    assert len(calls) >= 7
+    for path, line in calls:
+        assert "tag=" in line and "timestamp()}" not in line.split("tag=")[0], (path, line)
+
+
+# --- 20: ranking follows each metric's direction ------------------------------------------------
+
+
+def test_compare_rank_by_a_lower_is_better_metric_prints_each_config_with_its_own_figures(
+    write_config, tmp_path
+):
+    calm = write_config({**SMALL, "name": "calm", "universe": {"cash": ["BIL"]}}, name="calm")
+    wild = write_config({**SMALL, "name": "wild", "universe": {"risky": ["MU"]}}, name="wild")
+    result = run_cli(
+        "compare", str(wild), str(calm), "--rank-by", "annual_volatility", "--results",
+        str(tmp_path / "out"),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if "calm" in line)
+    assert header.split() == ["calm", "wild"]  # the lower volatility first
+    row = next(line for line in result.output.splitlines() if line.startswith("annual volat"))
+    shown = [float(x.rstrip("%")) for x in re.findall(r"-?[\d.]+%", row)]
+    (folder,) = (tmp_path / "out").iterdir()
+    table = pd.read_csv(folder / "table.csv", index_col="config")
+    expected = [round(100 * table.loc[n, "annual_volatility"], 1) for n in ("calm", "wild")]
+    assert shown == expected and shown[0] < shown[1]
+    assert list(table["rank"]) == [1, 2] and list(table.index) == ["calm", "wild"]
+
+
+# --- 21: non-USD listings -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("symbol", "currency"),
+    [("BHP.AX", "AUD"), ("RELIANCE.NS", "INR"), ("VOD.L", "GBP"), ("SHOP.TO", "CAD"),
+     ("0700.HK", "HKD"), ("NESN.SW", "CHF"), ("2330.TWO", "TWD"), ("BTC-EUR", "EUR")],
+)  # fmt: skip
+def test_non_usd_listings_are_refused_in_the_universe_and_as_benchmark(symbol, currency):
+    with pytest.raises(ConfigError, match=rf"universe.x: '{re.escape(symbol)}' .* {currency}"):
+        check_currencies({"x": ["MU", symbol]})
+    with pytest.raises(ConfigError, match=rf"benchmark: '{re.escape(symbol)}' .* {currency}"):
+        check_currencies({"x": ["MU"]}, symbol)
+    check_currencies({"x": ["MU", "BRK-B", "BRK.B", "BTC-USD", "^TNX"]}, "SPY")
+
+
+def test_a_non_usd_benchmark_stops_the_cli(write_config):
+    path = write_config({**SMALL, "benchmark": "STW.AX"})
+    assert_refused(run_cli("backtest", str(path)), "benchmark: 'STW.AX' is priced in AUD")
