@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from rotation.cli import main
 from rotation.config import parse_config
 from rotation.errors import ConfigError
 from rotation.validate import check_currencies, load_config
-from tests.helpers import base_config
+from tests.helpers import STRATEGIES, base_config
 
 SHORT = {"start": "2020-01-01", "end": "2021-06-30"}
 SMALL = {
@@ -252,3 +254,112 @@ def test_non_usd_listings_are_refused_in_the_universe_and_as_benchmark(symbol, c
 def test_a_non_usd_benchmark_stops_the_cli(write_config):
     path = write_config({**SMALL, "benchmark": "STW.AX"})
     assert_refused(run_cli("backtest", str(path)), "benchmark: 'STW.AX' is priced in AUD")
+
+
+# --- 7, 15, 16, 21: sweeps ----------------------------------------------------------------------
+
+SIGNAL_GRID = {
+    "signal.credit_series": ["BAA10Y", "BAMLH0A0HYM2"],
+    "signal.yield_series": ["DGS10", "DGS2"],
+    "signal.weights.curve": [1],  # with any weight, even 0, the variant reads T10Y2Y
+}
+
+
+def test_variants_reading_other_series_equal_their_standalone_backtests(write_config):
+    """KeyError before the fix: the inputs held only the base config's series."""
+    from rotation.backtest import run_backtest
+    from rotation.pipeline import load_inputs
+    from rotation.sweep import expand_grid, sweep, variants_of
+
+    config = load_config(write_config(base_config(**SHORT)))
+    variants = variants_of(config, SIGNAL_GRID)
+    result = sweep(config, SIGNAL_GRID, load_inputs(config, variants=variants), variants=variants)
+    sharpes = set()
+    for i, overrides in enumerate(expand_grid(SIGNAL_GRID)):
+        alone = run_backtest(variants[i])  # its own inputs, loaded for it alone
+        assert variants[i].signal.credit_series == overrides["signal.credit_series"]
+        for name in ("sharpe", "annual_return", "max_drawdown", "fees_paid"):
+            assert result.table.loc[i, name] == pytest.approx(alone.metrics[name], rel=1e-12)
+        sharpes.add(round(alone.metrics["sharpe"], 9))
+    assert len(sharpes) > 1  # the series do change the signal, so the check has teeth
+
+
+def test_walkforward_over_a_signal_series_runs(write_config, tmp_path):
+    path = write_config(base_config(start="2018-01-01", end="2021-12-31"))
+    result = run_cli(
+        "walkforward", str(path), "--train", "2y", "--test", "1y", "--grid",
+        "signal.yield_series=DGS10,DGS2", "--results", str(tmp_path / "out"), "-q",
+    )  # fmt: skip
+    assert_refused(result, status=(0,))
+
+
+def test_an_unknown_series_in_a_grid_is_refused_before_any_work(write_config):
+    path = write_config(base_config(**SHORT))
+    result = run_cli("sweep", str(path), "--grid", "signal.credit_series=BAA10Y,BAA1OY")
+    assert_refused(result, "'BAA1OY'", "did you mean 'BAA10Y'", status=(2,))
+
+
+def test_a_config_naming_an_unknown_series_is_refused_at_load(write_config):
+    weights = {"cost_of_capital": 1, "credit": 1, "liquidity": 1, "capex": 1, "conditions": 1}
+    path = write_config(base_config(signal={"conditions_series": "NFCII", "weights": weights}))
+    with pytest.raises(ConfigError, match=r"signal: reads FRED series 'NFCII'.*'NFCI'"):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    "grid", ["data.path={a},{b}", "data.source=bundled,local", "universe.risky=[MU],[WDC]",
+             "benchmark=SPY,QQQ", "risk_free=DGS3MO,0", "start=2020-01-01,2020-06-01",
+             "init_cash=1000,2000"],
+)  # fmt: skip
+def test_keys_a_sweep_cannot_vary_are_refused_by_name(grid, tmp_path, write_config):
+    """data.path varied the label and ran every variant on the base data before the fix."""
+    from rotation.data.bundle import BUNDLED_DIR
+
+    folders = {}
+    if "{a}" in grid:  # two data folders, each a copy of the bundled data
+        folders = {n: tmp_path / n for n in ("a", "b")}
+        for folder in folders.values():
+            shutil.copytree(BUNDLED_DIR, folder)
+    path = write_config({**SMALL, "data": {"source": "local", "path": str(BUNDLED_DIR)}})
+    key = grid.split("=")[0]
+    result = run_cli("sweep", str(path), "--grid", grid.format(**folders))
+    assert_refused(result, f"cannot vary {key!r}", "data, universe, benchmark", status=(2,))
+
+
+def test_repeated_grid_values_are_refused(write_config):
+    """PBO 1.000 without a word before the fix (the same variant counted twice)."""
+    path = write_config(base_config(**SHORT))
+    for grid in ("costs.fees=0.001,0.001", "regime.min_days=5,5,10"):
+        result = run_cli("sweep", str(path), "--grid", grid)
+        assert_refused(result, "given twice", status=(2,))
+
+
+def test_best_yaml_runs_from_anywhere_and_reproduces_the_best_variant(tmp_path, monkeypatch):
+    """Relative strategies_dir and data.path resolved against the sweep folder before."""
+    from rotation.data.bundle import BUNDLED_DIR
+
+    project = tmp_path / "project"
+    shutil.copytree(BUNDLED_DIR, project / "data")
+    shutil.copytree(STRATEGIES, project / "strategies")
+    (project / "configs").mkdir()
+    raw = {**base_config(**SHORT), "strategies_dir": "../strategies",
+           "data": {"source": "local", "path": "../data"}}  # fmt: skip
+    (project / "configs" / "rel.yaml").write_text(yaml.safe_dump(raw))
+    monkeypatch.chdir(project)
+    swept = run_cli(
+        "sweep", "configs/rel.yaml", "--grid", "regime.scarce_enter=0.3,0.8", "--results",
+        "out", "-q",
+    )  # fmt: skip
+    assert swept.exit_code == 0, swept.output
+    folder = Path(swept.output.strip().splitlines()[-1])
+    summary = json.loads((project / folder / "summary.json").read_text())
+    monkeypatch.chdir(tmp_path)  # another working directory
+    rerun = run_cli("backtest", str(project / folder / "best.yaml"), "--results", "runs", "-q")
+    assert rerun.exit_code == 0, rerun.output
+    run = Path(rerun.output.strip().splitlines()[-1])
+    metrics = json.loads((tmp_path / run / "metrics.json").read_text())
+    for name in ("sharpe", "annual_return", "max_drawdown", "final_value"):
+        assert metrics[name] == pytest.approx(summary["best"][name], rel=1e-9)
+    # the run folder's config.yaml (a sibling) runs from anywhere too
+    again = run_cli("backtest", str(tmp_path / run / "config.yaml"), "--results", "x", "-q")
+    assert again.exit_code == 0, again.output

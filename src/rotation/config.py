@@ -332,6 +332,17 @@ class Config:
         out.pop("source_path")
         return out
 
+    def runnable_dict(self) -> dict[str, Any]:
+        """``to_dict`` with the paths the config names (``strategies_dir``, ``data.path``,
+        ``data.cache``) resolved against its file: the YAML a run or sweep folder writes, which
+        then runs from wherever it is saved."""
+        out = self.to_dict()
+        out["strategies_dir"] = str(self.resolve_path(self.strategies_dir))
+        for key in ("path", "cache"):
+            if out["data"].get(key):
+                out["data"][key] = str(self.resolve_path(out["data"][key]))
+        return out
+
     def config_hash(self) -> str:
         """SHA-256 of the resolved config (canonical JSON): the config part of a run's identity."""
         canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))

@@ -27,13 +27,13 @@ import pandas as pd
 
 from rotation._typed import to_plain
 from rotation._types import Prices, Regime, Scores, Weights
-from rotation.config import Config
+from rotation.config import Config, SignalConfig
 from rotation.data.align import MAX_PRICE_CARRY_DAYS, align_prices, trading_calendar
 from rotation.data.sources import DataSource, open_source
 from rotation.errors import DataError, StrategyError
 from rotation.regime import STATES, classify
 from rotation.riskfree import risk_free_returns
-from rotation.signals import build_signals, macro_series, publication_rule
+from rotation.signals import build_signals, macro_series, publication_rule, reads_capex
 from rotation.strategy import Batch, Strategy, load_strategy, schedule
 
 T = TypeVar("T")
@@ -76,14 +76,17 @@ class Inputs:
         return digest.hexdigest()
 
 
-def load_inputs(config: Config, source: DataSource | None = None) -> Inputs:
-    """Read every series the config needs from its data source (or ``source``)."""
+def load_inputs(
+    config: Config, source: DataSource | None = None, *, variants: Sequence[Config] = ()
+) -> Inputs:
+    """Read every series the config needs from its data source (or ``source``); with
+    ``variants`` (a sweep's, same universe and data), also every series their signals read."""
     source = source or open_source(config)
     symbols = dict.fromkeys([*config.symbols, config.benchmark])
     closes = {s: source.prices(s) for s in symbols}
-    macro = {m: source.macro(m) for m in macro_series(config.signal)}
-    reads_capex = config.signal.capex == "hyperscalers" and config.signal.weights.get("capex", 0)
-    capex = source.capex_quarters() if reads_capex else pd.DataFrame()
+    signals = list({id(c.signal): c.signal for c in [config, *variants]}.values())
+    macro = {m: source.macro(m) for s in signals for m in macro_series(s)}
+    capex = source.capex_quarters() if any(map(reads_capex, signals)) else pd.DataFrame()
     risk_free = None
     if config.risk_free_input is not None:
         kind, key = config.risk_free_input
@@ -265,12 +268,22 @@ class Stages:
         )
 
     def signals(self, config: Config) -> Scores:
-        inputs = self.inputs
         return self._once(
-            "signals",
-            self.key(config.signal),
-            lambda: build_signals(inputs.macro, inputs.capex, config.signal, self.calendar),
+            "signals", self.key(config.signal), lambda: self._build_signals(config.signal)
         )
+
+    def _build_signals(self, signal: SignalConfig) -> Scores:
+        """The signals of ``signal`` from exactly the inputs it reads (inputs loaded for a
+        sweep hold the series of every variant)."""
+        missing = [m for m in macro_series(signal) if m not in self.inputs.macro]
+        if missing:
+            raise DataError(
+                f"signal: the inputs hold no series {', '.join(map(repr, missing))}; load the "
+                "inputs for this config (or pass the variants to load_inputs)"
+            )
+        macro = {m: self.inputs.macro[m] for m in macro_series(signal)}
+        capex = self.inputs.capex if reads_capex(signal) else pd.DataFrame()
+        return build_signals(macro, capex, signal, self.calendar)
 
     def regime(self, config: Config) -> Regime:
         return self._once(

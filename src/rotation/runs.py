@@ -176,7 +176,7 @@ def save(
 def _write_files(result: Backtest, folder: Path, info: dict[str, Any]) -> None:
     sim = result.simulation
     (folder / "config.yaml").write_text(
-        yaml.safe_dump(result.config.to_dict(), sort_keys=False, allow_unicode=True)
+        yaml.safe_dump(result.config.runnable_dict(), sort_keys=False, allow_unicode=True)
     )
     (folder / "metrics.json").write_text(
         json.dumps(result.metrics, indent=2, default=json_default) + "\n"

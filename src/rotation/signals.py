@@ -378,6 +378,11 @@ def macro_series(signal: SignalConfig) -> tuple[str, ...]:
     return tuple(dict.fromkeys("PNFI" if r == CAPEX_INPUT else r for r in reads))
 
 
+def reads_capex(signal: SignalConfig) -> bool:
+    """Whether ``signal`` reads the hyperscaler capex filings (``data.capex``), not PNFI only."""
+    return signal.capex == "hyperscalers" and bool(signal.weights.get("capex", 0))
+
+
 def signal_calendar(macro: Mapping[str, pd.Series], end: pd.Timestamp) -> pd.DatetimeIndex:
     """Business days from the first macro observation to ``end``.
 

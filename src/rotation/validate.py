@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rotation._typed import suggest
-from rotation.config import Config, read_config
+from rotation.config import Config, SignalConfig, read_config
 from rotation.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ def check_config(config: Config) -> None:
             raise ConfigError(f"data.path: cannot open ({exc.strerror})") from None
         check_symbols(config.universe, config.benchmark, source)
         check_risk_free(config, source)
+        check_macro([config.signal], source)
         check_series_settings(config)
         check_strategy(config)
     except ConfigError as exc:
@@ -130,6 +131,23 @@ def check_risk_free(config: Config, source: DataSource) -> None:
             f"risk_free: unknown {what} {key!r}{suggest(key, known)}; not in the "
             f"{source.description}"
         )
+
+
+def check_macro(signals: Iterable[SignalConfig], source: DataSource) -> None:
+    """Every FRED series the ``signals`` read is in ``source`` (when it lists them)."""
+    from rotation.signals import macro_series
+
+    lister = getattr(source, "macro_ids", None)
+    known = lister() if lister is not None else None
+    if known is None:
+        return
+    for signal in signals:
+        for series_id in macro_series(signal):
+            if series_id not in known:
+                raise ConfigError(
+                    f"signal: reads FRED series {series_id!r}{suggest(series_id, known)}, "
+                    f"which is not in the {source.description}"
+                )
 
 
 def check_series_settings(config: Config) -> None:

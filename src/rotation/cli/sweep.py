@@ -128,7 +128,7 @@ def sweep(
             if not quiet:
                 click.echo(f"dask: {executor.describe()}", err=True)
         started = time.perf_counter()
-        inputs = load_inputs(config)
+        inputs = load_inputs(config, variants=variants)
         show = not quiet and sys.stdout.isatty()
         with click.progressbar(length=len(variants), label="variants", hidden=not show) as bar:
             result = run_sweep(

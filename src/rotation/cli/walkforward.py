@@ -65,7 +65,7 @@ def walkforward(
             raise click.BadParameter(str(exc), param_hint=option) from None
     variants = variants_of(config, grid)  # every variant validated before any work
     started = time.perf_counter()
-    inputs = load_inputs(config)
+    inputs = load_inputs(config, variants=variants)
     show = not quiet and sys.stdout.isatty()
     with click.progressbar(length=len(variants), label="variants", hidden=not show) as bar:
         result = walk_forward(
