@@ -363,3 +363,55 @@ def test_best_yaml_runs_from_anywhere_and_reproduces_the_best_variant(tmp_path, 
     # the run folder's config.yaml (a sibling) runs from anywhere too
     again = run_cli("backtest", str(tmp_path / run / "config.yaml"), "--results", "x", "-q")
     assert again.exit_code == 0, again.output
+
+
+# --- 21: files that are not configs, strategies that exit ---------------------------------------
+
+
+def test_a_config_that_is_not_a_regular_file_or_too_big_is_refused_without_reading_it(tmp_path):
+    import os
+
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)  # reading it would block forever
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("# " + "x" * 1_000_000 + "\n")
+    cases = {str(fifo): "not a regular file (a FIFO)", "/dev/zero": "not a regular file (a "
+             "device)", str(huge): "1,000,003 bytes, more than the 1,000,000"}  # fmt: skip
+    for path, why in cases.items():
+        assert_refused(run_cli("backtest", path), f"{path}: cannot read config ({why}", status=(2,))
+
+
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [("raise SystemExit(0)", "SystemExit(0)"), ("import sys\nsys.exit(3)", "SystemExit(3)"),
+     ("raise GeneratorExit()", "GeneratorExit()")],
+)  # fmt: skip
+def test_a_strategy_that_exits_at_import_is_an_error_naming_its_file(tmp_path, body, shown):
+    """backtest exited 0 with no output before the fix."""
+    folder = tmp_path / "strategies"
+    folder.mkdir()
+    (folder / "quitter.py").write_text(body + "\n")
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        yaml.safe_dump({**SMALL, "strategy": "quitter", "strategies_dir": str(folder)})
+    )
+    result = run_cli("backtest", str(config))
+    assert_refused(result, "quitter.py", shown, status=(1, 2))
+    assert result.exit_code != 0
+
+
+def test_a_strategy_raising_while_it_runs_is_its_error_not_an_internal_one(tmp_path):
+    folder = tmp_path / "strategies"
+    shutil.copytree(STRATEGIES, folder)
+    source = (folder / "equal_weight.py").read_text()
+    (folder / "broken.py").write_text(
+        source.replace(") -> np.ndarray:\n", ") -> np.ndarray:\n    1 / 0\n", 1)
+    )
+    assert "1 / 0" in (folder / "broken.py").read_text()
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        yaml.safe_dump({**SMALL, "strategy": "broken", "strategies_dir": str(folder)})
+    )
+    assert_refused(
+        run_cli("backtest", str(config)), "broken.py: target_weights raised ZeroDivisionError"
+    )

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rotation._metric_names import RANKABLE
-from rotation._typed import build, check_plain, load_yaml, suggest, to_plain
+from rotation._typed import build, check_plain, load_yaml, read_regular_file, suggest, to_plain
 from rotation.errors import ConfigError
 
 SIGNAL_COMPONENTS = (
@@ -404,6 +404,10 @@ def parse_config(raw: Any, *, name: str, source_path: str | None = None) -> Conf
     return config
 
 
+MAX_CONFIG_BYTES = 1_000_000
+"""The largest config file read (a real one is a few kB; a huge one costs minutes and GBs)."""
+
+
 def read_config(path: str | Path) -> Config:
     """Read a YAML config file and validate it against the schema (keys, types, values).
 
@@ -412,7 +416,7 @@ def read_config(path: str | Path) -> Config:
     """
     path = Path(path)
     try:
-        text = path.read_text()
+        text = read_regular_file(path, MAX_CONFIG_BYTES).decode()
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except (OSError, UnicodeDecodeError) as exc:

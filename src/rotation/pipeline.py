@@ -30,7 +30,7 @@ from rotation._types import Prices, Regime, Scores, Weights
 from rotation.config import Config, SignalConfig
 from rotation.data.align import MAX_PRICE_CARRY_DAYS, align_prices, trading_calendar
 from rotation.data.sources import DataSource, open_source
-from rotation.errors import DataError, StrategyError
+from rotation.errors import DataError, RotationError, StrategyError
 from rotation.regime import STATES, classify
 from rotation.riskfree import risk_free_returns
 from rotation.signals import build_signals, macro_series, publication_rule, reads_capex
@@ -427,7 +427,12 @@ class Stages:
 def strategy_targets(strategy: Strategy, batch: Batch, params: Sequence[Any]) -> np.ndarray:
     """(V, R, N) targets of ``strategy`` on ``batch``, NaN where a variant does not decide;
     a wrong shape is a ``StrategyError`` naming the file."""
-    targets = np.asarray(strategy.target_weights(batch, params), dtype=np.float64)
+    try:
+        targets = np.asarray(strategy.target_weights(batch, params), dtype=np.float64)
+    except RotationError:  # e.g. the sandbox's violations, which name the call already
+        raise
+    except (Exception, SystemExit) as exc:  # the strategy's own bug (or exit), not rotation's
+        raise StrategyError(f"{strategy.path}: target_weights raised {exc!r}") from exc
     expected = (len(params), len(batch.rows), len(batch.prices.columns))
     if targets.shape != expected:
         raise StrategyError(
