@@ -415,3 +415,87 @@ def test_a_strategy_raising_while_it_runs_is_its_error_not_an_internal_one(tmp_p
     assert_refused(
         run_cli("backtest", str(config)), "broken.py: target_weights raised ZeroDivisionError"
     )
+
+
+# --- 12, 21: prices the engine cannot trade faithfully, and jumps --------------------------------
+
+
+def _scaled_folder(tmp_path: Path, factor: float, since: str | None = None) -> Path:
+    """A copy of the bundled data with MU's closes multiplied by ``factor`` (SYNTHETIC:
+    test-only data), from ``since`` on when given."""
+    from rotation.data.sources import BUNDLED_DIR
+
+    folder = tmp_path / "data"
+    shutil.copytree(BUNDLED_DIR, folder)
+    path = folder / "prices" / "MU.csv.gz"
+    frame = pd.read_csv(path)
+    rows = frame["date"] >= since if since else slice(None)
+    column = "adj_close" if "adj_close" in frame.columns else "close"
+    frame.loc[rows, column] = frame.loc[rows, column] * factor
+    frame.to_csv(path, index=False)
+    return folder
+
+
+@pytest.mark.parametrize(("factor", "word"), [(1e-299, "below"), (1e9, "above")])
+def test_prices_out_of_the_engines_range_are_refused_naming_the_symbol(tmp_path, factor, word):
+    """1e-299: "val_price_now must be finite" (vectorbt) / nonsense; 1e9: rebalancing orders
+    under the engine's minimum size were dropped without a word."""
+    folder = _scaled_folder(tmp_path, factor)
+    config = tmp_path / "c.yaml"
+    raw = {
+        **SMALL,
+        "strategies_dir": str(STRATEGIES),
+        "data": {"source": "local", "path": str(folder)},
+    }
+    config.write_text(yaml.safe_dump(raw))
+    result = run_cli("backtest", str(config), "--results", str(tmp_path / "out"))
+    assert_refused(result, "'MU': close", f"is {word}", "init_cash", status=(1,))
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_fifty_to_one_jump_warns_naming_symbol_and_dates(tmp_path):
+    from rotation.backtest import run_backtest
+    from rotation.config import parse_config
+
+    folder = _scaled_folder(tmp_path, 50.0, since="2021-03-01")
+    raw = {
+        **SMALL,
+        "strategies_dir": str(STRATEGIES),
+        "data": {"source": "local", "path": str(folder)},
+    }
+    config = parse_config(raw, name="jump", source_path=str(tmp_path / "jump.yaml"))
+    with pytest.warns(
+        UserWarning, match=r"'MU': close jumps from .* on 2021-02-26 to .* on 2021-03-01"
+    ):
+        run_backtest(config)
+
+
+def _local_config(tmp_path: Path, folder: Path) -> Path:
+    config = tmp_path / "c.yaml"
+    raw = {
+        **SMALL,
+        "strategies_dir": str(STRATEGIES),
+        "data": {"source": "local", "path": str(folder)},
+    }
+    config.write_text(yaml.safe_dump(raw))
+    return config
+
+
+def test_two_files_for_one_symbol_are_refused_naming_both(tmp_path):
+    """X.csv.gz was read and X.parquet ignored without a word before the fix."""
+    folder = _scaled_folder(tmp_path, 1.0)
+    frame = pd.read_csv(folder / "prices" / "MU.csv.gz")
+    frame["close"] = frame["close"] * 2  # SYNTHETIC: a different series in the second file
+    frame.to_parquet(folder / "prices" / "MU.parquet")
+    result = run_cli("backtest", str(_local_config(tmp_path, folder)))
+    assert_refused(result, "MU.parquet and ", "MU.csv.gz both hold 'MU'", status=(1, 2))
+
+
+def test_two_columns_of_one_name_are_refused_naming_both(tmp_path):
+    folder = _scaled_folder(tmp_path, 1.0)
+    path = folder / "prices" / "MU.csv.gz"
+    frame = pd.read_csv(path)
+    frame["Close"] = frame["close"] * 2  # SYNTHETIC: which close is meant?
+    frame.to_csv(path, index=False)
+    result = run_cli("backtest", str(_local_config(tmp_path, folder)))
+    assert_refused(result, "columns 'close' and 'Close' are the same name", status=(1, 2))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -156,7 +157,54 @@ def backtest_window(
         )
     for symbol, series in closes.items():
         _check_no_gap(symbol, series, calendar, days)
+        _check_price_scale(symbol, series[(series.index >= start) & (series.index <= end)], config)
     return Window(start=start, end=end, notes=tuple(notes))
+
+
+MAX_SHARES_PER_CASH = 1e10
+"""The lowest price is ``init_cash / MAX_SHARES_PER_CASH`` (see ``_check_price_scale``)."""
+MIN_ORDER_SHARE_OF_CASH = 1e-4
+"""An order worth this share of ``init_cash`` must be at least the engine's minimum size."""
+JUMP_WARNING = 10.0
+"""A close this many times the previous one (or a tenth of it) gets a warning: an unadjusted
+split or a unit change (cents for dollars) more often than a real move."""
+
+
+def _check_price_scale(symbol: str, closes: pd.Series, config: Config) -> None:
+    """Refuse prices the engine cannot trade faithfully, and warn of one-day jumps.
+
+    The engine (``rotation._sim``, as vectorbt) rejects orders under ``MIN_ORDER_SHARES``
+    shares, so a price above ``init_cash * MIN_ORDER_SHARE_OF_CASH / MIN_ORDER_SHARES`` (1e9
+    for 100,000 of cash) would silently drop rebalancing orders worth a basis point of the
+    capital; a price under ``init_cash / MAX_SHARES_PER_CASH`` (1e-5 for 100,000) makes share
+    counts so large that values lose their precision (at 1e-299 they overflow). Either is
+    refused naming the symbol, date and bounds; both scale with ``init_cash``.
+    """
+    from rotation._sim import MIN_ORDER_SHARES
+
+    if closes.empty:
+        return
+    values = closes.to_numpy(dtype=np.float64)
+    high = config.init_cash * MIN_ORDER_SHARE_OF_CASH / MIN_ORDER_SHARES
+    low = config.init_cash / MAX_SHARES_PER_CASH
+    for bad, bound, word in ((values > high, high, "above"), (values < low, low, "below")):
+        if bad.any():
+            when = closes.index[int(bad.argmax())]
+            raise DataError(
+                f"{symbol!r}: close {closes[when]:.6g} on {when.date()} is {word} {bound:.6g}, "
+                f"the range the engine trades faithfully with init_cash {config.init_cash:,.0f} "
+                f"({low:.6g} .. {high:.6g}); check the file's units or scale init_cash"
+            )
+    ratio = values[1:] / values[:-1]
+    jumps = (ratio >= JUMP_WARNING) | (ratio <= 1 / JUMP_WARNING)
+    if jumps.any():
+        i = int(jumps.argmax()) + 1
+        warnings.warn(
+            f"{symbol!r}: close jumps from {values[i - 1]:.6g} on {closes.index[i - 1].date()} "
+            f"to {values[i]:.6g} on {closes.index[i].date()} ({ratio[i - 1]:.3g} times): an "
+            "unadjusted split or a change of units? The backtest trades it as a real move",
+            stacklevel=2,
+        )
 
 
 def _check_no_gap(
