@@ -499,3 +499,31 @@ def test_two_columns_of_one_name_are_refused_naming_both(tmp_path):
     frame.to_csv(path, index=False)
     result = run_cli("backtest", str(_local_config(tmp_path, folder)))
     assert_refused(result, "columns 'close' and 'Close' are the same name", status=(1, 2))
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "0", "inf"])
+@pytest.mark.parametrize("command", ["sweep", "walkforward"])
+def test_memory_budget_must_be_a_finite_positive_number(command, value):
+    """Siblings of 9 and 10: nan and -1 reached the engine (internal error), 0 silently meant
+    the default."""
+    config = str(Path(__file__).parents[1] / "configs" / "spy_buy_hold.yaml")
+    result = run_cli(command, config, "--grid", "costs.fees=0,0.001", "--memory-mb", value)
+    assert_refused(result, "--memory-mb", status=(2,))
+
+
+def test_a_budget_too_small_for_one_variant_is_a_config_error(write_config):
+    path = write_config({**SMALL, "sweep": {"grid": {"costs.fees": [0, 0.001]}, "memory_mb": 1e-9}})
+    assert_refused(run_cli("sweep", str(path)), "memory_mb: 1e-09 MB is less than", status=(2,))
+    for bad in ("nan", "inf"):
+        with pytest.raises(ConfigError, match="memory_mb: must be > 0 and finite"):
+            parse_config(
+                {**SMALL, "sweep": {"grid": {"costs.fees": [0]}, "memory_mb": float(bad)}}, name="t"
+            )
+
+
+def test_dask_workers_must_be_at_least_one():
+    config = str(Path(__file__).parents[1] / "configs" / "spy_buy_hold.yaml")
+    result = run_cli(
+        "sweep", config, "--grid", "costs.fees=0,0.001", "--executor", "dask", "--workers", "0"
+    )
+    assert_refused(result, "--workers", status=(2,))

@@ -247,8 +247,8 @@ class SweepConfig:
         for key, values in self.grid.items():
             if not values:
                 raise ValueError(f"grid.{key}: give at least one value")
-        if self.memory_mb <= 0:
-            raise ValueError(f"memory_mb: must be > 0, got {self.memory_mb}")
+        if not 0 < self.memory_mb <= 1e9:  # NaN fails too
+            raise ValueError(f"memory_mb: must be > 0 and finite, got {self.memory_mb}")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from rotation.cli._options import grid_option, quiet_option, results_option
+from rotation.cli._options import grid_option, memory_option, quiet_option, results_option
 from rotation.errors import ConfigError
 
 _results = results_option("Folder that receives the output folder.")
@@ -66,7 +66,7 @@ def compare(
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
 @grid_option()
 @click.option("--metric", default=None, help="Metric that picks the best variant [sharpe].")
-@click.option("--memory-mb", type=float, default=None, help="Memory budget of one pass [512].")
+@memory_option()
 @click.option(
     "--executor",
     "executor_name",
@@ -75,7 +75,10 @@ def compare(
     show_default=True,
     help="Run the variants in this process, or in chunks on a Dask cluster.",
 )
-@click.option("--workers", type=int, default=None, help="dask: processes of the local cluster [2].")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None,
+    help="dask: processes of the local cluster [2].",
+)  # fmt: skip
 @click.option(
     "--scheduler", metavar="URL", default=None, help="dask: join the cluster at tcp://HOST:PORT."
 )

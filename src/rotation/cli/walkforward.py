@@ -9,7 +9,7 @@ from typing import cast
 
 import click
 
-from rotation.cli._options import grid_option, quiet_option, results_option
+from rotation.cli._options import grid_option, memory_option, quiet_option, results_option
 from rotation.errors import ConfigError
 
 
@@ -20,7 +20,7 @@ from rotation.errors import ConfigError
 @grid_option()
 @click.option("--metric", default=None, help="Metric that picks each window's winner [sharpe].")
 @click.option("--anchored", is_flag=True, help="Training windows all start on the first day.")
-@click.option("--memory-mb", type=float, default=None, help="Memory budget of one pass [512].")
+@memory_option()
 @results_option("Folder that receives the output folder.")
 @quiet_option()
 def walkforward(
