@@ -15,7 +15,9 @@ from rotation.errors import ConfigError
 
 @click.command()
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
-@click.option("--train", default="3y", show_default=True, help="Training window: 3y, 18m, ...")
+@click.option(
+    "--train", default="3y", show_default=True, help="Training window: 3y, 18m, ... (<= 100y)."
+)
 @click.option("--test", default="1y", show_default=True, help="Test window (and the roll).")
 @grid_option()
 @click.option("--metric", default=None, help="Metric that picks each window's winner [sharpe].")
