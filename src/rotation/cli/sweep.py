@@ -100,7 +100,8 @@ def sweep(
     Any config key can be swept, e.g. --grid regime.scarce_enter=0.3,0.5,0.8
     --grid strategy.params.vol_lookback=21,63 --grid costs.fees=0,0.001, except those one
     data load and window fix (data, universe, benchmark, risk_free, start, end, init_cash);
-    a value given twice is refused. Every variant is validated before any work starts. Writes RESULTS/<name>-sweep-<time>/ with variants.csv
+    a value given twice is refused. Every variant is validated before any work starts.
+    Writes RESULTS/<name>-sweep-<time>/ with variants.csv
     (parameters and metrics of each variant), summary.json, best.yaml and, for two keys,
     heatmap.html. The best variant's metrics are in sample (chosen on the days they are
     measured on); the output and summary.json also say how much of them may be luck: its
