@@ -197,6 +197,7 @@ FIXED_KEYS = ("data", "universe", "benchmark", "risk_free", "start", "end", "ini
 def variants_of(config: Config, grid: Mapping[str, Sequence[Any]]) -> list[Config]:
     """Every variant of the grid, all validated before any work starts: no key of
     ``FIXED_KEYS``, no value given twice, every series a variant's signal reads in the data."""
+    overrides = expand_grid(grid)  # a grid too large is refused first, whatever its keys
     for key, values in grid.items():
         if key.split(".")[0] in FIXED_KEYS:
             raise ConfigError(
@@ -213,9 +214,7 @@ def variants_of(config: Config, grid: Mapping[str, Sequence[Any]]) -> list[Confi
             )
     strategy = load_strategy(config.strategy.name, config.resolve_path(config.strategies_dir))
     built: dict[Any, Any] = {}
-    variants = [
-        with_overrides(config, o, strategy=strategy, built=built) for o in expand_grid(grid)
-    ]
+    variants = [with_overrides(config, o, strategy=strategy, built=built) for o in overrides]
     check_inputs(config, variants)
     return variants
 
