@@ -34,6 +34,7 @@ from rotation.data.sources import DataSource, open_source
 from rotation.errors import DataError, RotationError, StrategyError
 from rotation.regime import STATES, classify
 from rotation.riskfree import risk_free_returns
+from rotation.sandbox import SandboxViolation
 from rotation.signals import build_signals, macro_series, publication_rule, reads_capex
 from rotation.strategy import Batch, Strategy, load_strategy, schedule
 
@@ -477,8 +478,8 @@ def strategy_targets(strategy: Strategy, batch: Batch, params: Sequence[Any]) ->
     a wrong shape is a ``StrategyError`` naming the file."""
     try:
         targets = np.asarray(strategy.target_weights(batch, params), dtype=np.float64)
-    except RotationError:  # e.g. the sandbox's violations, which name the call already
-        raise
+    except (RotationError, SandboxViolation):  # errors that name their cause already; the
+        raise  # lookahead check counts the sandbox's violations itself
     except (Exception, SystemExit) as exc:  # the strategy's own bug (or exit), not rotation's
         raise StrategyError(f"{strategy.path}: target_weights raised {exc!r}") from exc
     expected = (len(params), len(batch.rows), len(batch.prices.columns))
