@@ -22,6 +22,7 @@ from rotation._sim import (
     simulate_from_weights_frame,
     simulate_target_weights,
 )
+from rotation.errors import ConfigError
 
 INIT_CASH = 100_000.0
 RTOL = 1e-9
@@ -444,7 +445,7 @@ def test_variant_chunks_cover_every_variant_once_within_budget(
 ) -> None:
     per_variant = bytes_per_variant(n_rows, n_assets, n_rebalances)
     if per_variant > budget_mb * 1024 * 1024:
-        with pytest.raises(ValueError, match="memory_budget_mb"):
+        with pytest.raises(ConfigError, match="memory_mb"):
             list(iter_variant_chunks(n_variants, n_rows, n_assets, n_rebalances, budget_mb))
         return
     chunks = list(iter_variant_chunks(n_variants, n_rows, n_assets, n_rebalances, budget_mb))

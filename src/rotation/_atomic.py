@@ -38,10 +38,15 @@ def write_file(path: Path, data: bytes) -> None:
         raise
 
 
+NAME_LIMIT = 80
+"""The characters of a config name kept in a folder name (the time and run id come after)."""
+
+
 def safe_name(name: str, fallback: str = "run") -> str:
-    """A file-name-safe version of a config name (no separators, no leading dots)."""
+    """A file-name-safe version of a config name (no separators, no leading dots), cut to
+    ``NAME_LIMIT`` characters."""
     cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).lstrip(".")
-    return cleaned[:80] or fallback
+    return cleaned[:NAME_LIMIT] or fallback
 
 
 def timestamp() -> str:
@@ -61,18 +66,26 @@ class Staging:
 
 @contextlib.contextmanager
 def new_folder(
-    parent: Path, final_name: str, *, exact: bool = False, what: str = "the run"
+    parent: Path,
+    final_name: str,
+    *,
+    tag: str = "",
+    exact: bool = False,
+    what: str = "the run",
 ) -> Iterator[Staging]:
-    """Yield a fresh staging folder; on success rename it to ``parent/final_name`` (or
-    ``final_name-2``... if taken) and set ``.published``; on failure remove it.
+    """Yield a fresh staging folder; on success rename it to ``parent/final_name-tag`` (or
+    ``...-2``... if taken) and set ``.published``; on failure remove it.
 
-    ``final_name`` is made file-name safe, so a config name cannot escape ``parent``.
-    ``exact``: publish as exactly ``parent/final_name``, as given (a folder the user named;
-    an empty folder there is replaced), and fail instead of adding a suffix. ``what`` names
-    the output in error messages.
+    ``final_name`` is made file-name safe and cut (``safe_name``), so a config name cannot
+    escape ``parent``; ``tag`` (what tells outputs apart: kind, time, run id) is appended after
+    the cut, so a long name never loses it. ``exact``: publish as exactly
+    ``parent/final_name``, as given (a folder the user named; an empty folder there is
+    replaced), and fail instead of adding a suffix. ``what`` names the output in error
+    messages.
     """
     parent = Path(parent)
-    final_name = final_name if exact else safe_name(final_name)
+    if not exact:
+        final_name = safe_name(final_name) + (f"-{safe_name(tag, '')}" if tag else "")
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Staging(

@@ -48,6 +48,7 @@ import numpy as np
 from numba import njit
 
 from rotation._types import Prices, Weights
+from rotation.errors import ConfigError
 
 __all__ = [
     "COMPILE_SECONDS",
@@ -852,15 +853,15 @@ def iter_variant_chunks(
     """Slices of ``range(n_variants)`` whose per-variant arrays fit in ``budget_mb`` megabytes.
 
     The budget covers what grows with the variants (see ``bytes_per_variant``), not the shared
-    (T, N) prices. Raises ValueError if not even one variant fits.
+    (T, N) prices. Raises ConfigError if not even one variant fits.
     """
     if n_variants < 0:
         raise ValueError(f"n_variants must be >= 0, got {n_variants}")
     per_variant = bytes_per_variant(n_rows, n_assets, n_rebalances)
     chunk = int(budget_mb * 1024 * 1024 // per_variant)
     if chunk < 1:
-        raise ValueError(
-            f"memory_budget_mb={budget_mb} is smaller than one variant needs "
+        raise ConfigError(
+            f"memory_mb: {budget_mb} MB is less than one variant needs "
             f"({per_variant / 1024 / 1024:.3f} MB for T={n_rows}, N={n_assets}, R={n_rebalances})"
         )
     for start in range(0, n_variants, chunk):

@@ -19,10 +19,13 @@ import datetime as dt
 import difflib
 import functools
 import math
+import os
 import re
+import stat
 import types
 import typing
 from collections.abc import Hashable, Mapping
+from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
 import yaml
@@ -264,3 +267,28 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of ``path``, a regular file of at most ``limit`` bytes. Checked before it is
+    read (a FIFO or a device such as /dev/zero would hang or never end) and opened without
+    blocking, in case it was swapped for one in between; raises OSError saying why."""
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(f"not a regular file ({_file_kind(info.st_mode)})")
+    if info.st_size > limit:
+        raise OSError(f"{info.st_size:,} bytes, more than the {limit:,} allowed")
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError("not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(f"more than the {limit:,} bytes allowed")
+    return data
+
+
+def _file_kind(mode: int) -> str:
+    kinds = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a FIFO", stat.S_ISCHR: "a device",
+             stat.S_ISBLK: "a device", stat.S_ISSOCK: "a socket"}  # fmt: skip
+    return next((name for test, name in kinds.items() if test(mode)), "not a file")

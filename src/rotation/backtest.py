@@ -177,7 +177,24 @@ def simulate_prepared(prepared: Prepared) -> Backtest:
         regime_table=table,
         source=inputs.source,
         identity=identity(config, inputs.fingerprint(), prepared.stages.strategy(config)),
-        notes=window.notes,
+        notes=(*window.notes, *_regime_notes(config, table)),
+    )
+
+
+def _regime_notes(config: Config, table: pd.DataFrame) -> tuple[str, ...]:
+    """A note when no regime state was in force on any day: the per-regime figures are empty."""
+    if len(table):
+        return ()
+    why = (
+        f"the HMM needs {config.regime.hmm_min_train_days:,} days of composite first "
+        "(regime.hmm_min_train_days)"
+        if config.regime.method == "hmm"
+        else f"the composite needs {config.signal.min_components} known components and "
+        f"{config.signal.min_history_days} days of history"
+    )
+    return (
+        f"no regime state was known on any day of the window ({why}): the strategy ran without "
+        "one and there are no per-regime figures",
     )
 
 

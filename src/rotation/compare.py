@@ -15,7 +15,7 @@ from rotation._typed import suggest
 from rotation.backtest import Backtest, simulate_prepared
 from rotation.config import Config
 from rotation.errors import ConfigError, DataError
-from rotation.metrics import METRICS, metric
+from rotation.metrics import METRICS, rank_scores
 from rotation.pipeline import Stages, load_inputs
 from rotation.runs import new_folder, timestamp
 
@@ -112,8 +112,16 @@ def compare(
     table = pd.DataFrame([{k: r.metrics.get(k) for k in COLUMNS} for r in results], index=names)
     table[SELECTION[0]], table[SELECTION[1]] = selection_odds(results)
     table.index.name = "config"
-    lower = rank_by not in SELECTION and metric(rank_by).better == "lower"
-    table["rank"] = table[rank_by].rank(ascending=lower, method="min").astype(int)
+    # the registry's direction (``rank_scores``: higher is better, NaN last); the selection
+    # odds are probabilities, higher is better
+    values = table[rank_by].to_numpy(dtype=np.float64)
+    scores = (
+        rank_scores(values, rank_by)
+        if rank_by not in SELECTION
+        else np.nan_to_num(values, nan=-np.inf)
+    )
+    table["rank"] = pd.Series(scores, index=table.index).rank(ascending=False, method="min")
+    table["rank"] = table["rank"].astype(int)
     return Comparison(
         table=table.sort_values("rank"), results=results, notes=tuple(notes), rank_by=rank_by
     )
@@ -149,6 +157,7 @@ def _unique_names(configs: Sequence[Config]) -> list[str]:
 
 
 def by_rank(comparison: Comparison) -> list[Backtest]:
+    """The results in the order of the table (best first), each beside its own row."""
     order = {
         name: i for i, name in enumerate(_unique_names([r.config for r in comparison.results]))
     }
@@ -157,7 +166,7 @@ def by_rank(comparison: Comparison) -> list[Backtest]:
 
 def save(comparison: Comparison, results_dir: Path) -> Path:
     """Write ``table.csv``, ``table.json``, ``notes.txt`` and ``compare.html`` to a new folder."""
-    with new_folder(results_dir, f"compare-{timestamp()}") as staging:
+    with new_folder(results_dir, "compare", tag=timestamp()) as staging:
         comparison.table.to_csv(staging.path / "table.csv")
         records = json.loads(comparison.table.to_json(orient="index"))
         (staging.path / "table.json").write_text(json.dumps(records, indent=2) + "\n")

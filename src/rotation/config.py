@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rotation._metric_names import RANKABLE
-from rotation._typed import build, check_plain, load_yaml, suggest, to_plain
+from rotation._typed import build, check_plain, load_yaml, read_regular_file, suggest, to_plain
 from rotation.errors import ConfigError
 
 SIGNAL_COMPONENTS = (
@@ -32,6 +32,8 @@ SIGNAL_COMPONENTS = (
 )  # fmt: skip
 DEFAULT_COMPONENTS = SIGNAL_COMPONENTS[:4]
 REGIME_STATES = ("abundant", "neutral", "scarce")
+MAX_PUBLICATION_LAG_DAYS = 3660
+"""The longest publication lag a config may set (ten years; PNFI's, the longest known, is 120)."""
 
 RISK_FREE_SERIES = {
     "DGS3MO": "3-month Treasury bill, constant maturity (FRED DGS3MO, % a year)",
@@ -159,9 +161,18 @@ class SignalConfig:
                 raise ValueError(f"{key}: must be >= 2, got {getattr(self, key)}")
         if not 1 <= self.min_components <= len(SIGNAL_COMPONENTS):
             raise ValueError(f"min_components: must be 1..{len(SIGNAL_COMPONENTS)}")
+        weighted = [c for c in self.components if self.weights.get(c, 0) > 0]
+        if self.min_components > len(weighted):
+            raise ValueError(
+                f"min_components: {self.min_components}, but only {len(weighted)} components "
+                f"enter the composite ({', '.join(weighted)}): it would never be known"
+            )
         for series_id, lag in self.publication_lags.items():
-            if lag < 0:
-                raise ValueError(f"publication_lags.{series_id}: must be >= 0 days, got {lag}")
+            if not 0 <= lag <= MAX_PUBLICATION_LAG_DAYS:
+                raise ValueError(
+                    f"publication_lags.{series_id}: must be 0..{MAX_PUBLICATION_LAG_DAYS} "
+                    f"days, got {lag}"
+                )
         for series_id, text in self.release_times.items():
             parse_release_time(text, f"release_times.{series_id}")
 
@@ -255,8 +266,8 @@ class SweepConfig:
         for key, values in self.grid.items():
             if not values:
                 raise ValueError(f"grid.{key}: give at least one value")
-        if self.memory_mb <= 0:
-            raise ValueError(f"memory_mb: must be > 0, got {self.memory_mb}")
+        if not 0 < self.memory_mb <= 1e9:  # NaN fails too
+            raise ValueError(f"memory_mb: must be > 0 and finite, got {self.memory_mb}")
 
 
 @dataclass(frozen=True)
@@ -340,6 +351,17 @@ class Config:
         out.pop("source_path")
         return out
 
+    def runnable_dict(self) -> dict[str, Any]:
+        """``to_dict`` with the paths the config names (``strategies_dir``, ``data.path``,
+        ``data.cache``) resolved against its file: the YAML a run or sweep folder writes, which
+        then runs from wherever it is saved."""
+        out = self.to_dict()
+        out["strategies_dir"] = str(self.resolve_path(self.strategies_dir))
+        for key in ("path", "cache"):
+            if out["data"].get(key):
+                out["data"][key] = str(self.resolve_path(out["data"][key]))
+        return out
+
     def config_hash(self) -> str:
         """SHA-256 of the resolved config (canonical JSON): the config part of a run's identity."""
         canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
@@ -401,6 +423,10 @@ def parse_config(raw: Any, *, name: str, source_path: str | None = None) -> Conf
     return config
 
 
+MAX_CONFIG_BYTES = 1_000_000
+"""The largest config file read (a real one is a few kB; a huge one costs minutes and GBs)."""
+
+
 def read_config(path: str | Path) -> Config:
     """Read a YAML config file and validate it against the schema (keys, types, values).
 
@@ -409,7 +435,7 @@ def read_config(path: str | Path) -> Config:
     """
     path = Path(path)
     try:
-        text = path.read_text()
+        text = read_regular_file(path, MAX_CONFIG_BYTES).decode()
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -465,8 +465,8 @@ def save(history: SignalHistory, results_dir: Path, diagnosis: Diagnosis | None 
     ``results_dir/<name>-signals-<time>[-n]/``, atomically; return its path."""
     from rotation.runs import new_folder, timestamp
 
-    name = f"{history.config.name}-signals-{timestamp()}"
-    with new_folder(results_dir, name, what="the signals") as staging:
+    tag = f"signals-{timestamp()}"
+    with new_folder(results_dir, history.config.name, tag=tag, what="the signals") as staging:
         write_signal_outputs(history, staging.path, diagnosis)
     assert staging.published is not None  # new_folder sets it when the block succeeds
     return staging.published

@@ -566,6 +566,9 @@ def by_regime(
             "share_of_days": len(r) / max(1, int(state.notna().sum())),
             **{key: finite_or_none(v) for key, v in found.items()},
         }
-    frame = pd.DataFrame.from_dict(rows, orient="index")
+    # the same columns when no state is ever known (e.g. an HMM that never had enough history)
+    columns = ["days", "share_of_days", *shown]
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=columns) if rows else None
+    frame = pd.DataFrame(columns=columns, dtype="float64") if frame is None else frame
     frame.index.name = "regime"
     return frame

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -27,13 +28,20 @@ import pandas as pd
 
 from rotation._typed import to_plain
 from rotation._types import Prices, Regime, Scores, Weights
-from rotation.config import Config
+from rotation.config import Config, SignalConfig
 from rotation.data.align import MAX_PRICE_CARRY_DAYS, align_prices, trading_calendar
 from rotation.data.sources import DataSource, open_source
-from rotation.errors import DataError, StrategyError
+from rotation.errors import DataError, RotationError, StrategyError
 from rotation.regime import STATES, classify
 from rotation.riskfree import risk_free_returns
-from rotation.signals import build_signals, macro_series, publication_rule
+from rotation.sandbox import SandboxViolation
+from rotation.signals import (
+    build_signals,
+    macro_series,
+    publication_rule,
+    reads_capex,
+    reads_funding,
+)
 from rotation.strategy import Batch, Strategy, load_strategy, schedule
 
 T = TypeVar("T")
@@ -84,17 +92,18 @@ class Inputs:
         return digest.hexdigest()
 
 
-def load_inputs(config: Config, source: DataSource | None = None) -> Inputs:
-    """Read every series the config needs from its data source (or ``source``)."""
+def load_inputs(
+    config: Config, source: DataSource | None = None, *, variants: Sequence[Config] = ()
+) -> Inputs:
+    """Read every series the config needs from its data source (or ``source``); with
+    ``variants`` (a sweep's, same universe and data), also every series their signals read."""
     source = source or open_source(config)
     symbols = dict.fromkeys([*config.symbols, config.benchmark])
     closes = {s: source.prices(s) for s in symbols}
-    macro = {m: source.macro(m) for m in macro_series(config.signal)}
-    weights = config.signal.weights
-    reads_funding = "funding" in weights  # with weight 0: shown, not used
-    reads_capex = config.signal.capex == "hyperscalers" and weights.get("capex", 0)
-    capex = source.capex_quarters() if reads_capex or reads_funding else pd.DataFrame()
-    funding = source.funding_items() if reads_funding else pd.DataFrame()
+    signals = list({id(c.signal): c.signal for c in [config, *variants]}.values())
+    macro = {m: source.macro(m) for s in signals for m in macro_series(s)}
+    capex = source.capex_quarters() if any(map(reads_capex, signals)) else pd.DataFrame()
+    funding = source.funding_items() if any(map(reads_funding, signals)) else pd.DataFrame()
     risk_free = None
     if config.risk_free_input is not None:
         kind, key = config.risk_free_input
@@ -169,7 +178,54 @@ def backtest_window(
         )
     for symbol, series in closes.items():
         _check_no_gap(symbol, series, calendar, days)
+        _check_price_scale(symbol, series[(series.index >= start) & (series.index <= end)], config)
     return Window(start=start, end=end, notes=tuple(notes))
+
+
+MAX_SHARES_PER_CASH = 1e10
+"""The lowest price is ``init_cash / MAX_SHARES_PER_CASH`` (see ``_check_price_scale``)."""
+MIN_ORDER_SHARE_OF_CASH = 1e-4
+"""An order worth this share of ``init_cash`` must be at least the engine's minimum size."""
+JUMP_WARNING = 10.0
+"""A close this many times the previous one (or a tenth of it) gets a warning: an unadjusted
+split or a unit change (cents for dollars) more often than a real move."""
+
+
+def _check_price_scale(symbol: str, closes: pd.Series, config: Config) -> None:
+    """Refuse prices the engine cannot trade faithfully, and warn of one-day jumps.
+
+    The engine (``rotation._sim``, as vectorbt) rejects orders under ``MIN_ORDER_SHARES``
+    shares, so a price above ``init_cash * MIN_ORDER_SHARE_OF_CASH / MIN_ORDER_SHARES`` (1e9
+    for 100,000 of cash) would silently drop rebalancing orders worth a basis point of the
+    capital; a price under ``init_cash / MAX_SHARES_PER_CASH`` (1e-5 for 100,000) makes share
+    counts so large that values lose their precision (at 1e-299 they overflow). Either is
+    refused naming the symbol, date and bounds; both scale with ``init_cash``.
+    """
+    from rotation._sim import MIN_ORDER_SHARES
+
+    if closes.empty:
+        return
+    values = closes.to_numpy(dtype=np.float64)
+    high = config.init_cash * MIN_ORDER_SHARE_OF_CASH / MIN_ORDER_SHARES
+    low = config.init_cash / MAX_SHARES_PER_CASH
+    for bad, bound, word in ((values > high, high, "above"), (values < low, low, "below")):
+        if bad.any():
+            when = closes.index[int(bad.argmax())]
+            raise DataError(
+                f"{symbol!r}: close {closes[when]:.6g} on {when.date()} is {word} {bound:.6g}, "
+                f"the range the engine trades faithfully with init_cash {config.init_cash:,.0f} "
+                f"({low:.6g} .. {high:.6g}); check the file's units or scale init_cash"
+            )
+    ratio = values[1:] / values[:-1]
+    jumps = (ratio >= JUMP_WARNING) | (ratio <= 1 / JUMP_WARNING)
+    if jumps.any():
+        i = int(jumps.argmax()) + 1
+        warnings.warn(
+            f"{symbol!r}: close jumps from {values[i - 1]:.6g} on {closes.index[i - 1].date()} "
+            f"to {values[i]:.6g} on {closes.index[i].date()} ({ratio[i - 1]:.3g} times): an "
+            "unadjusted split or a change of units? The backtest trades it as a real move",
+            stacklevel=2,
+        )
 
 
 def _check_no_gap(
@@ -281,14 +337,23 @@ class Stages:
         )
 
     def signals(self, config: Config) -> Scores:
-        inputs = self.inputs
         return self._once(
-            "signals",
-            self.key(config.signal),
-            lambda: build_signals(
-                inputs.macro, inputs.capex, config.signal, self.calendar, inputs.funding
-            ),
+            "signals", self.key(config.signal), lambda: self._build_signals(config.signal)
         )
+
+    def _build_signals(self, signal: SignalConfig) -> Scores:
+        """The signals of ``signal`` from exactly the inputs it reads (inputs loaded for a
+        sweep hold the series of every variant)."""
+        missing = [m for m in macro_series(signal) if m not in self.inputs.macro]
+        if missing:
+            raise DataError(
+                f"signal: the inputs hold no series {', '.join(map(repr, missing))}; load the "
+                "inputs for this config (or pass the variants to load_inputs)"
+            )
+        macro = {m: self.inputs.macro[m] for m in macro_series(signal)}
+        capex = self.inputs.capex if reads_capex(signal) else pd.DataFrame()
+        funding = self.inputs.funding if reads_funding(signal) else pd.DataFrame()
+        return build_signals(macro, capex, signal, self.calendar, funding)
 
     def regime(self, config: Config) -> Regime:
         return self._once(
@@ -432,7 +497,12 @@ class Stages:
 def strategy_targets(strategy: Strategy, batch: Batch, params: Sequence[Any]) -> np.ndarray:
     """(V, R, N) targets of ``strategy`` on ``batch``, NaN where a variant does not decide;
     a wrong shape is a ``StrategyError`` naming the file."""
-    targets = np.asarray(strategy.target_weights(batch, params), dtype=np.float64)
+    try:
+        targets = np.asarray(strategy.target_weights(batch, params), dtype=np.float64)
+    except (RotationError, SandboxViolation):  # errors that name their cause already; the
+        raise  # lookahead check counts the sandbox's violations itself
+    except (Exception, SystemExit) as exc:  # the strategy's own bug (or exit), not rotation's
+        raise StrategyError(f"{strategy.path}: target_weights raised {exc!r}") from exc
     expected = (len(params), len(batch.rows), len(batch.prices.columns))
     if targets.shape != expected:
         raise StrategyError(

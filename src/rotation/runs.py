@@ -46,7 +46,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 import yaml
 
 from rotation._atomic import Staging, new_folder, timestamp
-from rotation._atomic import safe_name as _safe_name
 
 if TYPE_CHECKING:
     from rotation.backtest import Backtest
@@ -186,8 +185,8 @@ def save(result: Backtest, results_dir: Path, *, finish: Finish | None = None) -
     """
     created = dt.datetime.now(dt.UTC)
     info = manifest(result, created)
-    final_name = f"{_safe_name(result.config.name)}-{created:%Y%m%dT%H%M%S}-{info['run_id']}"
-    with new_folder(results_dir, final_name) as staging:
+    tag = f"{created:%Y%m%dT%H%M%S}-{info['run_id']}"
+    with new_folder(results_dir, result.config.name, tag=tag) as staging:
         _write_files(result, staging.path, info)
         if finish is not None:
             finish(staging.path, final=staging.target)
@@ -200,7 +199,7 @@ def save(result: Backtest, results_dir: Path, *, finish: Finish | None = None) -
 def _write_files(result: Backtest, folder: Path, info: dict[str, Any]) -> None:
     sim = result.simulation
     (folder / "config.yaml").write_text(
-        yaml.safe_dump(result.config.to_dict(), sort_keys=False, allow_unicode=True)
+        yaml.safe_dump(result.config.runnable_dict(), sort_keys=False, allow_unicode=True)
     )
     (folder / "metrics.json").write_text(
         json.dumps(result.metrics, indent=2, default=json_default) + "\n"

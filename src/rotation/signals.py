@@ -440,6 +440,20 @@ def macro_series(signal: SignalConfig) -> tuple[str, ...]:
     return tuple(dict.fromkeys(macro))
 
 
+def reads_capex(signal: SignalConfig) -> bool:
+    """Whether ``signal`` reads the hyperscaler capex filings (``data.capex``), not PNFI only:
+    for its capex component, or for the funding component (capex over operating cash flow)."""
+    return reads_funding(signal) or (
+        signal.capex == "hyperscalers" and bool(signal.weights.get("capex", 0))
+    )
+
+
+def reads_funding(signal: SignalConfig) -> bool:
+    """Whether ``signal`` reads the hyperscalers' cash-flow items (with weight 0: shown in the
+    diagnostics, not used)."""
+    return "funding" in signal.weights
+
+
 def signal_calendar(macro: Mapping[str, pd.Series], end: pd.Timestamp) -> pd.DatetimeIndex:
     """Business days from the first macro observation to ``end``.
 

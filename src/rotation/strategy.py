@@ -48,9 +48,9 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 import numpy as np
 import pandas as pd
 
-from rotation._typed import build, suggest
+from rotation._typed import build, read_regular_file, suggest
 from rotation._types import Prices, Regime
-from rotation.errors import ConfigError, StrategyError
+from rotation.errors import ConfigError, RotationError, StrategyError
 from rotation.regime import STATES
 
 if TYPE_CHECKING:
@@ -122,6 +122,10 @@ class Strategy:
                 self.check(params, config)
             except ValueError as exc:
                 raise ConfigError(f"strategy.params.{exc}") from None
+            except RotationError:
+                raise
+            except (Exception, SystemExit) as exc:  # the strategy's own bug, not rotation's
+                raise StrategyError(f"{self.path}: check() raised {exc!r}") from exc
         return params
 
     @property
@@ -192,7 +196,10 @@ def _load_module(path: Path, source: bytes) -> ModuleType:
     sys.modules[module_name] = module  # dataclasses resolve annotations through sys.modules
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:
+    except KeyboardInterrupt:
+        sys.modules.pop(module_name, None)
+        raise
+    except BaseException as exc:  # SystemExit(0) too: it would end the command with no output
         sys.modules.pop(module_name, None)
         raise StrategyError(f"{path}: error while loading the strategy: {exc!r}") from exc
     return module
@@ -210,6 +217,10 @@ def strategy_path(name: str, folder: Path) -> Path:
     return Path(folder) / f"{name}.py"
 
 
+MAX_STRATEGY_BYTES = 1_000_000
+"""The largest strategy file loaded."""
+
+
 def load_strategy(name: str, folder: Path) -> Strategy:
     """Load strategy ``name`` from ``folder/<name>.py``; errors name the file or the name."""
     folder = Path(folder)
@@ -222,7 +233,10 @@ def load_strategy(name: str, folder: Path) -> Strategy:
             f"available in {folder}: {', '.join(names) or 'none'}"
         )
     path = strategy_path(name, folder)
-    source = path.read_bytes()  # read once: hashed, then run (no edit can slip in between)
+    try:  # read once: hashed, then run (no edit can slip in between)
+        source = read_regular_file(path, MAX_STRATEGY_BYTES)
+    except OSError as exc:
+        raise StrategyError(f"{path}: cannot read the strategy ({exc.strerror or exc})") from None
     source_hash = hashlib.sha256(source).hexdigest()
     module = _load_module(path, source)
     params_type = getattr(module, "Params", None)

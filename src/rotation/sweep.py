@@ -41,7 +41,7 @@ from rotation.metrics import METRICS, RANKABLE, Sample, compute, finite_or_none,
 from rotation.pipeline import Inputs, Stages, section_key
 from rotation.runs import Identity, identity
 from rotation.strategy import Strategy, load_strategy
-from rotation.validate import check_config
+from rotation.validate import check_config, check_macro
 
 MAX_VARIANTS = 1_000_000
 
@@ -189,11 +189,45 @@ def _section(config: Config, top: str, items: list[tuple[str, Any]]) -> Any:
     return raw
 
 
+FIXED_KEYS = ("data", "universe", "benchmark", "risk_free", "start", "end", "init_cash")
+"""Keys a sweep cannot vary: every variant runs on one data load, one universe and one window
+(a walk-forward sets the windows itself). Compare such configs with ``rotation compare``."""
+
+
 def variants_of(config: Config, grid: Mapping[str, Sequence[Any]]) -> list[Config]:
-    """Every variant of the grid, all validated before any work starts."""
+    """Every variant of the grid, all validated before any work starts: no key of
+    ``FIXED_KEYS``, no value given twice, every series a variant's signal reads in the data."""
+    overrides = expand_grid(grid)  # a grid too large is refused first, whatever its keys
+    for key, values in grid.items():
+        if key.split(".")[0] in FIXED_KEYS:
+            raise ConfigError(
+                f"grid: cannot vary {key!r}: every variant of a sweep runs on one data load, "
+                f"universe and window, so none of {', '.join(FIXED_KEYS)} can vary; run one "
+                "config per value and `rotation compare` them"
+            )
+        texts = [section_key(v) for v in values]
+        twice = sorted({str(v) for v, t in zip(values, texts, strict=True) if texts.count(t) > 1})
+        if twice:
+            raise ConfigError(
+                f"grid.{key}: {', '.join(twice)} given twice; a repeated value is the same "
+                "variant run again, and would count as another trial in the luck check"
+            )
     strategy = load_strategy(config.strategy.name, config.resolve_path(config.strategies_dir))
     built: dict[Any, Any] = {}
-    return [with_overrides(config, o, strategy=strategy, built=built) for o in expand_grid(grid)]
+    variants = [with_overrides(config, o, strategy=strategy, built=built) for o in overrides]
+    check_inputs(config, variants)
+    return variants
+
+
+def check_inputs(config: Config, variants: Sequence[Config]) -> None:
+    """Every series the variants' signals read is in the data source (when it lists them)."""
+    from rotation.data.sources import open_source
+
+    signals = {id(v.signal): v.signal for v in variants}
+    try:
+        check_macro(signals.values(), open_source(config))
+    except ConfigError as exc:
+        raise ConfigError(f"grid: a variant's {exc}") from None
 
 
 # --- evaluation -------------------------------------------------------------------------------
@@ -407,12 +441,12 @@ def save(
         "seconds": seconds,
         "versions": package_versions(),
     }
-    with new_folder(results_dir, f"{config.name}-sweep-{timestamp()}") as staging:
+    with new_folder(results_dir, config.name, tag=f"sweep-{timestamp()}") as staging:
         folder = staging.path
         result.table.to_csv(folder / "variants.csv")
         (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         (folder / "best.yaml").write_text(
-            yaml.safe_dump(best_config.to_dict(), sort_keys=False, allow_unicode=True)
+            yaml.safe_dump(best_config.runnable_dict(), sort_keys=False, allow_unicode=True)
         )
         if len(grid) == 2:
             from rotation.report.studies import sweep_page

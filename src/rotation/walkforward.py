@@ -91,12 +91,21 @@ IN_SAMPLE_SHOWN = ("sharpe", "sortino", "annual_return", "annual_volatility")
 _SPAN = re.compile(r"^\s*(\d+)\s*([ym])\s*$", re.IGNORECASE)
 
 
-def parse_span(text: str) -> pd.DateOffset:
-    """``"3y"`` -> 3 years, ``"18m"`` -> 18 months (calendar time)."""
-    match = _SPAN.match(str(text))
+MAX_SPAN_YEARS = 100
+"""The longest training or test window (longer ones cannot fit any data's calendar)."""
+
+
+def parse_span(text: str, what: str = "window length") -> pd.DateOffset:
+    """``"3y"`` -> 3 years, ``"18m"`` -> 18 months (calendar time), at most
+    ``MAX_SPAN_YEARS``; ``what`` names the setting in errors (e.g. ``--train``)."""
+    match = _SPAN.match(str(text)[:40])
     if not match or int(match.group(1)) < 1:
-        raise ConfigError(f"window length {text!r}: expected years or months, e.g. 3y or 18m")
+        raise ConfigError(f"{what} {text!r}: expected years or months, e.g. 3y or 18m")
     n, unit = int(match.group(1)), match.group(2).lower()
+    if n > (MAX_SPAN_YEARS if unit == "y" else 12 * MAX_SPAN_YEARS):
+        raise ConfigError(
+            f"{what} {text!r}: at most {MAX_SPAN_YEARS} years ({12 * MAX_SPAN_YEARS} months)"
+        )
     return pd.DateOffset(years=n) if unit == "y" else pd.DateOffset(months=n)
 
 
@@ -190,8 +199,8 @@ def walk_forward(
     """
     if metric not in RANKABLE:
         raise ConfigError(f"unknown metric {metric!r}; choose one of {', '.join(RANKABLE)}")
-    train_span = parse_span(train) if isinstance(train, str) else train
-    test_span = parse_span(test) if isinstance(test, str) else test
+    train_span = parse_span(train, "train") if isinstance(train, str) else train
+    test_span = parse_span(test, "test") if isinstance(test, str) else test
     overrides = expand_grid(grid)
     variants = variants if variants is not None else variants_of(config, grid)
     run = executor or run_variants
@@ -422,8 +431,8 @@ def save(result: WalkForward, results_dir: Path, *, seconds: float | None = None
     from rotation.runs import json_default, new_folder, package_versions, timestamp
 
     summary = {**result.summary, "seconds": seconds, "versions": package_versions()}
-    name = f"{result.config.name}-walkforward-{timestamp()}"
-    with new_folder(results_dir, name) as staging:
+    tag = f"walkforward-{timestamp()}"
+    with new_folder(results_dir, result.config.name, tag=tag) as staging:
         folder = staging.path
         result.windows.to_csv(folder / "windows.csv", index=False)
         result.equity.to_csv(folder / "oos_equity.csv")

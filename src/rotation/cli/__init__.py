@@ -14,6 +14,10 @@ same kind of failure in every command (``_options.EXIT_CODES``):
     130  interrupted: Ctrl-C (SIGINT) prints ``interrupted``; whatever was being written is
          not left looking complete (see ``rotation.runs``)
 
+Anything else is a bug of ``rotation``: the last-resort handler prints ``rotation: internal
+error: <type>: <message>`` and a hint on one more line, and exits with status 1
+(``ROTATION_DEBUG=1`` shows the traceback instead).
+
 The commands are loaded lazily (click's ``LazyGroup`` pattern): ``COMMANDS`` lists them,
 ``_load`` imports the module of one when it is asked for, and each command module imports only
 click at the top; the library (pandas, numba, plotly...) is imported inside the command
@@ -23,6 +27,7 @@ and a config error cost milliseconds, not the seconds the numerical stack takes 
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from types import ModuleType
@@ -121,9 +126,29 @@ class _Group(click.Group):
             if isinstance(exc, RotationError):
                 click.echo(f"error: {exc}", err=True)
                 sys.exit(EXIT_FAILED)
-            raise
+            if isinstance(exc, click.ClickException | click.exceptions.Exit | click.Abort):
+                raise  # click's own: usage errors (status 2), --help, aborted prompts
+            _internal_error(exc)
         except KeyboardInterrupt:
             _interrupted()
+
+
+DEBUG_VARIABLE = "ROTATION_DEBUG"
+
+
+def _internal_error(exc: Exception) -> NoReturn:
+    """The last resort: an exception no code of ``rotation`` expected is a bug. One line naming
+    it and a hint, exit status 1; with ROTATION_DEBUG=1 in the environment, the traceback."""
+    if os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
+        raise exc
+    first_line = (str(exc).strip().splitlines() or [""])[0][:300]
+    click.echo(f"rotation: internal error: {type(exc).__name__}: {first_line}", err=True)
+    click.echo(
+        f"  this is a bug in rotation; re-run with {DEBUG_VARIABLE}=1 for the traceback and "
+        "report it with the command that caused it",
+        err=True,
+    )
+    sys.exit(1)
 
 
 def _interrupt_in_chain(exc: BaseException) -> bool:

@@ -326,3 +326,20 @@ def plotly_option() -> Callable[[FC], FC]:
         "folder, referenced from each report; opens offline while it sits there) or cdn "
         "(plotly's CDN, pinned version with an integrity hash; needs the network).",
     )
+
+
+def memory_option() -> Callable[[FC], FC]:
+    """``--memory-mb MB``: the memory budget of one engine pass, a finite number > 0."""
+    return click.option(
+        "--memory-mb",
+        type=click.FloatRange(min=0, max=1e9, min_open=True),
+        callback=_not_nan,
+        default=None,
+        help="Memory budget of one pass [512].",
+    )
+
+
+def _not_nan(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and value != value:  # NaN passes click's range checks
+        raise click.BadParameter("not a number (nan)", ctx=ctx, param=param)
+    return value

@@ -24,7 +24,10 @@ def check() -> None:
     "--samples", type=click.IntRange(1, 500), default=8, show_default=True,
     help="Stratified decision dates drawn before the window's last 10%.",
 )  # fmt: skip
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of that sample.")
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True,
+    help="Seed of that sample (a whole number >= 0).",
+)  # fmt: skip
 @output_options("Print only errors; the exit status says pass (0) or fail (1).")
 def lookahead(
     configs: tuple[str, ...], every: bool, samples: int, seed: int, as_json: bool, quiet: bool

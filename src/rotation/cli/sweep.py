@@ -13,6 +13,7 @@ import click
 from rotation.cli._options import (
     Output,
     grid_option,
+    memory_option,
     output_options,
     results_option,
     terminal_width,
@@ -97,7 +98,7 @@ def compare(
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
 @grid_option()
 @click.option("--metric", default=None, help="Metric that picks the best variant [sharpe].")
-@click.option("--memory-mb", type=float, default=None, help="Memory budget of one pass [512].")
+@memory_option()
 @click.option(
     "--executor",
     "executor_name",
@@ -106,7 +107,10 @@ def compare(
     show_default=True,
     help="Run the variants in this process, or in chunks on a Dask cluster.",
 )
-@click.option("--workers", type=int, default=None, help="dask: processes of the local cluster [2].")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None,
+    help="dask: processes of the local cluster [2].",
+)  # fmt: skip
 @click.option(
     "--scheduler", metavar="URL", default=None, help="dask: join the cluster at tcp://HOST:PORT."
 )
@@ -127,8 +131,10 @@ def sweep(
     """Run every variant of a grid over CONFIG in one vectorized pass.
 
     Any config key can be swept, e.g. --grid regime.scarce_enter=0.3,0.5,0.8
-    --grid strategy.params.vol_lookback=21,63 --grid costs.fees=0,0.001. Every variant is
-    validated before any work starts. Writes RESULTS/<name>-sweep-<time>/ with variants.csv
+    --grid strategy.params.vol_lookback=21,63 --grid costs.fees=0,0.001, except those one
+    data load and window fix (data, universe, benchmark, risk_free, start, end, init_cash);
+    a value given twice is refused. Every variant is validated before any work starts.
+    Writes RESULTS/<name>-sweep-<time>/ with variants.csv
     (parameters and metrics of each variant), summary.json, best.yaml and, for two keys,
     heatmap.html. The best variant's metrics are in sample (chosen on the days they are
     measured on); the output and summary.json also say how much of them may be luck: its
@@ -163,7 +169,7 @@ def sweep(
             out.note(executor.describe(), prefix="dask")
         progress = stack.enter_context(out.progress("loading data"))
         started = time.perf_counter()
-        inputs = load_inputs(config)
+        inputs = load_inputs(config, variants=variants)
         progress.stage(f"variants ({engine_stage()})", total=len(variants))
         result = run_sweep(
             config, grid, inputs, variants=variants, memory_mb=memory_mb,

@@ -65,7 +65,7 @@ def thesis(config_path: str, split: str | None, draws: int, results_dir: Path) -
     from rotation.thesis import run_thesis
 
     result, tables = run_thesis(config, split=split, draws=draws)
-    with new_folder(results_dir, f"{config.name}-thesis-{timestamp()}", what="the thesis") as st:
+    with new_folder(results_dir, config.name, tag=f"thesis-{timestamp()}", what="the thesis") as st:
         write_outputs(st.path, result, tables)
     placebo = result["placebo"]
     click.echo(

@@ -9,17 +9,20 @@ from typing import cast
 
 import click
 
-from rotation.cli._options import grid_option, quiet_option, results_option
+from rotation.cli._options import grid_option, memory_option, quiet_option, results_option
+from rotation.errors import ConfigError
 
 
 @click.command()
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
-@click.option("--train", default="3y", show_default=True, help="Training window: 3y, 18m, ...")
+@click.option(
+    "--train", default="3y", show_default=True, help="Training window: 3y, 18m, ... (<= 100y)."
+)
 @click.option("--test", default="1y", show_default=True, help="Test window (and the roll).")
 @grid_option()
 @click.option("--metric", default=None, help="Metric that picks each window's winner [sharpe].")
 @click.option("--anchored", is_flag=True, help="Training windows all start on the first day.")
-@click.option("--memory-mb", type=float, default=None, help="Memory budget of one pass [512].")
+@memory_option()
 @results_option("Folder that receives the output folder.")
 @quiet_option()
 def walkforward(
@@ -57,10 +60,14 @@ def walkforward(
     grid, metric, memory_mb = sweep_settings(
         config, grid_items, metric, memory_mb, purpose="select from"
     )
-    parse_span(train), parse_span(test)  # errors before any work
+    for option, text in (("--train", train), ("--test", test)):  # errors before any work
+        try:
+            parse_span(text, option)
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc), param_hint=option) from None
     variants = variants_of(config, grid)  # every variant validated before any work
     started = time.perf_counter()
-    inputs = load_inputs(config)
+    inputs = load_inputs(config, variants=variants)
     show = not quiet and sys.stdout.isatty()
     with click.progressbar(length=len(variants), label="variants", hidden=not show) as bar:
         result = walk_forward(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -98,7 +99,14 @@ def tidy_series(frame: pd.DataFrame, key: str, origin: str, *, positive: bool) -
     """
     if frame.empty:
         raise DataError(f"{origin}: no rows for {key!r}")
-    columns = {str(c).strip().lower(): c for c in frame.columns}
+    columns: dict[str, Any] = {}
+    for column in frame.columns:
+        clean = str(column).strip().lower()
+        if clean in columns:  # "close" and "Close": which one is meant?
+            raise DataError(
+                f"{origin}: columns {columns[clean]!r} and {column!r} are the same name; keep one"
+            )
+        columns[clean] = column
     if "date" not in columns:
         raise DataError(f"{origin}: missing column 'date' (columns: {list(frame.columns)})")
     value_column = next((columns[c] for c in VALUE_COLUMNS if c in columns), None)
@@ -141,15 +149,21 @@ def tidy_series(frame: pd.DataFrame, key: str, origin: str, *, positive: bool) -
 
 
 def find_file(folder: Path, subfolders: tuple[str, ...], key: str) -> Path | None:
-    """The first ``<folder>/<sub>/<key><suffix>`` that exists, trying each subfolder in turn.
+    """The one ``<folder>/<sub>/<key><suffix>`` that exists among the subfolders and suffixes
+    (None if none does); two (``X.csv`` and ``X.parquet``) are an error naming both.
 
     A key that is not a plain file name (``../x``, ``a/b``) matches nothing.
     """
     if key in ("", ".", "..") or "/" in key or "\\" in key or "\0" in key:
         return None
-    for sub in subfolders:
-        for suffix in SUFFIXES:
-            candidate = folder / sub / f"{key}{suffix}"
-            if candidate.is_file():
-                return candidate
-    return None
+    found = [
+        folder / sub / f"{key}{suffix}"
+        for sub in subfolders
+        for suffix in SUFFIXES
+        if (folder / sub / f"{key}{suffix}").is_file()
+    ]
+    if len(found) > 1:  # X.csv and X.parquet: which one is the data?
+        raise DataError(
+            f"{' and '.join(str(p) for p in found)} both hold {key!r}; keep one of them"
+        )
+    return found[0] if found else None

@@ -313,11 +313,11 @@ def _write_folder(
 ) -> Path:
     _check_out(out)
     if out is not None:
-        parent, name = Path(out).parent, Path(out).name
+        parent, name, tag = Path(out).parent, Path(out).name, ""
     else:
         config_name = safe_name(feed.provenance.config_name, "export")
-        parent, name = Path(results_dir), f"{config_name}-export-{now:%Y%m%dT%H%M%S}"
-    with new_folder(parent, name, exact=out is not None, what="the export") as staging:
+        parent, name, tag = Path(results_dir), config_name, f"export-{now:%Y%m%dT%H%M%S}"
+    with new_folder(parent, name, tag=tag, exact=out is not None, what="the export") as staging:
         digests = {}
         for relative, content in files.items():
             path = staging.path / relative

@@ -37,7 +37,17 @@ def threshold_labels(regime: RegimeConfig) -> dict[float, str]:
 
 
 def signal_chart_png(history: SignalHistory, path: Path) -> Path:
-    """Write the chart of ``history`` as a PNG to ``path``; return ``path``."""
+    """Write the chart of ``history`` as a PNG to ``path``; return ``path``. Names are drawn
+    as written (``rotation.report.static.PLAIN_TEXT``: a ``$`` is not TeX)."""
+    import matplotlib
+
+    from rotation.report.static import PLAIN_TEXT
+
+    with matplotlib.rc_context(PLAIN_TEXT):
+        return _signal_chart_png(history, path)
+
+
+def _signal_chart_png(history: SignalHistory, path: Path) -> Path:
     from matplotlib.figure import Figure  # no pyplot: no global figure state to clean up
     from matplotlib.patches import Patch
 

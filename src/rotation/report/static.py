@@ -13,13 +13,14 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap, to_rgba
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
-from matplotlib.typing import ColorType, LineStyleType
+from matplotlib.typing import ColorType, LineStyleType, RcKeyType
 
 from rotation.report.figures import Figure, si_format
 
@@ -149,8 +150,19 @@ def _axes_format(ax: Axes, layout: Mapping[str, Any]) -> None:
     ax.set_axisbelow(True)
 
 
+PLAIN_TEXT: dict[RcKeyType, Any] = {"text.parse_math": False, "text.usetex": False}
+"""matplotlib settings under which every text is drawn as written: names of configs, sleeves
+and symbols come from files, and a ``$`` in one is a dollar sign, never TeX."""
+
+
 def figure_png(fig: Figure) -> bytes:
-    """The figure drawn with matplotlib, as PNG bytes (width ``WIDTH_PX``, the figure's height)."""
+    """The figure drawn with matplotlib, as PNG bytes (width ``WIDTH_PX``, the figure's height);
+    text as written (``PLAIN_TEXT``)."""
+    with matplotlib.rc_context(PLAIN_TEXT):
+        return _figure_png(fig)
+
+
+def _figure_png(fig: Figure) -> bytes:
     layout, traces = fig["layout"], fig["data"]
     height = (layout.get("height") or 340) / DPI
     canvas = MplFigure(figsize=(WIDTH_PX / DPI, height), dpi=DPI, layout="constrained")
