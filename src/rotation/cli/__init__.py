@@ -2,7 +2,8 @@
 
 Each command parses its options, calls one library function and prints. Options default to
 None so a flag not given never overrides the config. Errors of the project's own types are
-printed as one line (no traceback) and exit with status 2 (config errors) or 1. Ctrl-C (SIGINT)
+printed as one line (no traceback, control characters shown escaped: ``errors.printable``) and
+exit with status 2 (config errors) or 1. Ctrl-C (SIGINT)
 prints ``interrupted`` and exits with status 130; whatever was being written is not left
 looking complete (see ``rotation.runs``).
 
@@ -22,7 +23,7 @@ from typing import Any, NoReturn, TextIO
 
 import click
 
-from rotation.errors import ConfigError, RotationError
+from rotation.errors import ConfigError, RotationError, printable
 
 
 def _show_warning(
@@ -34,7 +35,7 @@ def _show_warning(
     line: str | None = None,
 ) -> None:
     """Warnings (stale cache, provider fallbacks) as one plain line on stderr."""
-    click.echo(f"warning: {message}", err=True)
+    click.echo(f"warning: {printable(message)}", err=True)
 
 
 COMMANDS = (
@@ -95,11 +96,13 @@ class _Group(click.Group):
                 # error while handling it: it is still the user's interrupt, not a crash
                 _interrupted()
             if isinstance(exc, ConfigError):
-                click.echo(f"config error: {exc}", err=True)
+                click.echo(f"config error: {printable(exc)}", err=True)
                 sys.exit(2)
             if isinstance(exc, RotationError):
-                click.echo(f"error: {exc}", err=True)
+                click.echo(f"error: {printable(exc)}", err=True)
                 sys.exit(1)
+            if isinstance(exc, click.ClickException):  # click prints it: made safe first
+                setattr(exc, "message", printable(exc.message))  # noqa: B010 (typed Final)
             raise
         except KeyboardInterrupt:
             _interrupted()

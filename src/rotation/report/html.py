@@ -107,7 +107,15 @@ TILES = (
 
 
 def _e(value: Any) -> str:
+    """``value`` as HTML text or attribute value: every value from a file, a config or a result
+    reaches a page through here (or ``_td``), never raw."""
     return html.escape(str(value), quote=True)
+
+
+def _td(text: Any, css_class: str = "") -> str:
+    """A table cell holding ``text``, escaped, with an escaped class."""
+    attribute = f' class="{_e(css_class)}"' if css_class else ""
+    return f"<td{attribute}>{_e(text)}</td>"
 
 
 def _raw(value: Any) -> str:
@@ -127,7 +135,7 @@ def _cell(value: Any, fmt: Callable[[Any], str], attr: str, key: str) -> str:
 
 
 def _chip(color: str, label: str) -> str:
-    return f'<span class="chip"><i style="background:{color}"></i>{_e(label)}</span>'
+    return f'<span class="chip"><i style="background:{_e(color)}"></i>{_e(label)}</span>'
 
 
 def regime_legend() -> str:
@@ -138,7 +146,9 @@ def regime_legend() -> str:
 def chart(fig: fg.Figure, chart_id: str, *, static: bool, caption: str) -> str:
     """A chart block: caption, the plotly div, its drawing script and, with ``static``, a
     ``<noscript>`` PNG copy."""
-    spec = figure_json(fig).replace("</", "<\\/")
+    # as in a JSON script block anywhere: no <, > or & is left raw (\u003c... are the same JSON
+    # string), so no text in a figure can end the block or start markup in it
+    spec = figure_json(fig).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     height = int(fig["layout"].get("height") or 340)
     fallback = ""
     if static:
@@ -236,16 +246,18 @@ def trades_html(trades: pd.DataFrame, colors: Mapping[str, str], slippage: float
     rows = []
     for row in trades.itertuples(index=False):
         symbol = str(row.symbol)  # already text; pandas-stubs types a row field as any scalar
+        side = str(row.side)
         rows.append(
-            f"<tr><td>{row.date:%Y-%m-%d}</td>"
+            f"<tr>{_td(f'{row.date:%Y-%m-%d}')}"
             f"<td>{_chip(colors.get(symbol, CASH_COLOR), symbol)}</td>"
-            f'<td class="{row.side}">{row.side}</td>'
-            f'<td class="num">{weight(row.from_weight)}</td>'
-            f'<td class="num">{weight(row.to_weight)}</td>'
-            f'<td class="num">{money(row.value)}</td>'
-            f'<td class="num">{num(row.fees)}</td>'
-            f'<td class="num">{num(row.slippage)}</td>'
-            f'<td class="num">{num(row.cost)}</td></tr>'
+            + _td(side, side if side in ("buy", "sell") else "")
+            + _td(weight(row.from_weight), "num")
+            + _td(weight(row.to_weight), "num")
+            + _td(money(row.value), "num")
+            + _td(num(row.fees), "num")
+            + _td(num(row.slippage), "num")
+            + _td(num(row.cost), "num")
+            + "</tr>"
         )
     days = trades["date"].nunique() if len(trades) else 0
     totals = (

@@ -9,7 +9,6 @@ green (better).
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -171,9 +170,9 @@ def walkforward_page(result: WalkForward) -> str:
         "</style></head><body>"
         f"<h1>{_escape(result.config.name)}: walk-forward</h1>"
         f"<p>Train {_escape(s['train'])}, test {_escape(s['test'])}"
-        f"{' (anchored)' if s['anchored'] else ''}; {s['variants']} variants; best by "
+        f"{' (anchored)' if s['anchored'] else ''}; {_escape(s['variants'])} variants; best by "
         f"{_escape(s['metric'])} on each training window. Out of sample "
-        f"{s['out_of_sample']['start']} .. {s['out_of_sample']['end']}.</p>"
+        f"{_escape(s['out_of_sample']['start'])} .. {_escape(s['out_of_sample']['end'])}.</p>"
         f"<p>Method: {_escape(s['method'])}.</p>"
         f"<p>In sample: {_escape(s['in_sample']['definition'])}.</p>"
         f"<p>Benchmark: {_escape(s['benchmark']['measure'])}, from the first test window. "
@@ -187,7 +186,7 @@ def walkforward_page(result: WalkForward) -> str:
         + (
             f"Short windows (fewer than {s['short_window_share']:.0%} of the longest one's days), "
             "whose "
-            f"figures are the least reliable: {', '.join(map(str, short))}."
+            f"figures are the least reliable: {_escape(', '.join(map(str, short)))}."
             if short
             else "No window is short."
         )
@@ -200,4 +199,6 @@ def walkforward_page(result: WalkForward) -> str:
 
 
 def _escape(text: Any) -> str:
-    return html.escape(str(text))
+    from rotation.report.html import _e  # the report's one escaping rule
+
+    return _e(text)
