@@ -164,10 +164,24 @@ def _header(frame: pd.DataFrame) -> str:
     return f" (the header has {count} column{'s' if count != 1 else ''}{hint})"
 
 
+def inside(root: Path, path: Path) -> Path:
+    """``path``, refused (``DataError``) when it resolves outside ``root``: a data folder's
+    files are its own, and a symbolic link out of it (``prices/X.csv -> /etc/shadow``) is
+    never read, so nothing of the file it points to can reach a message."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise DataError(
+            f"{path}: a link to a file outside the data folder {root}; a data folder's files "
+            "must be inside it"
+        )
+    return path
+
+
 def find_file(folder: Path, subfolders: tuple[str, ...], key: str) -> Path | None:
     """The first ``<folder>/<sub>/<key><suffix>`` that exists, trying each subfolder in turn.
 
-    A key that is not a plain file name (``../x``, ``a/b``) matches nothing.
+    A key that is not a plain file name (``../x``, ``a/b``) matches nothing; a file that
+    resolves outside ``folder`` is refused (``inside``).
     """
     if key in ("", ".", "..") or "/" in key or "\\" in key or "\0" in key:
         return None
@@ -175,5 +189,5 @@ def find_file(folder: Path, subfolders: tuple[str, ...], key: str) -> Path | Non
         for suffix in SUFFIXES:
             candidate = folder / sub / f"{key}{suffix}"
             if candidate.is_file():
-                return candidate
+                return inside(folder, candidate)
     return None

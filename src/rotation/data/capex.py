@@ -46,7 +46,7 @@ from typing import Any, ParamSpec, TypeAlias, TypeVar, cast
 import numpy as np
 import pandas as pd
 
-from rotation.data._files import read_table
+from rotation.data._files import inside, read_table
 from rotation.data.align import MARKET_TZ, first_close, release_instants
 from rotation.errors import DataError
 
@@ -586,7 +586,7 @@ def load_capex_folder(folder: Path) -> CapexQuarters:
     for suffix in (".csv", ".csv.gz", ".parquet"):
         path = folder / f"{SEC_PARTIAL_CSV}{suffix}"
         if path.is_file():
-            frames.append(parse_sec_partial_csv(path))
+            frames.append(parse_sec_partial_csv(inside(folder, path)))
             break
     raw = folder / "raw"
     for path in sorted(raw.glob("*_companyfacts*")):
@@ -594,19 +594,21 @@ def load_capex_folder(folder: Path) -> CapexQuarters:
             continue
         ticker = _ticker(path.name.split("_companyfacts")[0])
         tags = CAPEX_TAGS_BY_TICKER.get(ticker, CAPEX_TAGS)
-        frames.append(_naming(path, parse_companyfacts, _read_json(path), ticker, tags))
+        frames.append(
+            _naming(path, parse_companyfacts, _read_json(inside(folder, path)), ticker, tags)
+        )
     for company, (ticker, year_end_month, capex_key) in PRESS_RELEASES.items():
         path = raw / f"{company}_press_release_cash_flows.json"
         if not path.is_file():
             continue
         links_path = raw / f"{company}_press_release_links.json"
-        links = _read_json(links_path) if links_path.is_file() else None
+        links = _read_json(inside(folder, links_path)) if links_path.is_file() else None
         _naming(links_path, _release_dates, links)
         frames.append(
             _naming(
                 path,
                 parse_press_release,
-                _read_json(path),
+                _read_json(inside(folder, path)),
                 ticker,
                 fiscal_year_end_month=year_end_month,
                 capex_key=capex_key,
