@@ -125,7 +125,10 @@ def check_plain(raw: Any) -> None:
                         "no/yes/on/off as true/false and digits as a number: quote the key)"
                     )
                 refuse_control(
-                    key, f"{path}: key {printable(key)!r}" if path else repr(printable(key))
+                    key,
+                    f"{path}: key '{printable(key, keep='')}'"
+                    if path
+                    else f"'{printable(key, keep='')}'",
                 )
             children = [(f"{path}.{k}" if path else k, v) for k, v in value.items()]
         elif isinstance(value, list | tuple):

@@ -144,7 +144,13 @@ def _sha256(data: bytes) -> str:
 def _locked(path: Path, *, shared: bool) -> Iterator[None]:
     """Hold an advisory lock on ``path`` (flock; msvcrt on Windows, exclusive only)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as handle:
+    # never through a symbolic link: a planted .lock -> elsewhere would create that file
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        descriptor = os.open(path, flags, 0o644)
+    except OSError as exc:
+        raise DataError(f"cannot open the cache lock {path}: {exc.strerror or exc}") from None
+    with os.fdopen(descriptor, "r+b") as handle:
         if sys.platform == "win32":
             import msvcrt
 
