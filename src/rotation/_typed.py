@@ -92,6 +92,8 @@ def refuse_control(text: str, where: str, allowed: str = "") -> None:
     """Raise ``ConfigError`` naming ``where`` when ``text`` holds a control character (ESC, BEL,
     any C0/C1 or a bidirectional mark) not in ``allowed``: names are printed on terminals."""
     found = control_characters(text, allowed)
+    if "\0" in found:  # no file name or text can hold one
+        raise ConfigError(f"{where}: must not contain a NUL character")
     if found:
         shown = ", ".join(dict.fromkeys(printable(c, keep="") for c in found))
         raise ConfigError(
@@ -223,8 +225,6 @@ def coerce(value: Any, annotation: Any, where: str) -> Any:
     if annotation is str:
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(f"{where}: expected non-empty text, got {_describe(value)}")
-        if "\0" in value:
-            raise ConfigError(f"{where}: must not contain a NUL character, got {_describe(value)}")
         return value.strip()
     if annotation is dt.date:
         if isinstance(value, dt.datetime):

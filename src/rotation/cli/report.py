@@ -25,10 +25,11 @@ def report(run_dirs: tuple[Path, ...], take_screenshot: bool, static: bool) -> N
 
     Built from the run folder's files only, so it works on any run `rotation backtest` wrote.
     """
+    from rotation.errors import printable
     from rotation.report import screenshot, write_report
 
-    for run_dir in run_dirs:
+    for run_dir in run_dirs:  # folder names may come from a shared folder: printed escaped
         path = write_report(run_dir, static=static)
-        click.echo(f"report {path}")
+        click.echo(printable(f"report {path}", keep=""))
         if take_screenshot:
-            click.echo(f"screenshot {screenshot(path)}")
+            click.echo(printable(f"screenshot {screenshot(path)}", keep=""))
