@@ -23,7 +23,9 @@ from rotation.cli._options import static_option
 def report(run_dirs: tuple[Path, ...], take_screenshot: bool, static: bool) -> None:
     """Write RUN_DIR/report.html: a self-contained HTML tearsheet that opens offline.
 
-    Built from the run folder's files only, so it works on any run `rotation backtest` wrote.
+    Built from the run folder's files only, after checking each against the checksum the
+    manifest recorded and the shape `rotation backtest` writes (a changed, truncated or malformed
+    file is refused, naming it; a folder from before checksums were recorded: run it again).
     """
     from rotation.errors import printable
     from rotation.report import screenshot, write_report

@@ -63,7 +63,7 @@ class Run:
     value, fees, slippage);
     ``signals``: dates x (components..., composite, regime); ``regime_table``: per-regime
     statistics indexed by state; ``prices``: dates x symbols, the closes the run was valued at
-    (prices.csv; None for a run written before runs kept them).
+    (prices.csv; ``load_run`` always reads it, None only in a ``Run`` built without it).
     """
 
     folder: Path

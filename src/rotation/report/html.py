@@ -575,7 +575,7 @@ def build_html(run: Run, *, static: bool = False) -> str:
 def _run_attribution(run: Run, plot: Callable[[fg.Figure, str, str], str]) -> str:
     try:
         attribution = run.attribution()
-    except RotationError as exc:  # an old run folder without prices.csv
+    except RotationError as exc:  # a Run without prices.csv, or without a held symbol's
         return f'<p class="note">{_e(exc)}</p>'
     return attribution_html(attribution.to_json(), plot, detail=False)
 
