@@ -4,6 +4,7 @@ nothing; ``list_runs`` lists a results folder without tripping on what is not a 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -64,8 +65,14 @@ def test_load_run_gives_back_the_backtest_it_saved(saved, monkeypatch):
 
 
 def test_load_run_names_what_is_missing(saved, tmp_path):
-    with pytest.raises(rotation.RotationError, match="equity.csv is missing"):
+    with pytest.raises(rotation.RotationError, match="manifest.json is missing: is .* a run"):
         load_run(tmp_path)
+    _, folder = saved
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    (copy / "equity.csv").unlink()
+    with pytest.raises(rotation.RotationError, match="equity.csv"):
+        load_run(copy)
 
 
 def test_import_rotation_stays_cheap():

@@ -1,7 +1,11 @@
 """Atomic writes: a file or a folder appears under its final name complete, or not at all.
 
-Both follow one rule: write under a temporary name beside the target, then rename into place
-in one step (``os.replace`` / ``os.rename`` are atomic on one file system). A failed or
+Both follow one rule: write under a temporary name beside the target, created exclusively (a
+unique name that did not exist: ``tempfile.mkstemp`` / ``mkdtemp``, private to this user), then
+rename into place in one step (``os.replace`` / ``os.rename`` are atomic on one file system).
+Nothing is written through a symbolic link: a link at the final name is itself replaced by the
+new file (the file it pointed to is untouched), and a staging folder is private until published,
+so no link can be planted in it. A failed or
 interrupted (Ctrl-C) write removes its temporary; a process killed outright (SIGKILL, power
 loss) can leave a ``.<name>.*.tmp`` file or an ``.incomplete-*`` folder, safe to delete.
 Standard library only: the data cache, run folders, reports and exports all use it.
@@ -14,7 +18,6 @@ import datetime as dt
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,16 +91,19 @@ def new_folder(
         final_name = safe_name(final_name) + (f"-{safe_name(tag, '')}" if tag else "")
     try:
         parent.mkdir(parents=True, exist_ok=True)
+        # created exclusively under a random name, readable and writable by this user only
+        # while it is written, so no one else can plant a link in it to be written through
         staging = Staging(
-            parent / f".incomplete-{final_name}-{uuid.uuid4().hex[:8]}", parent / final_name
+            Path(tempfile.mkdtemp(prefix=f".incomplete-{final_name}-", dir=parent)),
+            parent / final_name,
         )
-        staging.path.mkdir()
     except OSError as exc:  # read-only, a file in the way, no permission...
         raise RotationError(
             f"cannot write to results folder {parent}: {exc.strerror or exc}"
         ) from None
     try:
         yield staging
+        os.chmod(staging.path, 0o777 & ~_umask())  # published with the usual permissions
         staging.published = _publish(staging.path, parent, final_name, exact=exact)
     except OSError as exc:  # disk full, file too large, folder made read-only meanwhile...
         shutil.rmtree(staging.path, ignore_errors=True)
@@ -112,6 +118,13 @@ def new_folder(
     except BaseException:  # Ctrl-C included: never leave a partial folder behind
         shutil.rmtree(staging.path, ignore_errors=True)
         raise
+
+
+def _umask() -> int:
+    """The process's file-creation mask (read by setting it, then putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _publish(staging: Path, parent: Path, final_name: str, *, exact: bool) -> Path:

@@ -30,7 +30,7 @@ from typing import Any, Literal, TypeVar, get_args, get_origin
 
 import yaml
 
-from rotation.errors import ConfigError
+from rotation.errors import ConfigError, control_characters, printable
 
 T = TypeVar("T")
 
@@ -91,10 +91,25 @@ def load_yaml(text: str, label: str) -> Any:
         raise ConfigError(f"{label}: malformed YAML: {str(exc)[:200]}") from None
 
 
+def refuse_control(text: str, where: str, allowed: str = "") -> None:
+    """Raise ``ConfigError`` naming ``where`` when ``text`` holds a control character (ESC, BEL,
+    any C0/C1 or a bidirectional mark) not in ``allowed``: names are printed on terminals."""
+    found = control_characters(text, allowed)
+    if "\0" in found:  # no file name or text can hold one
+        raise ConfigError(f"{where}: must not contain a NUL character")
+    if found:
+        shown = ", ".join(dict.fromkeys(printable(c, keep="") for c in found))
+        raise ConfigError(
+            f"{where}: contains the control character(s) {shown}; names and text in a config "
+            "are printed, so they may hold no terminal escapes"
+        )
+
+
 def check_plain(raw: Any) -> None:
     """Raise ``ConfigError`` when ``raw`` has a key that is not text, contains itself, nests
     deeper than ``MAX_DEPTH`` or holds more than ``MAX_VALUES`` values counting every alias as a
-    copy."""
+    copy, or text with a control character (``refuse_control``; a value may hold tabs and line
+    breaks, a key nothing)."""
     count = 0
     open_containers: set[int] = set()
 
@@ -114,10 +129,18 @@ def check_plain(raw: Any) -> None:
                         f"{where} must be text, got {_describe(key)} (YAML reads a bare "
                         "no/yes/on/off as true/false and digits as a number: quote the key)"
                     )
+                refuse_control(
+                    key,
+                    f"{path}: key '{printable(key, keep='')}'"
+                    if path
+                    else f"'{printable(key, keep='')}'",
+                )
             children = [(f"{path}.{k}" if path else k, v) for k, v in value.items()]
         elif isinstance(value, list | tuple):
             children = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
         else:
+            if isinstance(value, str):
+                refuse_control(value, path or "config", allowed="\t\n")
             return
         if id(value) in open_containers:
             raise ConfigError(f"{path or 'config'}: contains itself (a recursive YAML alias)")
@@ -205,8 +228,6 @@ def coerce(value: Any, annotation: Any, where: str) -> Any:
     if annotation is str:
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(f"{where}: expected non-empty text, got {_describe(value)}")
-        if "\0" in value:
-            raise ConfigError(f"{where}: must not contain a NUL character, got {_describe(value)}")
         return value.strip()
     if annotation is dt.date:
         if isinstance(value, dt.datetime):

@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rotation._metric_names import RANKABLE
-from rotation._typed import build, check_plain, load_yaml, read_regular_file, suggest, to_plain
+from rotation._typed import (
+    build,
+    check_plain,
+    load_yaml,
+    read_regular_file,
+    refuse_control,
+    suggest,
+    to_plain,
+)
 from rotation.errors import ConfigError
 
 SIGNAL_COMPONENTS = (
@@ -299,6 +307,14 @@ class Config:
     def __post_init__(self) -> None:
         if not self.universe:
             raise ValueError("universe: at least one sleeve is needed")
+        names = [("name", self.name), ("benchmark", self.benchmark)]
+        names += [(f"universe.{sleeve}", sleeve) for sleeve in self.universe]
+        names += [
+            (f"universe.{k}[{i}]", s) for k, v in self.universe.items() for i, s in enumerate(v)
+        ]
+        names += [("strategy.name", self.strategy.name), ("risk_free", self.risk_free)]
+        for where, text in names:
+            refuse_control(text, where)  # not even a tab or line break in a name
         seen: dict[str, str] = {}
         for sleeve, symbols in self.universe.items():
             if not symbols:

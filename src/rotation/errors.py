@@ -26,3 +26,37 @@ class ProviderError(DataError):
 
 class StrategyError(RotationError):
     """A strategy cannot be found, loaded, or returned weights that break the contract."""
+
+
+# C0 controls, DEL, C1 controls (ESC, BEL, CSI and OSC introducers among them) and the Unicode
+# marks that reorder text on screen: what can clear a terminal, retitle its window or make
+# printed text read differently from what it is.
+CONTROL_CHARACTERS = frozenset(
+    chr(code)
+    for low, high in (
+        (0x00, 0x1F),
+        (0x7F, 0x9F),
+        (0x200E, 0x200F),
+        (0x202A, 0x202E),
+        (0x2066, 0x2069),
+    )
+    for code in range(low, high + 1)
+)
+
+
+def control_characters(text: str, allowed: str = "") -> list[str]:
+    """The control characters of ``text`` (``CONTROL_CHARACTERS`` not in ``allowed``), in order."""
+    return [c for c in text if c in CONTROL_CHARACTERS and c not in allowed]
+
+
+def printable(text: object, keep: str = "\n\t") -> str:
+    """``str(text)`` safe to print on a terminal: each control character not in ``keep`` shown
+    as its escape (``\\x1b``, ``\\u202e``), so text from a file or a name can neither send
+    escape sequences nor pass unseen. Every line the CLI prints from a file goes through here."""
+    out = str(text)
+    if not any(c in CONTROL_CHARACTERS for c in out):
+        return out
+    return "".join(
+        c if c not in CONTROL_CHARACTERS or c in keep else c.encode("unicode_escape").decode()
+        for c in out
+    )

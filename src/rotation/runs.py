@@ -8,7 +8,9 @@ folder, which is safe to delete. Contents:
 
     config.yaml      the resolved config (every default filled in)
     manifest.json    run id and what it covers (config hash, data fingerprint, strategy file
-                     and its hash, code hash), data source, package versions, time
+                     and its hash, code hash), data source, package versions, time, and
+                     ``files``: each file's SHA-256 and row count (a CSV's data rows), which
+                     ``rotation report`` checks before it reads a file
     metrics.json     headline metrics, turnover, rebalances, costs (fees, slippage, total, in
                      money and as drag per year), benchmark entry, risk-free rate, time and
                      return by regime
@@ -48,6 +50,8 @@ import yaml
 from rotation._atomic import Staging, new_folder, timestamp
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from rotation.backtest import Backtest
     from rotation.config import Config
     from rotation.strategy import Strategy
@@ -198,27 +202,38 @@ def save(result: Backtest, results_dir: Path, *, finish: Finish | None = None) -
 
 def _write_files(result: Backtest, folder: Path, info: dict[str, Any]) -> None:
     sim = result.simulation
-    (folder / "config.yaml").write_text(
-        yaml.safe_dump(result.config.runnable_dict(), sort_keys=False, allow_unicode=True)
+    files: dict[str, dict[str, Any]] = {}
+
+    def write(name: str, text: str, rows: int | None = None) -> None:
+        data = text.encode("utf-8")
+        (folder / name).write_bytes(data)
+        files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "rows": rows}
+
+    def write_csv(name: str, frame: pd.DataFrame, **options: Any) -> None:
+        write(name, frame.to_csv(**options), len(frame))
+
+    write(
+        "config.yaml",
+        yaml.safe_dump(result.config.runnable_dict(), sort_keys=False, allow_unicode=True),
     )
-    (folder / "metrics.json").write_text(
-        json.dumps(result.metrics, indent=2, default=json_default) + "\n"
-    )
+    write("metrics.json", json.dumps(result.metrics, indent=2, default=json_default) + "\n")
     equity = sim.value.to_frame("value")
     equity["benchmark"] = result.benchmark_value
     equity["cash"] = sim.cash
     equity["risk_free"] = result.risk_free
-    equity.to_csv(folder / "equity.csv", index_label="date")
-    sim.weights.to_csv(folder / "weights.csv", index_label="date")
-    sim.close.to_csv(folder / "prices.csv", index_label="date")
-    result.targets.dropna(how="all").to_csv(folder / "targets.csv", index_label="date")
-    sim.orders.to_csv(folder / "orders.csv", index=False)
+    write_csv("equity.csv", equity, index_label="date")
+    write_csv("weights.csv", sim.weights, index_label="date")
+    write_csv("prices.csv", sim.close, index_label="date")
+    write_csv("targets.csv", result.targets.dropna(how="all"), index_label="date")
+    write_csv("orders.csv", sim.orders, index=False)
     signals = result.signals.copy()
     signals["regime"] = result.regime
-    signals.to_csv(folder / "signals.csv", index_label="date")
-    result.regime_table.to_csv(folder / "regime.csv")
-    # the manifest goes last: its presence marks the folder's files as written
-    (folder / "manifest.json").write_text(json.dumps(info, indent=2, default=json_default) + "\n")
+    write_csv("signals.csv", signals, index_label="date")
+    write_csv("regime.csv", result.regime_table)
+    # the manifest goes last: its presence marks the folder's files as written, and it records
+    # each one's SHA-256 and rows, which the report checks (``rotation.report.load_run``)
+    info = {**info, "files": files}
+    write("manifest.json", json.dumps(info, indent=2, default=json_default) + "\n")
 
 
 def looks_like_run(folder: Path) -> bool:

@@ -126,7 +126,6 @@ def load_run(folder: str | Path) -> Backtest:
     from rotation.metrics import PERIODS_PER_YEAR
     from rotation.pipeline import Window
     from rotation.report._run import load_run as read_run
-    from rotation.report._run import read_targets
     from rotation.runs import Identity
 
     run = read_run(folder)
@@ -147,7 +146,8 @@ def load_run(folder: str | Path) -> Backtest:
     except (KeyError, ValueError) as exc:
         raise RotationError(f"{run.folder}: manifest.json or metrics.json lacks {exc}") from None
     index = run.equity.index
-    targets = read_targets(run.folder).reindex(index=index, columns=run.weights.columns)
+    assert run.targets is not None  # load_run reads every file a run has
+    targets = run.targets.reindex(index=index, columns=run.weights.columns)
     signed = run.orders["shares"].where(run.orders["side"] == "buy", -run.orders["shares"])
     shares = (
         signed.groupby([run.orders["date"], run.orders["symbol"]])

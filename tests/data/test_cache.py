@@ -383,7 +383,7 @@ def test_verify_reports_duplicates_order_gaps_and_orphans(tmp_path):
     )
     found = {(p.name, p.severity): p.message for p in cache.verify()}
     assert "duplicate date 2026-07-02" in found[("macro/DUP", "error")]
-    assert "dates not in order: 2026-07-01 after 2026-07-02" in found[("macro/UNSORTED", "error")]
+    assert "(2026-07-01 comes after 2026-07-02)" in found[("macro/UNSORTED", "error")]
     assert "gap of 55 days between 2026-01-06 and 2026-03-02" in found[("macro/GAPPY", "warning")]
     assert "not in the manifest" in found[("macro/ORPHAN.parquet", "warning")]
     assert not any(name == "macro/GOOD" for name, _ in found)

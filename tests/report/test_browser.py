@@ -12,10 +12,12 @@ import shutil
 import pandas as pd
 import pytest
 import yaml
+from click.testing import CliRunner
 from PIL import Image
 
 from rotation.backtest import run_backtest
-from rotation.report import find_chromium, load_run, screenshot, write_report
+from rotation.cli import main
+from rotation.report import build_html, find_chromium, load_run, screenshot, write_report
 from rotation.report.browser import FLAGS
 from rotation.report.thesis import thesis_html
 from rotation.runs import save
@@ -284,3 +286,50 @@ def test_thesis_page_renders_offline_without_errors(report, tmp_path):
         assert chart["marks"] > 0, chart
     assert all(url.startswith(("file:", "data:")) for url in fetched), fetched
     assert lead_text.startswith("SYNTHETIC") and float(lead_size.rstrip("px")) > 14
+
+
+def test_a_screenshot_replaces_a_planted_link_and_never_writes_through_it(report, tmp_path):
+    """report.png a symbolic link to another file (or a dangling one): the PNG takes the
+    link's place, the file it pointed to is untouched, and nothing is written elsewhere."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    page = folder / "report.html"
+    page.write_bytes(report.read_bytes())
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    for target in (victim, tmp_path / "missing" / "x.png"):
+        link = folder / "report.png"
+        link.unlink(missing_ok=True)
+        link.symlink_to(target)
+        out = CliRunner().invoke(main, ["report", str(folder), "--screenshot"])
+        assert "Traceback" not in out.output and "internal error" not in out.output
+        assert out.exit_code in (0, 1), out.output
+        shot = screenshot(page)
+        assert not shot.is_symlink() and shot.read_bytes().startswith(b"\x89PNG")
+        assert victim.read_text() == "keep me" and not (tmp_path / "missing").exists()
+
+
+def test_hostile_text_from_a_run_folder_runs_no_script(report, tmp_path):
+    """Script in every text a page shows from a file (an order's side, symbols, a signal
+    column, the manifest's, metrics' and config's texts; ``hostile_run``) is shown as text:
+    no alert, no handler, no injected element runs in Chromium."""
+    from tests.report.test_run_folder import HOSTILE, hostile_run
+
+    target = tmp_path / "hostile.html"
+    target.write_text(build_html(hostile_run(report.parent)), encoding="utf-8")
+    driver = _browser(tmp_path / "profile")
+    try:
+        driver.execute_cdp_cmd(
+            "Page.addScriptToEvaluateOnNewDocument",
+            {"source": CATCH_ERRORS + "window.alert = function () { window.__pwned = 'alert'; };"},
+        )
+        driver.get(target.resolve().as_uri())
+        pwned = driver.execute_script("return window.__pwned || null")
+        handlers = driver.execute_script("return document.querySelectorAll('[onerror]').length")
+        text = driver.execute_script("return document.body.innerText")
+        charts = driver.execute_script(CHARTS_DRAWN)
+    finally:
+        driver.quit()
+    assert pwned is None and handlers == 0
+    assert HOSTILE.split("<script>")[0] in text  # shown, as text
+    assert len(charts) == CHARTS and all(c["marks"] > 0 for c in charts)

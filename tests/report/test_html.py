@@ -7,6 +7,7 @@ temporary results folder. The browser checks are in test_report_browser.py.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import gzip
 import json
 import re
@@ -22,11 +23,11 @@ from rotation.attribution import CASH, RESIDUAL
 from rotation.cli import main
 from rotation.errors import RotationError
 from rotation.metrics import COSTS, performance
+from rotation.report import build_html, load_run, tables, write_report
 from rotation.report import html as page
-from rotation.report import load_run, tables, write_report
 from rotation.report.figures import log_ticks
 from rotation.report.style import unpack_chart_data
-from tests.helpers import base_config
+from tests.helpers import base_config, reseal
 from tests.report.conftest import Elements
 
 CHARTS = {
@@ -272,6 +273,7 @@ def test_a_run_without_trades_still_gets_a_report(demo_run, tmp_path):
     _copy_run(folder, tmp_path)
     header = (folder / "orders.csv").read_text().splitlines()[0]
     (tmp_path / "orders.csv").write_text(header + "\n")
+    reseal(tmp_path)
     html = write_report(tmp_path, static=False).read_text(encoding="utf-8")
     assert "total: 0 fills on 0 days" in html
 
@@ -308,13 +310,17 @@ def test_attribution_numbers_in_the_page_equal_to_json(demo_run):
 
 
 def test_a_run_without_prices_gets_a_report_that_names_the_file(demo_run, tmp_path):
+    """A ``Run`` without closes (built by hand: a folder missing prices.csv is refused)."""
     folder, _, _, _ = demo_run
+    run = dataclasses.replace(load_run(folder), prices=None)
+    with pytest.raises(RotationError, match="prices.csv is missing"):
+        run.attribution()
+    html = build_html(run)
+    assert "prices.csv is missing" in html and "chart-contribution-sleeve" not in html
     _copy_run(folder, tmp_path)
     (tmp_path / "prices.csv").unlink()
     with pytest.raises(RotationError, match="prices.csv is missing"):
-        load_run(tmp_path).attribution()
-    html = write_report(tmp_path).read_text(encoding="utf-8")
-    assert "prices.csv is missing" in html and "chart-contribution-sleeve" not in html
+        load_run(tmp_path)
 
 
 def test_log_ticks_step_1_2_5():
@@ -330,6 +336,11 @@ def test_cli_report_rewrites_an_old_run_and_names_a_missing_file(demo_run, tmp_p
     assert out.exit_code == 0, out.output
     assert out.output.strip() == f"report {folder / 'report.html'}"
     (tmp_path / "manifest.json").write_text("{}")
+    out = runner.invoke(main, ["report", str(tmp_path)])
+    assert out.exit_code == 1
+    assert "records no checksums" in out.output and "run the backtest again" in out.output
+    _copy_run(folder, tmp_path)
+    (tmp_path / "equity.csv").unlink()
     out = runner.invoke(main, ["report", str(tmp_path)])
     assert out.exit_code == 1
     assert "equity.csv is missing" in out.output and str(tmp_path) in out.output

@@ -4,7 +4,8 @@ Each command parses its options, calls one library function and prints (through
 ``rotation.cli._options.Output``: ``--json`` and ``-q`` mean the same everywhere). Options
 default to None so a flag not given never overrides the config.
 
-Errors are one line on stderr, without a traceback, and the exit status is the same for the
+Errors are one line on stderr, without a traceback (control characters shown escaped:
+``errors.printable``), and the exit status is the same for the
 same kind of failure in every command (``_options.EXIT_CODES``):
 
     0    ok
@@ -36,7 +37,7 @@ from typing import Any, NoReturn, TextIO
 import click
 
 from rotation.cli._options import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
-from rotation.errors import ConfigError, RotationError
+from rotation.errors import ConfigError, RotationError, printable
 
 
 def _show_warning(
@@ -48,7 +49,7 @@ def _show_warning(
     line: str | None = None,
 ) -> None:
     """Warnings (stale cache, provider fallbacks) as one plain line on stderr."""
-    click.echo(f"warning: {message}", err=True)
+    click.echo(f"warning: {printable(message)}", err=True)
 
 
 COMMANDS = (
@@ -121,11 +122,13 @@ class _Group(click.Group):
             if isinstance(exc, click.UsageError):
                 _usage_error(exc)
             if isinstance(exc, ConfigError):
-                click.echo(f"config error: {exc}", err=True)
+                click.echo(f"config error: {printable(exc)}", err=True)
                 sys.exit(EXIT_USAGE)
             if isinstance(exc, RotationError):
-                click.echo(f"error: {exc}", err=True)
+                click.echo(f"error: {printable(exc)}", err=True)
                 sys.exit(EXIT_FAILED)
+            if isinstance(exc, click.ClickException):  # click prints it: made safe first
+                setattr(exc, "message", printable(exc.message))  # noqa: B010 (typed Final)
             if isinstance(exc, click.ClickException | click.exceptions.Exit | click.Abort):
                 raise  # click's own: usage errors (status 2), --help, aborted prompts
             _internal_error(exc)

@@ -260,6 +260,9 @@ class Output:
                 self._progress = None
 
     def _echo(self, line: str, *, err: bool, bold: bool = False) -> None:
+        from rotation.errors import printable
+
+        line = printable(line)  # names and paths may come from files: no escape sequences
         if self._progress is None:
             click.secho(line, err=err, bold=bold or None)
             return

@@ -15,11 +15,12 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from warnings import catch_warnings, simplefilter
 
 import click
 
 from rotation.data import SOURCES
-from rotation.errors import RotationError
+from rotation.errors import RotationError, printable
 
 if TYPE_CHECKING:
     from rotation.data.cache import Cache, Refreshed
@@ -112,8 +113,8 @@ def fetch(
             done = live.update(provider, key, start=first_date, full=full)
         except RotationError as exc:
             failures.append(str(exc))
-            return f"FAILED  {provider:<8} {key}: {exc}"
-        return _fetched_line(provider, key, done)
+            return printable(f"FAILED  {provider:<8} {key}: {exc}", keep="")
+        return printable(_fetched_line(provider, key, done), keep="")
 
     if len(plan) > 1 and sys.stderr.isatty():
         lines = []
@@ -156,15 +157,20 @@ def list_(cache_dir: Path | None) -> None:
         return
     header = ("kind", "key", "source", "first", "last", "rows", "fetched (UTC)", "age")
     rows = [
-        (
-            e.kind,
-            e.key,
-            e.source,
-            e.first or "-",
-            e.last or "-",
-            str(e.rows),
-            f"{e.fetched:%Y-%m-%d %H:%M}",
-            age_text(e.age()),
+        tuple(
+            printable(
+                cell, keep=""
+            )  # the manifest is a file: nothing in it reaches the terminal raw
+            for cell in (
+                e.kind,
+                e.key,
+                e.source,
+                e.first or "-",
+                e.last or "-",
+                str(e.rows),
+                f"{e.fetched:%Y-%m-%d %H:%M}",
+                age_text(e.age()),
+            )
         )
         for e in entries
     ]
@@ -196,18 +202,22 @@ def show(symbol: str, rows: int, cache_dir: Path | None) -> None:
         if found is None:
             continue
         frame, _ = found
-        click.echo(f"{entry.name}  ({cache.root / entry.file})")
-        click.echo(f"  source   {entry.source}  {entry.url}")
-        click.echo(f"  fetched  {entry.fetched:%Y-%m-%d %H:%M} UTC ({age_text(entry.age())} ago)")
-        click.echo(f"  rows     {entry.rows}, {entry.first} to {entry.last}")
-        click.echo(f"  sha256   {entry.sha256}")
         shown = (
             frame
             if len(frame) <= 2 * rows
             else frame.iloc[list(range(rows)) + list(range(-rows, 0))]
         )
-        click.echo(shown.to_string(index=False))
-        click.echo("")
+        lines = [
+            f"{entry.name}  ({cache.root / entry.file})",
+            f"  source   {entry.source}  {entry.url}",
+            f"  fetched  {entry.fetched:%Y-%m-%d %H:%M} UTC ({age_text(entry.age())} ago)",
+            f"  rows     {entry.rows}, {entry.first} to {entry.last}",
+            f"  sha256   {entry.sha256}",
+            *shown.to_string(index=False).splitlines(),
+            "",
+        ]
+        for line in lines:  # from the cache's files: shown with control characters escaped
+            click.echo(printable(line, keep=""))
 
 
 @data.command("verify")
@@ -228,13 +238,13 @@ def verify(bundled: bool, cache_dir: Path | None) -> None:
     problems = cache.verify()
     for problem in problems:
         label = "ERROR" if problem.severity == "error" else "warning"
-        click.echo(f"{label:<8}{problem.name}: {problem.message}")
+        click.echo(printable(f"{label:<8}{problem.name}: {problem.message}", keep=""))
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
-    click.echo(
-        f"{len(cache.entries())} files checked in {cache.root}: "
-        f"{errors} errors, {warnings} warnings"
-    )
+    with catch_warnings():  # a malformed entry is among the errors above already
+        simplefilter("ignore")
+        checked = len(cache.entries())
+    click.echo(f"{checked} files checked in {cache.root}: {errors} errors, {warnings} warnings")
     from rotation.data.funding import coverage_report
     from rotation.data.providers.sec import HYPERSCALER_CIKS
 

@@ -27,14 +27,16 @@ def report(
 ) -> None:
     """Write RUN_DIR/report.html: a self-contained HTML tearsheet that opens offline.
 
-    Built from the run folder's files only, so it works on any run `rotation backtest` wrote.
+    Built from the run folder's files only, after checking each against the checksum the
+    manifest recorded and the shape `rotation backtest` writes (a changed, truncated or malformed
+    file is refused, naming it; a folder from before checksums were recorded: run it again).
     Given many folders (results/*/), it skips those that are not backtest runs (sweeps,
     comparisons, signals, exports) with a note, reports a damaged run and goes on with the
     others; the exit status is 1 when a run failed or none of the folders is a run.
     """
     import sys
 
-    from rotation.errors import RotationError
+    from rotation.errors import RotationError, printable
     from rotation.report import screenshot, write_report
     from rotation.runs import looks_like_run
 
@@ -50,7 +52,7 @@ def report(
         except RotationError as exc:
             if len(run_dirs) == 1:
                 raise
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {printable(exc)}", err=True)
             failed += 1
             continue
         written += 1

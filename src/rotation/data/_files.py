@@ -7,20 +7,22 @@ tz-naive, strictly increasing ``DatetimeIndex`` named ``date``. Prices are the a
 Each row is one day: a time of day (``2024-01-31 16:00``) is dropped, and two rows on one day are
 a duplicate date. Empty value cells are missing observations (dropped); anything else that is not
 a finite number, an empty or binary file, a date with a time zone, or dates out of order is a
-``DataError`` naming the file.
+``DataError`` naming the file and the row, date or column, never quoting the file's text (a file
+that fails to parse may not be what it claims: its content stays out of messages and logs).
 """
 
 from __future__ import annotations
 
 import gzip
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from rotation.errors import DataError
+from rotation.errors import DataError, printable
 
 VALUE_COLUMNS = ("adj_close", "close", "value")
 SUFFIXES = (".parquet", ".csv", ".csv.gz")
@@ -30,8 +32,11 @@ _OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
 
 
 def _first_line(exc: BaseException) -> str:
+    """The first line of a parser's message, cut to 120 characters, control characters shown
+    escaped (the message of a library, which may quote a little of the file)."""
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return printable(line[:120])
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -59,14 +64,11 @@ def read_table(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: not a readable {kind} file ({_first_line(exc)})") from None
 
 
-def _parse_dates(column: pd.Series, origin: str) -> pd.Series:
-    """``column`` as tz-naive datetimes at midnight; errors name ``origin`` and the row."""
+def parse_dates(column: pd.Series, origin: str, name: str = "date") -> pd.Series:
+    """``column`` (called ``name``) as tz-naive datetimes at midnight; errors name ``origin``,
+    the column and the row (data rows counted from 1, the header not counted)."""
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        first = column.iloc[0].item() if hasattr(column.iloc[0], "item") else column.iloc[0]
-        raise DataError(
-            f"{origin}: column 'date' holds numbers (first: {first!r}), "
-            "expected dates like 2024-01-31"
-        )
+        raise DataError(f"{origin}: column {name!r} holds numbers, expected dates like 2024-01-31")
     try:
         dates = pd.to_datetime(column, errors="coerce", utc=False, format="mixed")
     except (ValueError, TypeError, OverflowError) as exc:
@@ -75,20 +77,38 @@ def _parse_dates(column: pd.Series, origin: str) -> pd.Series:
             offsets = text.str.extract(f"({_OFFSET.pattern})", expand=False).fillna("none")
             other = int((offsets != offsets.iloc[0]).to_numpy().argmax())
             raise DataError(
-                f"{origin}: column 'date' mixes time zones ({text.iloc[0]!r} in row 1, "
-                f"{text.iloc[other]!r} in row {other + 1}); expected plain calendar dates"
+                f"{origin}: column {name!r} mixes time zones (row 1 and row {other + 1} differ); "
+                "expected plain calendar dates"
             ) from None
         raise DataError(
-            f"{origin}: column 'date' cannot be read as dates ({_first_line(exc)})"
+            f"{origin}: column {name!r} cannot be read as dates ({_first_line(exc)})"
         ) from None
     if dates.isna().any():
         row = int(dates.isna().to_numpy().argmax())
-        bad = column.iloc[row]
-        what = "empty date" if pd.isna(bad) else f"unparseable date {str(bad)!r}"
-        raise DataError(f"{origin}: {what} in column 'date' (row {row + 1})")
+        what = "empty date" if pd.isna(column.iloc[row]) else "unparseable date"
+        raise DataError(f"{origin}: {what} in column {name!r} (row {row + 1})")
     if getattr(dates.dt, "tz", None) is not None:
         raise DataError(f"{origin}: dates carry a time zone; expected plain calendar dates")
     return dates.dt.normalize()  # one row per day: a time of day is dropped
+
+
+def numbers(
+    column: pd.Series, origin: str, name: str, where: Callable[[int], str] | None = None
+) -> pd.Series:
+    """``column`` (called ``name``) as float64, empty cells NaN. A cell that is not a number is
+    a ``DataError`` naming ``origin``, the column and ``where(row)`` (default: the row, counted
+    from 1); the cell's text is not quoted."""
+    if pd.api.types.is_bool_dtype(column):
+        values = pd.Series(np.nan, index=column.index)
+        bad = column.notna()
+    else:
+        values = pd.to_numeric(column, errors="coerce")
+        bad = values.isna() & column.notna()
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        at = where(row) if where else f"(row {row + 1})"
+        raise DataError(f"{origin}: non-numeric value in column {name!r} {at}")
+    return values.astype("float64")
 
 
 def tidy_series(frame: pd.DataFrame, key: str, origin: str, *, positive: bool) -> pd.Series:
@@ -108,22 +128,16 @@ def tidy_series(frame: pd.DataFrame, key: str, origin: str, *, positive: bool) -
             )
         columns[clean] = column
     if "date" not in columns:
-        raise DataError(f"{origin}: missing column 'date' (columns: {list(frame.columns)})")
+        raise DataError(f"{origin}: missing column 'date'{_header(frame)}")
     value_column = next((columns[c] for c in VALUE_COLUMNS if c in columns), None)
     if value_column is None:
         raise DataError(
-            f"{origin}: missing a value column (one of {', '.join(VALUE_COLUMNS)}; "
-            f"columns: {list(frame.columns)})"
+            f"{origin}: missing a value column (one of {', '.join(VALUE_COLUMNS)}){_header(frame)}"
         )
-    dates = _parse_dates(frame[columns["date"]], origin)
-    values = pd.to_numeric(frame[value_column], errors="coerce")
-    bad_values = values.isna() & frame[value_column].notna()
-    if bad_values.any():
-        row = int(bad_values.to_numpy().nonzero()[0][0])
-        raise DataError(
-            f"{origin}: non-numeric value {frame[value_column].iloc[row]!r} "
-            f"in column {value_column!r} on {dates.iloc[row].date()}"
-        )
+    dates = parse_dates(frame[columns["date"]], origin, str(columns["date"]))
+    values = numbers(
+        frame[value_column], origin, str(value_column), lambda row: f"on {dates.iloc[row].date()}"
+    )
     series = pd.Series(values.to_numpy(dtype="float64"), index=pd.DatetimeIndex(dates, name="date"))
     series = series.dropna()
     if series.empty:
@@ -148,11 +162,35 @@ def tidy_series(frame: pd.DataFrame, key: str, origin: str, *, positive: bool) -
     return series
 
 
+def _header(frame: pd.DataFrame) -> str:
+    """How many columns the header has, and a hint when one column holds separators (the
+    header's text itself is not quoted)."""
+    count = len(frame.columns)
+    hint = ""
+    if count == 1 and any(sep in str(frame.columns[0]) for sep in ";\t|"):
+        hint = "; is it separated by something other than commas?"
+    return f" (the header has {count} column{'s' if count != 1 else ''}{hint})"
+
+
+def inside(root: Path, path: Path) -> Path:
+    """``path``, refused (``DataError``) when it resolves outside ``root``: a data folder's
+    files are its own, and a symbolic link out of it (``prices/X.csv -> /etc/shadow``) is
+    never read, so nothing of the file it points to can reach a message."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise DataError(
+            f"{path}: a link to a file outside the data folder {root}; a data folder's files "
+            "must be inside it"
+        )
+    return path
+
+
 def find_file(folder: Path, subfolders: tuple[str, ...], key: str) -> Path | None:
     """The one ``<folder>/<sub>/<key><suffix>`` that exists among the subfolders and suffixes
     (None if none does); two (``X.csv`` and ``X.parquet``) are an error naming both.
 
-    A key that is not a plain file name (``../x``, ``a/b``) matches nothing.
+    A key that is not a plain file name (``../x``, ``a/b``) matches nothing; a file that
+    resolves outside ``folder`` is refused (``inside``).
     """
     if key in ("", ".", "..") or "/" in key or "\\" in key or "\0" in key:
         return None
@@ -166,4 +204,4 @@ def find_file(folder: Path, subfolders: tuple[str, ...], key: str) -> Path | Non
         raise DataError(
             f"{' and '.join(str(p) for p in found)} both hold {key!r}; keep one of them"
         )
-    return found[0] if found else None
+    return inside(folder, found[0]) if found else None

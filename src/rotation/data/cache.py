@@ -27,6 +27,7 @@ of overlap), merge, write; when the provider fails, return the cached copy with 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -38,15 +39,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
 
 from rotation._atomic import write_file
+from rotation.data._files import tidy_series
 from rotation.data.providers import Fetched
-from rotation.errors import DataError, ProviderError
+from rotation.errors import DataError, ProviderError, printable
 
 MANIFEST = "manifest.json"
 LOCK = ".lock"
@@ -144,7 +146,13 @@ def _sha256(data: bytes) -> str:
 def _locked(path: Path, *, shared: bool) -> Iterator[None]:
     """Hold an advisory lock on ``path`` (flock; msvcrt on Windows, exclusive only)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as handle:
+    # never through a symbolic link: a planted .lock -> elsewhere would create that file
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        descriptor = os.open(path, flags, 0o644)
+    except OSError as exc:
+        raise DataError(f"cannot open the cache lock {path}: {exc.strerror or exc}") from None
+    with os.fdopen(descriptor, "r+b") as handle:
         if sys.platform == "win32":
             import msvcrt
 
@@ -203,21 +211,84 @@ class Cache:
     def path(self, kind: str, key: str) -> Path:
         return self.root / kind / f"{quote(key, safe='^.=-_')}.parquet"
 
-    def _manifest_entries(self) -> dict[str, Entry]:
-        """The manifest's entries; an unreadable manifest is reported and treated as empty."""
+    def _load_manifest(self) -> tuple[dict[str, Entry], list[Problem]]:
+        """The manifest's well-formed entries, and a problem for the manifest itself or for
+        each entry that is not (``_entry``). A missing manifest is an empty cache."""
         path = self.root / MANIFEST
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
-            return {name: Entry(**fields) for name, fields in doc["entries"].items()}
         except FileNotFoundError:
-            return {}
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            warnings.warn(
-                f"cache manifest {path} is unreadable ({exc!r}); its entries will be refetched",
-                CacheWarning,
-                stacklevel=3,
+            return {}, []
+        except (OSError, ValueError) as exc:
+            return {}, [
+                Problem(MANIFEST, "error", f"manifest {path} is unreadable ({type(exc).__name__})")
+            ]
+        raw = doc.get("entries") if isinstance(doc, dict) else None
+        if not isinstance(raw, dict):
+            message = (
+                f"manifest {path} holds no object of entries (expected {{'entries': {{...}}}})"
             )
-            return {}
+            return {}, [Problem(MANIFEST, "error", message)]
+        entries: dict[str, Entry] = {}
+        problems = []
+        for name, fields in raw.items():
+            try:
+                entries[name] = self._entry(name, fields)
+            except ValueError as exc:
+                shown = printable(str(name)[:80])
+                problems.append(Problem(shown, "error", f"{path}: entry {shown!r}: {exc}"))
+        return entries, problems
+
+    def _entry(self, name: str, fields: Any) -> Entry:
+        """A manifest entry, checked: every field present with its type, ``name`` is
+        kind/key, the file is where this cache keeps that key, ``fetched_at`` an ISO time with
+        its zone, first/last ISO dates, ``sha256`` 64 hex digits. ValueError says what is not."""
+        if not isinstance(fields, dict):
+            raise ValueError("not an object of fields")
+        try:
+            entry = Entry(**fields)
+        except TypeError:
+            known = {f.name for f in dataclasses.fields(Entry)}
+            missing = sorted(known - set(fields) - {"start"})
+            unknown = sorted(map(str, set(fields) - known))
+            raise ValueError(
+                f"fields {'missing: ' + ', '.join(missing) if missing else ''}"
+                f"{'; ' if missing and unknown else ''}"
+                f"{'unknown: ' + ', '.join(unknown[:5]) if unknown else ''}"
+            ) from None
+        for field in ("kind", "key", "file", "source", "url", "fetched_at", "sha256"):
+            if not isinstance(getattr(entry, field), str):
+                raise ValueError(f"'{field}' must be text")
+        if isinstance(entry.rows, bool) or not isinstance(entry.rows, int) or entry.rows < 0:
+            raise ValueError("'rows' must be a whole number >= 0")
+        if entry.kind not in KIND_OF_SOURCE.values() or name != entry.name:
+            raise ValueError(f"its kind and key do not match its name (kind {entry.kind!r})")
+        if entry.file != self.path(entry.kind, entry.key).relative_to(self.root).as_posix():
+            raise ValueError("'file' is not where this cache keeps that key")
+        if len(entry.sha256) != 64 or not all(c in "0123456789abcdef" for c in entry.sha256):
+            raise ValueError("'sha256' must be 64 hex digits")
+        try:
+            fetched = dt.datetime.fromisoformat(entry.fetched_at)
+            for day in (entry.first, entry.last, entry.start):
+                if day is not None:
+                    dt.date.fromisoformat(day)
+        except (TypeError, ValueError):
+            raise ValueError(
+                "'fetched_at', 'first', 'last' and 'start' must be ISO dates"
+            ) from None
+        if fetched.tzinfo is None:
+            raise ValueError("'fetched_at' has no time zone (written in UTC: +00:00)")
+        return entry
+
+    def _manifest_entries(self) -> dict[str, Entry]:
+        """The manifest's entries; each problem (an unreadable manifest, a malformed entry) is
+        reported as a warning and its entries are treated as absent (fetched again)."""
+        entries, problems = self._load_manifest()
+        for problem in problems:
+            warnings.warn(
+                f"cache {problem.message}; treated as not cached", CacheWarning, stacklevel=3
+            )
+        return entries
 
     def _write_manifest(self, entries: dict[str, Entry]) -> None:
         doc = {
@@ -276,6 +347,13 @@ class Cache:
         missing = [c for c in needed if c not in frame.columns]
         if missing:
             raise CacheCorruptError(f"cache file {path} for {entry.name} lacks column(s) {missing}")
+        if kind in SERIES_KINDS:
+            # the checks every local or bundled file gets (numbers, finite, dates unique and in
+            # order, prices above 0), on every read: a cached close of -5 or 0 is no price
+            try:
+                tidy_series(frame[["date", "value"]], key, str(path), positive=_positive(kind, key))
+            except DataError as exc:
+                raise CacheCorruptError(f"cache file {exc} (in {entry.name})") from None
         return frame, entry
 
     def write(
@@ -330,27 +408,35 @@ class Cache:
     # --- verify ------------------------------------------------------------------------------
 
     def verify(self) -> list[Problem]:
-        """Check every cached file: checksum, readability, duplicates, order, gaps, orphans.
+        """Check the manifest and every cached file: each entry's shape, checksum,
+        readability, the values (``read``: numbers, finite, prices above 0, dates unique and in
+        order), rows, gaps, orphans.
 
         Gaps (a spacing well beyond the series' usual one) and files without a manifest entry
         are warnings; everything else is an error.
         """
-        problems: list[Problem] = []
-        entries = self.entries()
+        if not self.root.is_dir():
+            return []
+        with _locked(self.root / LOCK, shared=True):
+            listed, problems = self._load_manifest()
+        entries = [listed[name] for name in sorted(listed)]
         for entry in entries:
             try:
-                found = self.read(entry.kind, entry.key)
+                with warnings.catch_warnings():  # the manifest's problems are listed above
+                    warnings.simplefilter("ignore", CacheWarning)
+                    found = self.read(entry.kind, entry.key)
             except CacheCorruptError as exc:
                 problems.append(Problem(entry.name, "error", str(exc)))
                 continue
-            if found is None:  # removed since listed
+            if found is None:  # removed by another process since it was listed
+                problems.append(Problem(entry.name, "error", "removed from the manifest meanwhile"))
                 continue
             frame, _ = found
             problems.extend(_check_frame(entry, frame))
-        listed = {self.root / e.file for e in entries}
+        files = {self.root / e.file for e in entries}
         if self.root.is_dir():
             for path in sorted(self.root.glob("*/*.parquet")):
-                if path not in listed:
+                if path not in files:
                     problems.append(
                         Problem(
                             path.relative_to(self.root).as_posix(),
@@ -359,6 +445,12 @@ class Cache:
                         )
                     )
         return problems
+
+
+def _positive(kind: str, key: str) -> bool:
+    """Whether the values of ``kind/key`` must be above 0: prices, except a Yahoo index (^TNX
+    is a yield), as the providers check them when fetched."""
+    return kind == "prices" and not key.startswith("^")
 
 
 def _check_frame(entry: Entry, frame: pd.DataFrame) -> list[Problem]:
@@ -385,16 +477,8 @@ def _check_frame(entry: Entry, frame: pd.DataFrame) -> list[Problem]:
             what = " ".join(str(dup[k]) for k in keys[:-1])
             error(f"duplicate quarter {what} {pd.Timestamp(dup['period_end']).date()}")
         return problems
-    dates = pd.DatetimeIndex(frame["date"])
-    values = frame["value"].to_numpy(dtype="float64")
-    if dates.has_duplicates:
-        error(f"duplicate date {dates[dates.duplicated()][0].date()}")
-    if not dates.is_monotonic_increasing:
-        position = int(np.flatnonzero(np.diff(dates.asi8) < 0)[0]) + 1
-        error(f"dates not in order: {dates[position].date()} after {dates[position - 1].date()}")
-    if not np.isfinite(values).all():
-        error(f"non-finite value on {dates[~np.isfinite(values)][0].date()}")
-    if len(dates) > 2 and dates.is_monotonic_increasing:
+    dates = pd.DatetimeIndex(frame["date"])  # numbers, order and duplicates: checked by read
+    if len(dates) > 2:
         spacing = np.asarray((dates[1:] - dates[:-1]) / pd.Timedelta(days=1))
         usual = float(np.median(spacing))
         limit = max(7.0, 3 * usual)

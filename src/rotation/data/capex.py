@@ -46,7 +46,7 @@ from typing import Any, ParamSpec, TypeAlias, TypeVar, cast
 import numpy as np
 import pandas as pd
 
-from rotation.data._files import read_table
+from rotation.data._files import inside, read_table
 from rotation.data.align import MARKET_TZ, first_close, release_instants
 from rotation.errors import DataError
 
@@ -624,16 +624,17 @@ def press_release_files(
     raw: Path,
 ) -> list[tuple[Path, str, Any, Sequence[Mapping[str, Any]] | None]]:
     """(path, company, cash flows, 8-K links or None) of each known
-    company's ``<company>_press_release_cash_flows.json`` present in the folder ``raw``."""
+    company's ``<company>_press_release_cash_flows.json`` present in the folder ``raw`` (of a
+    data folder: a file linked out of the data folder is refused unread, ``_files.inside``)."""
     found = []
     for company in PRESS_RELEASES:
         path = raw / f"{company}_press_release_cash_flows.json"
         if not path.is_file():
             continue
         links_path = raw / f"{company}_press_release_links.json"
-        links = _read_json(links_path) if links_path.is_file() else None
+        links = _read_json(inside(raw.parent, links_path)) if links_path.is_file() else None
         _naming(links_path, _release_dates, links)
-        found.append((path, company, _read_json(path), links))
+        found.append((path, company, _read_json(inside(raw.parent, path)), links))
     return found
 
 
@@ -651,7 +652,7 @@ def load_capex_folder(folder: Path) -> CapexQuarters:
     for suffix in (".csv", ".csv.gz", ".parquet"):
         path = folder / f"{SEC_PARTIAL_CSV}{suffix}"
         if path.is_file():
-            frames.append(parse_sec_partial_csv(path))
+            frames.append(parse_sec_partial_csv(inside(folder, path)))
             break
     raw = folder / "raw"
     for path in sorted(raw.glob("*_companyfacts*")):
@@ -659,7 +660,9 @@ def load_capex_folder(folder: Path) -> CapexQuarters:
             continue
         ticker = _ticker(path.name.split("_companyfacts")[0])
         tags = CAPEX_TAGS_BY_TICKER.get(ticker, CAPEX_TAGS)
-        frames.append(_naming(path, parse_companyfacts, _read_json(path), ticker, tags))
+        frames.append(
+            _naming(path, parse_companyfacts, _read_json(inside(folder, path)), ticker, tags)
+        )
     for path, company, doc, links in press_release_files(raw):
         ticker, year_end_month, capex_key = PRESS_RELEASES[company]
         frames.append(

@@ -3,8 +3,10 @@
     from rotation.report import write_report
     write_report("results/capital_scarcity-20250101T000000-abcdef012345")
 
-The report is built from the run folder's files only (see ``rotation.runs``), so it can be
-written for any old run; ``rotation backtest`` writes it right after saving the run.
+The report is built from the run folder's files only (see ``rotation.runs``), once
+``load_run`` has checked them against the manifest's checksums and their schema, so it can be
+rewritten for any run folder that recorded them; ``rotation backtest`` writes it right after
+saving the run.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from rotation._atomic import write_file
 from rotation.errors import RotationError
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -63,13 +64,17 @@ def screenshot(
             "or set ROTATION_CHROMIUM to a Chrome binary)"
         )
     with tempfile.TemporaryDirectory(prefix="rotation-chromium-") as profile:
+        # Chromium writes into this private folder; the PNG then goes to ``png_path`` through
+        # the one atomic writer, which replaces whatever is there (a symbolic link included)
+        # and never writes through it
+        shot = Path(profile) / "screenshot.png"
         command = [
             binary,
             *FLAGS,
-            f"--user-data-dir={profile}",
+            f"--user-data-dir={Path(profile) / 'profile'}",
             f"--window-size={width},{max_height}",
             "--virtual-time-budget=20000",
-            f"--screenshot={png_path.resolve()}",
+            f"--screenshot={shot}",
             html_path.as_uri(),
         ]
         try:
@@ -77,10 +82,14 @@ def screenshot(
         except (OSError, subprocess.TimeoutExpired) as exc:
             message = f"Chromium ({binary}) failed to render {html_path}: {exc}"
             raise RotationError(message) from None
-    if not png_path.exists():
-        tail = (done.stderr or "").strip().splitlines()[-3:]
-        raise RotationError(f"Chromium wrote no screenshot of {html_path}: {' / '.join(tail)}")
-    _crop_bottom(png_path)
+        if not shot.is_file():
+            tail = (done.stderr or "").strip().splitlines()[-3:]
+            raise RotationError(f"Chromium wrote no screenshot of {html_path}: {' / '.join(tail)}")
+        _crop_bottom(shot)
+        try:
+            write_file(png_path, shot.read_bytes())
+        except OSError as exc:
+            raise RotationError(f"cannot write {png_path}: {exc.strerror or exc}") from None
     return png_path
 
 

@@ -114,7 +114,15 @@ TILES = tuple(map(_registered, ("total_return", "annual_return", "sharpe", "max_
 
 
 def _e(value: Any) -> str:
+    """``value`` as HTML text or attribute value: every value from a file, a config or a result
+    reaches a page through here (or ``_td``), never raw."""
     return html.escape(str(value), quote=True)
+
+
+def _td(text: Any, css_class: str = "") -> str:
+    """A table cell holding ``text``, escaped, with an escaped class."""
+    attribute = f' class="{_e(css_class)}"' if css_class else ""
+    return f"<td{attribute}>{_e(text)}</td>"
 
 
 def _raw(value: Any) -> str:
@@ -134,7 +142,7 @@ def _cell(value: Any, fmt: Callable[[Any], str], attr: str, key: str) -> str:
 
 
 def _chip(color: str, label: str) -> str:
-    return f'<span class="chip"><i style="background:{color}"></i>{_e(label)}</span>'
+    return f'<span class="chip"><i style="background:{_e(color)}"></i>{_e(label)}</span>'
 
 
 def regime_legend() -> str:
@@ -261,13 +269,18 @@ def trades_html(trades: pd.DataFrame, colors: Mapping[str, str], slippage: float
     rows = []
     for row in trades.itertuples(index=False):
         symbol = str(row.symbol)  # already text; pandas-stubs types a row field as any scalar
+        side = str(row.side)
         rows.append(
-            f"<tr><td>{row.date:%Y-%m-%d}</td>"
+            f"<tr>{_td(f'{row.date:%Y-%m-%d}')}"
             f"<td>{_chip(colors.get(symbol, CASH_COLOR), symbol)}</td>"
-            f'<td class="{row.side}">{row.side}</td>'
-            f"<td>{weight(row.from_weight)}</td><td>{weight(row.to_weight)}</td>"
-            f"<td>{money(row.value)}</td><td>{num(row.fees)}</td>"
-            f"<td>{num(row.slippage)}</td><td>{num(row.cost)}</td></tr>"
+            + _td(side, side if side in ("buy", "sell") else "")
+            + _td(weight(row.from_weight))
+            + _td(weight(row.to_weight))
+            + _td(money(row.value))
+            + _td(num(row.fees))
+            + _td(num(row.slippage))
+            + _td(num(row.cost))
+            + "</tr>"
         )
     days = trades["date"].nunique() if len(trades) else 0
     totals = (
@@ -906,7 +919,7 @@ def trading_html(by_year: pd.DataFrame, plot: Callable[[fg.Figure, str, str], st
 def _run_attribution(run: Run, plot: Callable[[fg.Figure, str, str], str]) -> str:
     try:
         attribution = run.attribution()
-    except RotationError as exc:  # an old run folder without prices.csv
+    except RotationError as exc:  # a Run without prices.csv, or without a held symbol's
         return f'<p class="note">{_e(exc)}</p>'
     return attribution_html(attribution.to_json(), plot, detail=False)
 

@@ -9,7 +9,6 @@ Frames and results in, HTML out; the computation modules (``sweep``, ``compare``
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -173,7 +172,7 @@ def walkforward_page(result: WalkForward) -> str:
         "<code>weight</code> is its share of the out-of-sample days. "
         + (
             f"Short windows (fewer than {s['short_window_share']:.0%} of the longest one's "
-            f"days), whose figures are the least reliable: {', '.join(map(str, short))}."
+            f"days), whose figures are the least reliable: {_escape(', '.join(map(str, short)))}."
             if short
             else "No window is short."
         )
@@ -203,4 +202,6 @@ def walkforward_page(result: WalkForward) -> str:
 
 
 def _escape(text: Any) -> str:
-    return html.escape(str(text))
+    from rotation.report.html import _e  # the report's one escaping rule
+
+    return _e(text)
