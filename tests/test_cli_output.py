@@ -318,3 +318,12 @@ def test_first_run_says_it_compiles_the_engine_once(runs, monkeypatch, tmp_path)
     assert "note: compiling the engine once (about 15 s)" in outcome.stderr
     quiet = _invoke("backtest", paths[1], "--results", tmp_path, "-q")
     assert "compiling" not in quiet.stderr
+
+
+def test_thesis_quiet_prints_only_its_folder(runs, tmp_path):
+    _, paths, _, _ = runs
+    outcome = _invoke("thesis", paths[0], "--draws", "20", "--results", tmp_path, "-q")
+    assert outcome.exit_code == 0, outcome.output
+    (line,) = outcome.stdout.splitlines()
+    assert Path(line).parent == tmp_path and (Path(line) / "thesis.json").is_file()
+    assert outcome.stderr == ""

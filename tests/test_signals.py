@@ -289,6 +289,8 @@ def test_a_named_series_the_data_lacks_is_one_clear_error(tmp_path):
         )
     )
     result = CliRunner().invoke(main, ["backtest", str(path), "--results", str(tmp_path / "r")])
-    assert result.exit_code != 0
-    assert "no data for 'THREEFYTP10' in bundled snapshot" in result.output
-    assert "Traceback" not in result.output
+    assert result.exit_code == 2  # refused at config load, before any data is read
+    assert "reads FRED series 'THREEFYTP10', which is not in the bundled snapshot" in (
+        result.output
+    )
+    assert "Traceback" not in result.output and not (tmp_path / "r").exists()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from rotation.cli._options import results_option
+from rotation.cli._options import Output, quiet_option, results_option
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,7 +50,8 @@ def _p(value: float | None) -> str:
     help="Draws of each placebo (shuffled regimes, random universes).",
 )
 @results_option("Folder that receives a new RESULTS/<name>-thesis-<time>/ folder.")
-def thesis(config_path: str, split: str | None, draws: int, results_dir: Path) -> None:
+@quiet_option("Print only errors and the folder written.")
+def thesis(config_path: str, split: str | None, draws: int, results_dir: Path, quiet: bool) -> None:
     """Put CONFIG's thesis on trial: regime-conditional forward spreads with bootstrap
     intervals and HAC t-statistics, placebos, leave-one-out and sub-periods; print the verdict.
 
@@ -64,20 +65,23 @@ def thesis(config_path: str, split: str | None, draws: int, results_dir: Path) -
     from rotation.runs import new_folder, timestamp
     from rotation.thesis import run_thesis
 
-    result, tables = run_thesis(config, split=split, draws=draws)
-    with new_folder(results_dir, config.name, tag=f"thesis-{timestamp()}", what="the thesis") as st:
-        write_outputs(st.path, result, tables)
+    out = Output(quiet=quiet)
+    with out.progress(f"backtest, spreads, bootstrap and {draws:,} draws of each placebo") as bar:
+        result, tables = run_thesis(config, split=split, draws=draws)
+        bar.stage("writing the thesis folder")
+        tag = f"thesis-{timestamp()}"
+        with new_folder(results_dir, config.name, tag=tag, what="the thesis") as st:
+            write_outputs(st.path, result, tables)
     placebo = result["placebo"]
-    click.echo(
-        f"thesis of {config.name} ({result['window']['start']} .. {result['window']['end']})"
-    )
-    click.echo(
+    out.text(f"thesis of {config.name} ({result['window']['start']} .. {result['window']['end']})")
+    out.text(
         f"placebo p-values ({draws} draws each): regime {_p(placebo['regime_p_value'])}, "
         f"strategy Sharpe {_p(placebo['strategy_sharpe_p_value'])} (proxy), universe "
         f"{_p(placebo['universe_p_value'])}"
     )
-    click.echo()
+    out.text()
     for sentence in result["verdict"]:
-        click.echo(f"- {sentence}")
-    click.echo()
-    click.echo(f"wrote {st.published}")
+        out.text(f"- {sentence}")
+    out.text()
+    assert st.published is not None  # new_folder sets it when the block succeeds
+    out.wrote(st.published)
