@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -85,14 +85,25 @@ def send_to_alpaca(
     fill_timeout: float | None,
     out: Path | None,
     results_dir: Path,
-    exported: Callable[[ExportResult], None],
     output: Output,
     daily: bool = False,
+    also: Callable[[ExportResult], dict[str, Any]] | None = None,
 ) -> DayResult:
     """Check the destination and keys, load the config, confirm ``--live``, run the day and
     print it (``export --send``; ``trade`` with ``daily``, which notes data not refreshed);
-    ``exported`` prints the export before any order is sent."""
+    The export is printed (and ``also`` run on it: ``--post``) before any order is sent;
+    with ``--json`` one document holds the export, what ``also`` returned and what each order
+    became."""
+    from rotation.cli._exported import day_json, export_json, print_summary
     from rotation.validate import load_config
+
+    payload: dict[str, Any] = {}
+
+    def exported(result: ExportResult) -> None:
+        print_summary(result, output)
+        payload.update(export_json(result))
+        if also is not None:
+            payload.update(also(result))
 
     alpaca = connect(alpaca_url, live)  # before anything is computed or written
     config = load_config(config_path)
@@ -102,7 +113,7 @@ def send_to_alpaca(
             "daily loop wants `data: live`"
         )
     confirm_live(alpaca, live)
-    return run_day(
+    day = run_day(
         config,
         options,
         alpaca,
@@ -112,6 +123,8 @@ def send_to_alpaca(
         exported=exported,
         output=output,
     )
+    output.json({**payload, "sent": day_json(day)})
+    return day
 
 
 def run_day(

@@ -15,15 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
 
 from rotation.cli._alpaca import alpaca_options
 from rotation.cli._options import Output, output_options, results_option, signal_date_options
-
-if TYPE_CHECKING:
-    from rotation.export import ExportResult
 
 
 @click.command("trade")
@@ -63,7 +59,6 @@ def trade(
     --json prints the export as `rotation export --json` does, with what was sent.
     """
     from rotation.cli._alpaca import send_to_alpaca
-    from rotation.cli.export import _print_summary, day_json, export_json
     from rotation.errors import RotationError
     from rotation.export import ExportOptions
 
@@ -76,14 +71,7 @@ def trade(
         "ignore_unknown": ignore_unknown,
     }
     options = ExportOptions(tools=("alpaca",), **{k: v for k, v in given.items() if v is not None})
-    output = Output(as_json=as_json, quiet=quiet)
-    payload: dict[str, Any] = {}
-
-    def exported(result: ExportResult) -> None:
-        _print_summary(result, output)
-        payload.update(export_json(result))
-
-    day = send_to_alpaca(
+    send_to_alpaca(
         config_path,
         options,
         alpaca_url=alpaca_url,
@@ -91,8 +79,6 @@ def trade(
         fill_timeout=fill_timeout,
         out=None,
         results_dir=results_dir,
-        exported=exported,
-        output=output,
+        output=Output(as_json=as_json, quiet=quiet),
         daily=True,
     )
-    output.json({**payload, "sent": day_json(day)})
